@@ -1,0 +1,98 @@
+"""One self-describing checkpoint file: configs, feature parameters, label graph, weights, provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .config import DecoderConfig, ModelConfig, WindowConfig, config_from_dict, config_to_dict
+from .features import FeatureConfig
+from .network import CRGCN
+
+FORMAT_VERSION = 1
+SHIPPED_CHECKPOINT = Path(__file__).parent / "checkpoints" / "notestream.pt"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, unreadable, from another format version, or inconsistent."""
+
+
+@dataclass
+class LoadedModel:
+    """A network ready for inference with everything needed to feed it and decode its output."""
+
+    model: CRGCN
+    features: FeatureConfig
+    window: WindowConfig
+    decoder: DecoderConfig
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' picks CUDA when present, else CPU; 'cuda' without a GPU is an error a user can read."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise CheckpointError("--device cuda was asked for but no CUDA GPU is available; use --device cpu")
+    return torch.device(name)
+
+
+def save_checkpoint(path: str | Path, loaded: LoadedModel) -> None:
+    """Write atomically (temp file then rename) so an interrupted save never leaves a broken file."""
+    model = loaded.model
+    adjacency = getattr(model.head, "adjacency", None)
+    payload = {
+        "format_version": FORMAT_VERSION,
+        "model_config": config_to_dict(model.config),
+        "feature_config": loaded.features.to_dict(),
+        "window": config_to_dict(loaded.window),
+        "decoder": config_to_dict(loaded.decoder),
+        "adjacency": None if adjacency is None else adjacency.detach().cpu(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "metadata": loaded.metadata,
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: str | Path | None = None, device: str = "auto", expect_features: FeatureConfig | None = None) -> LoadedModel:
+    """Load a checkpoint for inference (eval mode) on `device`; the shipped model when `path` is None."""
+    path = Path(path) if path is not None else SHIPPED_CHECKPOINT
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no checkpoint there")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise CheckpointError(f"{path}: not a readable notestream checkpoint ({exc})") from exc
+    version = payload.get("format_version") if isinstance(payload, dict) else None
+    if version != FORMAT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint format {version!r}, this notestream reads format {FORMAT_VERSION}")
+    features = config_from_dict(FeatureConfig, payload["feature_config"])
+    if expect_features is not None and features != expect_features:
+        raise CheckpointError(f"{path}: trained with features {features}, but {expect_features} were expected")
+    config = config_from_dict(ModelConfig, payload["model_config"])
+    adjacency = payload["adjacency"]
+    model = CRGCN(config, features.n_mels, None if adjacency is None else np.asarray(adjacency))
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: weights do not fit the stored model config ({exc})") from exc
+    model.to(resolve_device(device)).eval()
+    return LoadedModel(
+        model,
+        features,
+        config_from_dict(WindowConfig, payload["window"]),
+        config_from_dict(DecoderConfig, payload["decoder"]),
+        payload.get("metadata", {}),
+    )

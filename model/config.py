@@ -1,0 +1,65 @@
+"""Typed configuration of the network, its streaming windows and the note decoder."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    """How the backward recurrence sees the future.
+
+    Outputs are produced in blocks of `hop` frames; the backward GRU of each block runs over the block
+    plus `lookahead` future frames. The forward GRU carries its state across blocks, so the model never
+    needs more than `hop + lookahead` frames (plus the CNN's 3) of future audio.
+    """
+
+    hop: int = 8
+    lookahead: int = 16
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Sizes of the CR-GCN network: CNN front end, bidirectional GRU, GCN label head."""
+
+    cnn_channels: tuple[int, int, int] = (16, 16, 32)
+    cnn_fc: int = 256
+    rnn_hidden: int = 128
+    label_head: str = "gcn"  # "gcn" or "linear" (the ablation)
+    gcn_hidden: tuple[int, ...] = (128, 256)
+    adjacency_tau: float = 0.7
+    dropout: float = 0.2
+
+    @property
+    def embedding(self) -> int:
+        return 2 * self.rnn_hidden
+
+
+@dataclass(frozen=True)
+class DecoderConfig:
+    """Thresholds turning activations into notes and pedal spans."""
+
+    onset_threshold: float = 0.5
+    frame_threshold: float = 0.5
+    pedal_threshold: float = 0.5
+
+
+def config_to_dict(config: Any) -> dict:
+    return asdict(config)
+
+
+def config_from_dict(cls: type, data: dict) -> Any:
+    """Build a config dataclass from a dict, turning lists back into tuples; unknown keys are an error."""
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(data) - set(known)
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return cls(**values)
+
+
+@dataclass
+class InferenceConfig:
+    window: WindowConfig = field(default_factory=WindowConfig)
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)

@@ -1,0 +1,99 @@
+"""Transcription metrics with mir_eval's standard settings, plus frame-level P/R/F1."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import mir_eval
+import numpy as np
+
+from .notes import Note, Performance, extend_with_pedal
+from .pianoroll import piano_roll
+
+ONSET_TOLERANCE = 0.05
+OFFSET_RATIO = 0.2
+OFFSET_MIN_TOLERANCE = 0.05
+EVAL_FRAME_RATE = 100.0
+
+
+@dataclass
+class TranscriptionScores:
+    """Precision/recall/F1 for notes, notes with offsets, with offsets and velocity, and frames."""
+
+    note_precision: float
+    note_recall: float
+    note_f1: float
+    note_offset_precision: float
+    note_offset_recall: float
+    note_offset_f1: float
+    note_offset_velocity_precision: float
+    note_offset_velocity_recall: float
+    note_offset_velocity_f1: float
+    frame_precision: float
+    frame_recall: float
+    frame_f1: float
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def _intervals_pitches(notes: list[Note]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not notes:
+        return np.zeros((0, 2)), np.zeros(0), np.zeros(0)
+    intervals = np.array([[n.onset, max(n.offset, n.onset + 1e-3)] for n in notes], dtype=float)
+    pitches = np.array([mir_eval.util.midi_to_hz(n.pitch) for n in notes], dtype=float)
+    velocities = np.array([n.velocity for n in notes], dtype=float)
+    return intervals, pitches, velocities
+
+
+def _prf(tp: float, n_est: float, n_ref: float) -> tuple[float, float, float]:
+    precision = tp / n_est if n_est else 0.0
+    recall = tp / n_ref if n_ref else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def frame_scores(est: list[Note], ref: list[Note], frame_rate: float = EVAL_FRAME_RATE) -> tuple[float, float, float]:
+    """P/R/F1 over (frame, key) cells of the two piano rolls."""
+    end = max([n.offset for n in est + ref], default=0.0)
+    n_frames = int(np.ceil(end * frame_rate)) + 1
+    est_roll = piano_roll(est, n_frames, frame_rate)
+    ref_roll = piano_roll(ref, n_frames, frame_rate)
+    tp = float(np.logical_and(est_roll, ref_roll).sum())
+    return _prf(tp, float(est_roll.sum()), float(ref_roll.sum()))
+
+
+def _note_prf(ref, est, **kwargs) -> tuple[float, float, float]:
+    (ri, rp, rv), (ei, ep, ev) = ref, est
+    if len(ri) == 0 or len(ei) == 0:
+        return 0.0, 0.0, 0.0
+    if "velocity" in kwargs:
+        kwargs.pop("velocity")
+        p, r, f, _ = mir_eval.transcription_velocity.precision_recall_f1_overlap(ri, rp, rv, ei, ep, ev, **kwargs)
+    else:
+        p, r, f, _ = mir_eval.transcription.precision_recall_f1_overlap(ri, rp, ei, ep, **kwargs)
+    return float(p), float(r), float(f)
+
+
+def score_notes(est: list[Note], ref: list[Note]) -> TranscriptionScores:
+    """Compare estimated notes against reference notes (both already pedal-extended if wanted)."""
+    ref_arrays, est_arrays = _intervals_pitches(ref), _intervals_pitches(est)
+    common = {"onset_tolerance": ONSET_TOLERANCE}
+    with_offset = {**common, "offset_ratio": OFFSET_RATIO, "offset_min_tolerance": OFFSET_MIN_TOLERANCE}
+    note = _note_prf(ref_arrays, est_arrays, **common, offset_ratio=None)
+    note_off = _note_prf(ref_arrays, est_arrays, **with_offset)
+    note_off_vel = _note_prf(ref_arrays, est_arrays, **with_offset, velocity=True)
+    frame = frame_scores(est, ref)
+    return TranscriptionScores(*note, *note_off, *note_off_vel, *frame)
+
+
+def score_performances(est: Performance, ref: Performance) -> TranscriptionScores:
+    """Score two performances with the pedal rule applied to both (notes sound while the pedal holds them)."""
+    return score_notes(extend_with_pedal(est.notes, est.pedals), extend_with_pedal(ref.notes, ref.pedals))
+
+
+def mean_scores(scores: list[TranscriptionScores]) -> TranscriptionScores:
+    if not scores:
+        raise ValueError("no scores to average")
+    keys = scores[0].to_dict().keys()
+    return TranscriptionScores(**{k: float(np.mean([s.to_dict()[k] for s in scores])) for k in keys})

@@ -1,0 +1,141 @@
+"""Log-mel features: one torch implementation shared by training, offline and streaming inference."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Parameters of the log-mel front end; stored in every checkpoint so inference matches training."""
+
+    sample_rate: int = 16000
+    n_fft: int = 2048
+    hop_length: int = 256
+    n_mels: int = 229
+    fmin: float = 30.0
+    fmax: float = 8000.0
+    log_offset: float = 1e-5
+
+    @property
+    def frame_rate(self) -> float:
+        return self.sample_rate / self.hop_length
+
+    @property
+    def pad(self) -> int:
+        """Zeros added before the first sample (and after the last) so frame i is centred on i * hop."""
+        return self.n_fft // 2
+
+    def n_frames(self, n_samples: int) -> int:
+        return n_samples // self.hop_length + 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney mel scale: linear below 1 kHz, logarithmic above."""
+    hz = np.asarray(hz, dtype=np.float64)
+    f_sp = 200.0 / 3
+    mel = hz / f_sp
+    min_log_hz, min_log_mel, logstep = 1000.0, 1000.0 / f_sp, np.log(6.4) / 27.0
+    log_part = min_log_mel + np.log(np.maximum(hz, 1e-10) / min_log_hz) / logstep
+    return np.where(hz >= min_log_hz, log_part, mel)
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, dtype=np.float64)
+    f_sp = 200.0 / 3
+    min_log_hz, min_log_mel, logstep = 1000.0, 1000.0 / f_sp, np.log(6.4) / 27.0
+    return np.where(mel >= min_log_mel, min_log_hz * np.exp(logstep * (mel - min_log_mel)), f_sp * mel)
+
+
+def mel_filterbank(config: FeatureConfig) -> np.ndarray:
+    """Slaney-normalised triangular mel filters, shape (n_mels, n_fft // 2 + 1)."""
+    fft_freqs = np.linspace(0, config.sample_rate / 2, config.n_fft // 2 + 1)
+    mel_points = np.linspace(_hz_to_mel(config.fmin), _hz_to_mel(config.fmax), config.n_mels + 2)
+    hz_points = _mel_to_hz(mel_points)
+    lower, centre, upper = hz_points[:-2, None], hz_points[1:-1, None], hz_points[2:, None]
+    rising = (fft_freqs[None, :] - lower) / (centre - lower)
+    falling = (upper - fft_freqs[None, :]) / (upper - centre)
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    weights *= (2.0 / (upper - lower))
+    return weights.astype(np.float32)
+
+
+class LogMelExtractor(nn.Module):
+    """Audio (..., samples) at `config.sample_rate` -> log-mel frames (..., frames, n_mels).
+
+    Frames are centred on multiples of the hop (zero padding of n_fft // 2 on both sides), so a signal
+    of N samples gives N // hop + 1 frames. `frames_from_padded` is the shared core used by the
+    streaming extractor on its own buffer.
+    """
+
+    def __init__(self, config: FeatureConfig):
+        super().__init__()
+        self.config = config
+        self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
+        self.register_buffer("filters", torch.from_numpy(mel_filterbank(config)), persistent=False)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        pad = self.config.pad
+        padded = nn.functional.pad(audio.unsqueeze(0) if audio.dim() == 1 else audio, (pad, pad))
+        frames = self.frames_from_padded(padded)
+        return frames[0] if audio.dim() == 1 else frames
+
+    def frames_from_padded(self, padded: torch.Tensor) -> torch.Tensor:
+        """Frames of an already padded batch (batch, samples); frame i starts at sample i * hop."""
+        cfg = self.config
+        if padded.shape[-1] < cfg.n_fft:
+            return padded.new_zeros(padded.shape[0], 0, cfg.n_mels)
+        spec = torch.stft(
+            padded, cfg.n_fft, cfg.hop_length, window=self.window, center=False, return_complex=True
+        )
+        power = spec.real.square() + spec.imag.square()
+        mel = torch.matmul(self.filters, power)
+        return torch.log(mel + cfg.log_offset).transpose(-1, -2)
+
+
+class StreamingLogMel:
+    """Feeds audio chunks of any size; yields exactly the frames `LogMelExtractor` gives the whole signal."""
+
+    def __init__(self, extractor: LogMelExtractor):
+        self.extractor = extractor
+        self.config = extractor.config
+        self._buffer = np.zeros(self.config.pad, dtype=np.float32)
+        self._frames_done = 0
+        self._samples_in = 0
+
+    @property
+    def frames_done(self) -> int:
+        return self._frames_done
+
+    def push(self, chunk: np.ndarray) -> torch.Tensor:
+        """Add samples; return the new frames (n, n_mels) that are now complete."""
+        chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)
+        self._samples_in += chunk.size
+        self._buffer = np.concatenate([self._buffer, chunk])
+        return self._drain()
+
+    def flush(self) -> torch.Tensor:
+        """End of stream: pad the tail as the offline extractor does and return the remaining frames."""
+        self._buffer = np.concatenate([self._buffer, np.zeros(self.config.pad, dtype=np.float32)])
+        total = self.config.n_frames(self._samples_in)
+        frames = self._drain()
+        return frames[: max(0, total - (self._frames_done - frames.shape[0]))]
+
+    def _drain(self) -> torch.Tensor:
+        cfg = self.config
+        n_ready = 0 if self._buffer.size < cfg.n_fft else (self._buffer.size - cfg.n_fft) // cfg.hop_length + 1
+        if n_ready == 0:
+            return torch.zeros(0, cfg.n_mels)
+        used = (n_ready - 1) * cfg.hop_length + cfg.n_fft
+        with torch.no_grad():
+            frames = self.extractor.frames_from_padded(torch.from_numpy(self._buffer[:used]).unsqueeze(0))[0]
+        self._buffer = self._buffer[n_ready * cfg.hop_length:]
+        self._frames_done += n_ready
+        return frames

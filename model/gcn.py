@@ -1,0 +1,85 @@
+"""The label graph of the 88 keys and the GCN that turns key embeddings into frame classifiers."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .notes import N_KEYS
+
+
+def cooccurrence_counts(frame_rolls: list[np.ndarray]) -> np.ndarray:
+    """C[i, j] = number of frames in which keys i and j both sound (C[i, i]: frames key i sounds)."""
+    counts = np.zeros((N_KEYS, N_KEYS), dtype=np.float64)
+    for roll in frame_rolls:
+        active = roll.astype(np.float64)
+        counts += active.T @ active
+    return counts
+
+
+def normalized_adjacency(counts: np.ndarray, tau: float) -> np.ndarray:
+    """CR-GCN adjacency: A_ij = [P(j|i) >= tau] off the diagonal, then D^-1/2 (A + I) D^-1/2."""
+    occurrences = np.diag(counts).copy()
+    conditional = counts / np.maximum(occurrences[:, None], 1.0)
+    binary = (conditional >= tau).astype(np.float64)
+    np.fill_diagonal(binary, 0.0)
+    with_self = binary + np.eye(N_KEYS)
+    inv_sqrt = 1.0 / np.sqrt(with_self.sum(axis=1))
+    return (with_self * inv_sqrt[:, None] * inv_sqrt[None, :]).astype(np.float32)
+
+
+class GraphConvolution(nn.Module):
+    """One GCN layer: H' = Â H W."""
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(in_features, out_features))
+        nn.init.xavier_uniform_(self.weight)
+
+    def forward(self, nodes: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+        return adjacency @ (nodes @ self.weight)
+
+
+class GCNClassifierHead(nn.Module):
+    """Three GCN layers over one-hot key nodes; the output (88 x heads*dim) is the classifier of each head.
+
+    logits[head][t, k] = x[t] . W_head[k] + b_head[k]: every key's classifier is shaped by the keys
+    it co-occurs with.
+    """
+
+    def __init__(self, adjacency: np.ndarray, embedding: int, n_heads: int, hidden: tuple[int, ...]):
+        super().__init__()
+        self.register_buffer("adjacency", torch.as_tensor(adjacency, dtype=torch.float32))
+        sizes = [N_KEYS, *hidden, embedding * n_heads]
+        self.layers = nn.ModuleList(GraphConvolution(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        self.bias = nn.Parameter(torch.zeros(n_heads, N_KEYS))
+        self.n_heads, self.embedding = n_heads, embedding
+        self.activation = nn.LeakyReLU(0.2)
+
+    def classifiers(self) -> torch.Tensor:
+        """(heads, 88, embedding) classifier weights."""
+        nodes = torch.eye(N_KEYS, device=self.adjacency.device)
+        for i, layer in enumerate(self.layers):
+            nodes = layer(nodes, self.adjacency)
+            if i < len(self.layers) - 1:
+                nodes = self.activation(nodes)
+        return nodes.view(N_KEYS, self.n_heads, self.embedding).transpose(0, 1) / self.embedding**0.5
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (batch, time, embedding) -> logits (heads, batch, time, 88)."""
+        weights = self.classifiers()
+        return torch.einsum("bte,hke->hbtk", x, weights) + self.bias[:, None, None, :]
+
+
+class LinearClassifierHead(nn.Module):
+    """The ablation: independent linear classifiers per head, no label graph."""
+
+    def __init__(self, embedding: int, n_heads: int):
+        super().__init__()
+        self.linear = nn.Linear(embedding, n_heads * N_KEYS)
+        self.n_heads = n_heads
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.linear(x)
+        return out.view(*x.shape[:2], self.n_heads, N_KEYS).permute(2, 0, 1, 3)

@@ -1,0 +1,101 @@
+"""Notes, pedal spans and note events: the types every part of notestream speaks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+MIN_PITCH = 21  # A0
+MAX_PITCH = 108  # C8
+N_KEYS = MAX_PITCH - MIN_PITCH + 1
+NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+EventKind = Literal["note_on", "note_off", "pedal_on", "pedal_off"]
+
+
+@dataclass(frozen=True, order=True)
+class Note:
+    """One played note: times in seconds, MIDI pitch, MIDI velocity (1-127)."""
+
+    onset: float
+    offset: float
+    pitch: int
+    velocity: int = 64
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True, order=True)
+class PedalSpan:
+    """The sustain pedal held down from `onset` to `offset` (seconds)."""
+
+    onset: float
+    offset: float
+
+
+@dataclass(frozen=True)
+class NoteEvent:
+    """A decided event in a stream: a key or the sustain pedal going down or up."""
+
+    kind: EventKind
+    time: float
+    pitch: int | None = None
+    velocity: int = 0
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class Performance:
+    """Notes plus sustain-pedal spans: what a MIDI file or a transcription holds."""
+
+    notes: list[Note] = field(default_factory=list)
+    pedals: list[PedalSpan] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        ends = [n.offset for n in self.notes] + [p.offset for p in self.pedals]
+        return max(ends, default=0.0)
+
+
+def note_name(pitch: int) -> str:
+    """MIDI pitch -> scientific name, e.g. 60 -> 'C4'."""
+    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def notes_to_events(notes: list[Note], pedals: list[PedalSpan] | None = None) -> list[NoteEvent]:
+    """Time-ordered events; at equal times offs come before ons so a re-struck key reads correctly."""
+    events = [NoteEvent("note_on", n.onset, n.pitch, n.velocity) for n in notes]
+    events += [NoteEvent("note_off", n.offset, n.pitch, 0) for n in notes]
+    for p in pedals or []:
+        events += [NoteEvent("pedal_on", p.onset, None, 127), NoteEvent("pedal_off", p.offset, None, 0)]
+    order = {"note_off": 0, "pedal_off": 1, "pedal_on": 2, "note_on": 3}
+    return sorted(events, key=lambda e: (e.time, order[e.kind], e.pitch or 0))
+
+
+def extend_with_pedal(notes: list[Note], pedals: list[PedalSpan]) -> list[Note]:
+    """The evaluation rule for the sustain pedal.
+
+    A note still sounding when the pedal is down lasts until the pedal is released, or until the same
+    key is struck again, whichever comes first.
+    """
+    if not pedals:
+        return sorted(notes)
+    spans = sorted(pedals)
+    by_pitch: dict[int, list[Note]] = {}
+    for n in sorted(notes):
+        by_pitch.setdefault(n.pitch, []).append(n)
+    out: list[Note] = []
+    for pitch_notes in by_pitch.values():
+        for i, n in enumerate(pitch_notes):
+            offset = n.offset
+            for span in spans:
+                if span.onset <= n.offset < span.offset:
+                    offset = max(offset, span.offset)
+                    break
+            if i + 1 < len(pitch_notes):
+                offset = min(offset, max(n.offset, pitch_notes[i + 1].onset))
+            out.append(Note(n.onset, offset, n.pitch, n.velocity))
+    return sorted(out)

@@ -1,0 +1,59 @@
+"""Frame-level labels and piano rolls (88 keys, A0-C8) from notes, shared by training and evaluation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .notes import MIN_PITCH, N_KEYS, Note, PedalSpan, extend_with_pedal
+
+
+@dataclass
+class FrameLabels:
+    """Targets at the model's frame rate, each (frames, 88) except pedal (frames,)."""
+
+    onset: np.ndarray
+    offset: np.ndarray
+    frame: np.ndarray
+    velocity: np.ndarray
+    pedal: np.ndarray
+
+    def crop(self, start: int, stop: int) -> FrameLabels:
+        return FrameLabels(*(getattr(self, k)[start:stop] for k in ("onset", "offset", "frame", "velocity", "pedal")))
+
+
+def frame_index(time: float, frame_rate: float) -> int:
+    """The frame whose centre is nearest to `time`."""
+    return int(round(time * frame_rate))
+
+
+def piano_roll(notes: list[Note], n_frames: int, frame_rate: float) -> np.ndarray:
+    """Boolean (frames, 88): key sounding in each frame, from onset frame up to (not incl.) offset frame."""
+    roll = np.zeros((n_frames, N_KEYS), dtype=bool)
+    for n in notes:
+        start = frame_index(n.onset, frame_rate)
+        stop = max(start + 1, frame_index(n.offset, frame_rate))
+        roll[max(0, start):max(0, min(stop, n_frames)), n.pitch - MIN_PITCH] = True
+    return roll
+
+
+def frame_labels(notes: list[Note], pedals: list[PedalSpan], n_frames: int, frame_rate: float) -> FrameLabels:
+    """Onset/offset/frame/velocity/pedal targets; frames are pedal-extended as in evaluation."""
+    onset = np.zeros((n_frames, N_KEYS), dtype=np.float32)
+    offset = np.zeros_like(onset)
+    velocity = np.zeros_like(onset)
+    frame = piano_roll(extend_with_pedal(notes, pedals), n_frames, frame_rate).astype(np.float32)
+    for n in extend_with_pedal(notes, pedals):
+        key = n.pitch - MIN_PITCH
+        on = frame_index(n.onset, frame_rate)
+        off = frame_index(n.offset, frame_rate)
+        if 0 <= on < n_frames:
+            onset[on, key] = 1.0
+            velocity[on, key] = n.velocity / 127.0
+        if 0 <= off < n_frames:
+            offset[off, key] = 1.0
+    pedal = np.zeros(n_frames, dtype=np.float32)
+    for p in pedals:
+        pedal[max(0, frame_index(p.onset, frame_rate)):max(0, min(n_frames, frame_index(p.offset, frame_rate)))] = 1.0
+    return FrameLabels(onset, offset, frame, velocity, pedal)
