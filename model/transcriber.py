@@ -1,0 +1,95 @@
+"""The library API: `Transcriber.from_checkpoint().transcribe(path_or_array)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .audio import iter_audio_chunks
+from .checkpoint import LoadedModel, load_checkpoint
+from .config import WindowConfig
+from .inference import TranscriptionStream
+from .notes import Note, PedalSpan, Performance
+
+CHUNK_SECONDS = 20.0
+
+
+@dataclass
+class Transcription:
+    """Notes and pedal of one recording, with what produced them."""
+
+    notes: list[Note]
+    pedals: list[PedalSpan]
+    duration: float
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def performance(self) -> Performance:
+        return Performance(self.notes, self.pedals)
+
+
+class Transcriber:
+    """A loaded model that transcribes whole recordings (chunked: memory stays flat) or opens streams."""
+
+    def __init__(self, loaded: LoadedModel, window: WindowConfig | None = None):
+        self.loaded = loaded
+        self.window = window or loaded.window
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path | None = None, device: str = "auto", window: WindowConfig | None = None) -> Transcriber:
+        """Load a checkpoint (the shipped one when `path` is None) on 'auto', 'cpu' or 'cuda'."""
+        return cls(load_checkpoint(path, device), window)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.loaded.features.sample_rate
+
+    @property
+    def lookahead_seconds(self) -> float:
+        """Worst-case future audio needed before a frame is decided (blocks, look-ahead, CNN, STFT)."""
+        frames = self.window.hop + self.window.lookahead + 3
+        return frames / self.loaded.features.frame_rate + self.loaded.features.pad / self.sample_rate
+
+    def stream(self) -> TranscriptionStream:
+        """A new live transcription fed with mono float32 audio at `sample_rate`."""
+        return TranscriptionStream(self.loaded, self.window)
+
+    def transcribe(
+        self,
+        source: str | Path | np.ndarray,
+        progress: Callable[[float], None] | None = None,
+    ) -> Transcription:
+        """Transcribe a file (any format PyAV decodes) or a mono float32 array at `sample_rate`.
+
+        `progress` is called with the seconds of audio processed so far.
+        """
+        stream = self.stream()
+        chunks = _array_chunks(source, self.sample_rate) if isinstance(source, np.ndarray) else iter_audio_chunks(source, self.sample_rate, CHUNK_SECONDS)
+        for chunk in chunks:
+            stream.push(chunk)
+            if progress:
+                progress(stream.audio_seconds)
+        stream.finish()
+        result = stream.result()
+        return Transcription(result.notes, result.pedals, result.duration, self.describe())
+
+    def describe(self) -> dict:
+        """Model provenance for outputs: version, look-ahead, feature parameters."""
+        meta = self.loaded.metadata
+        return {
+            "model": meta.get("name", "notestream"),
+            "model_steps": meta.get("steps"),
+            "window": {"hop": self.window.hop, "lookahead": self.window.lookahead},
+            "lookahead_seconds": round(self.lookahead_seconds, 4),
+            "sample_rate": self.sample_rate,
+        }
+
+
+def _array_chunks(audio: np.ndarray, sample_rate: int):
+    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+    step = int(CHUNK_SECONDS * sample_rate)
+    for start in range(0, max(1, audio.size), step):
+        yield audio[start:start + step]
