@@ -1,0 +1,71 @@
+"""`notestream serve`: the streaming server (WebSocket /v1/stream, uploads, results, web client)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("notestream-data")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("serve", help="run the live transcription server", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--checkpoint", type=Path, default=None, help="model checkpoint (default: the shipped one)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--data-dir", type=Path, default=Path(os.environ.get("NOTESTREAM_DATA", DEFAULT_DATA_DIR)),
+                   help="where sessions (SQLite + audio) are kept (env NOTESTREAM_DATA)")
+    p.add_argument("--api-key", default=os.environ.get("NOTESTREAM_API_KEY"),
+                   help="require this key on every /v1/ request (env NOTESTREAM_API_KEY)")
+    p.add_argument("--allowed-origins", default=None,
+                   help="comma-separated browser origins allowed to stream ('*' = any; default: same host only)")
+    p.add_argument("--max-sessions", type=int, default=8, help="live streaming sessions at once")
+    p.add_argument("--max-message-kb", type=int, default=1024, help="largest WebSocket message")
+    p.add_argument("--max-session-minutes", type=float, default=240.0, help="longest streamed session")
+    p.add_argument("--max-upload-mb", type=float, default=200.0, help="largest uploaded file")
+    p.add_argument("--resume-window", type=float, default=120.0, help="seconds a dropped session waits for its client")
+    p.add_argument("--workers", type=int, default=1, help="inference threads (1 suits a small CPU)")
+    p.add_argument("--log-format", choices=("json", "text"), default="json", help="json: one object per log line")
+    p.set_defaults(func=run)
+
+
+def config_from_args(args: argparse.Namespace):
+    """The ServerConfig for these command-line arguments (validated)."""
+    from stream_server.state import ServerConfig
+
+    for name in ("port", "max_sessions", "max_message_kb", "workers"):
+        if getattr(args, name) < (0 if name == "port" else 1):
+            raise ValueError(f"--{name.replace('_', '-')} must be positive")
+    origins = [o.strip() for o in args.allowed_origins.split(",") if o.strip()] if args.allowed_origins else None
+    return ServerConfig(
+        data_dir=args.data_dir, host=args.host, port=args.port, checkpoint=args.checkpoint, device=args.device,
+        api_key=args.api_key or None, allowed_origins=origins, max_sessions=args.max_sessions,
+        max_message_bytes=args.max_message_kb * 1024, max_session_seconds=args.max_session_minutes * 60,
+        max_upload_bytes=int(args.max_upload_mb * 1e6), resume_window=args.resume_window, workers=args.workers,
+    )
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (and the exception, if any)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
+                 "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def run(args: argparse.Namespace) -> int:
+    from stream_server.app import run_server
+
+    config = config_from_args(args)
+    if args.log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonLogFormatter())
+    run_server(config)
+    return 0

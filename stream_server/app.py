@@ -1,0 +1,89 @@
+"""The aiohttp application: routes, startup and graceful shutdown. `run_server` is what `notestream serve` calls."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from aiohttp import web
+
+from model.transcriber import Transcriber
+
+from .auth import api_key_middleware, json_error
+from .jobs import job_events_handler, job_handler, resume_unfinished_jobs, upload_handler
+from .results import session_handler
+from .state import STATE_KEY, ServerConfig, ServerState
+from .stream_handler import stream_handler
+
+log = logging.getLogger(__name__)
+STARTED_KEY = web.AppKey("started", float)
+
+
+def create_app(config: ServerConfig, transcriber: Transcriber | None = None) -> web.Application:
+    """Build the application (loads the checkpoint unless a Transcriber is given)."""
+    transcriber = transcriber or Transcriber.from_checkpoint(config.checkpoint, config.device)
+    state = ServerState(config, transcriber)
+    app = web.Application(middlewares=[api_key_middleware(config.api_key)], client_max_size=config.max_upload_bytes + (1 << 20))
+    app[STATE_KEY] = state
+    app[STARTED_KEY] = time.time()
+    app.router.add_get("/v1/stream", stream_handler)
+    app.router.add_get("/v1/sessions/{name}", session_handler)
+    app.router.add_post("/v1/transcriptions", upload_handler)
+    app.router.add_get("/v1/transcriptions/{job}", job_handler)
+    app.router.add_get("/v1/transcriptions/{job}/events", job_events_handler)
+    app.router.add_get("/healthz", health_handler)
+    app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get("/", static_handler)
+    app.router.add_get("/static/{path:.*}", static_handler)
+    app.on_startup.append(_on_startup)
+    app.on_shutdown.append(_on_shutdown)
+    _register_gauges(state)
+    return app
+
+
+def _register_gauges(state: ServerState) -> None:
+    metrics = state.metrics
+    metrics.gauge("notestream_sessions_live", "Streaming sessions in memory (connected or awaiting resume).", lambda: len(state.live))
+    metrics.gauge("notestream_connections", "Open streaming WebSocket connections.", lambda: len(state.connections))
+    metrics.gauge("notestream_jobs_running", "Upload jobs queued or running.", lambda: sum(1 for t in state.tasks if not t.done()))
+
+
+async def _on_startup(app: web.Application) -> None:
+    state: ServerState = app[STATE_KEY]
+    resume_unfinished_jobs(state)
+    config = state.config
+    log.info("notestream server on http://%s:%d (device %s, data in %s, model %s)", config.host, config.port,
+             state.transcriber.loaded.device, config.data_dir, state.transcriber.describe().get("model"))
+
+
+async def _on_shutdown(app: web.Application) -> None:
+    log.info("shutting down: finalising %d live session(s)", len(app[STATE_KEY].live))
+    await app[STATE_KEY].shutdown()
+
+
+async def health_handler(request: web.Request) -> web.Response:
+    """Liveness plus a few facts an operator checks first."""
+    state: ServerState = request.app[STATE_KEY]
+    return web.json_response({"status": "ok", "live_sessions": len(state.live), "max_sessions": state.config.max_sessions,
+                              "device": str(state.transcriber.loaded.device), "model": state.transcriber.describe(),
+                              "uptime_seconds": round(time.time() - request.app[STARTED_KEY], 1)})
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    return web.Response(text=request.app[STATE_KEY].metrics.render(), content_type="text/plain", charset="utf-8")
+
+
+async def static_handler(request: web.Request) -> web.FileResponse:
+    """The browser client from stream_server/static/ ('/' is its index.html); 404 while it is not there."""
+    root = request.app[STATE_KEY].config.static_dir.resolve()
+    target = (root / request.match_info.get("path", "index.html")).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        raise json_error(404, "not_found", f"{request.path} is not part of the web client")
+    return web.FileResponse(target)
+
+
+def run_server(config: ServerConfig) -> None:
+    """Serve until SIGINT/SIGTERM, then finalise open sessions and exit."""
+    app = create_app(config)
+    web.run_app(app, host=config.host, port=config.port, print=None, shutdown_timeout=30.0,
+                access_log_format='%a "%r" %s %b %Tfs')

@@ -1,0 +1,109 @@
+"""`GET /v1/sessions/{id}[.mid|.musicxml|.svg|.flac]`: a session's notes and its exports."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from model.midi import write_midi
+from model.notes import Performance, note_name
+
+from .auth import json_error, require_token
+from .protocol import session_urls
+from .state import STATE_KEY, ServerState
+from .storage import SessionRecord, notes_from_events
+
+EXPORT_TYPES = {".mid": "audio/midi", ".musicxml": "application/vnd.recordare.musicxml+xml", ".svg": "image/svg+xml",
+                ".flac": "audio/flac"}
+
+
+def session_performance(state: ServerState, record: SessionRecord) -> Performance:
+    """Notes and pedal of a session from its stored events; notes still sounding end at the audio processed."""
+    events = [e for _, e in state.store.events(record.id)]
+    notes, pedals = notes_from_events(events, end_time=record.duration)
+    return Performance(notes, pedals)
+
+
+def session_json(record: SessionRecord, performance: Performance) -> dict:
+    """The JSON body of `GET /v1/sessions/{id}` (docs/protocol.md)."""
+    urls = session_urls(record.id)
+    if record.kind != "stream":
+        urls.pop("audio")
+    created = datetime.datetime.fromtimestamp(record.created, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "session": record.id, "kind": record.kind, "status": record.status, "duration": round(record.duration, 4),
+        "created": created, "sample_rate": record.sample_rate, "channels": record.channels,
+        "notes": [{"onset": round(n.onset, 6), "offset": round(n.offset, 6), "pitch": n.pitch, "name": note_name(n.pitch),
+                   "velocity": n.velocity} for n in performance.notes],
+        "pedals": [{"onset": round(p.onset, 6), "offset": round(p.offset, 6)} for p in performance.pedals],
+        "urls": urls,
+    }
+
+
+async def session_handler(request: web.Request) -> web.StreamResponse:
+    """Route `/v1/sessions/{name}`, where name is an id with an optional export suffix."""
+    state: ServerState = request.app[STATE_KEY]
+    name = request.match_info["name"]
+    session_id, dot, suffix = name.partition(".")
+    suffix = dot + suffix
+    if suffix and suffix not in EXPORT_TYPES:
+        raise json_error(404, "unknown_export", f"no export {suffix!r}; use one of {', '.join(EXPORT_TYPES)}")
+    record = require_token(request, await state.stored(state.store.get, session_id), session_id)
+    if not suffix:
+        performance = await state.stored(session_performance, state, record)
+        return web.json_response(session_json(record, performance))
+    if suffix == ".flac":
+        return _audio_response(state, record)
+    path = await _export(state, record, suffix, _page(request))
+    return web.FileResponse(path, headers={"Content-Type": EXPORT_TYPES[suffix]})
+
+
+def _page(request: web.Request) -> int:
+    try:
+        page = int(request.query.get("page", "1"))
+    except ValueError:
+        page = 0
+    if page < 1:
+        raise json_error(400, "bad_request", "?page= must be a page number from 1")
+    return page
+
+
+def _audio_response(state: ServerState, record: SessionRecord) -> web.FileResponse:
+    path = state.store.flac_path(record.id)
+    if record.kind != "stream" or not path.exists():
+        raise json_error(404, "no_audio", f"session {record.id} has no FLAC audio yet (it is written when the session is final)")
+    return web.FileResponse(path, headers={"Content-Type": EXPORT_TYPES[".flac"]})
+
+
+async def _export(state: ServerState, record: SessionRecord, suffix: str, page: int) -> Path:
+    """Write the export (cached in the session folder once the session is final) and return its path."""
+    final = record.finished
+    folder = state.store.session_dir(record.id) / ("" if final else "provisional")  # open: rewritten each time
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / "score"
+    target = folder / "notes.mid" if suffix == ".mid" else stem.with_name(
+        "score.musicxml" if suffix == ".musicxml" else f"score-{page}.svg")
+    if final and target.exists():
+        return target
+    performance = await state.stored(session_performance, state, record)
+    if suffix == ".mid":
+        await asyncio.get_running_loop().run_in_executor(None, write_midi, performance, target)
+        return target
+    engrave = _score_engrave()
+    await asyncio.get_running_loop().run_in_executor(None, engrave, performance.notes, performance.pedals, stem)
+    if not target.exists():
+        raise json_error(404, "no_page", f"the score of session {record.id} has no page {page}")
+    return target
+
+
+def _score_engrave():
+    """The score package's `engrave`, imported lazily: sheet music is optional for the server."""
+    try:
+        from score import engrave
+    except ImportError as exc:
+        raise json_error(503, "score_unavailable", f"sheet music export is not available on this server ({exc}); "
+                         "the .mid export and the JSON notes are") from exc
+    return engrave

@@ -1,0 +1,177 @@
+"""Server-wide state: configuration, the loaded model, the store, executors and the live sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from model.transcriber import Transcriber
+
+from .live_session import LiveSession, SessionCore
+from .metrics import Metrics
+from .protocol import CLOSE_TRY_LATER, ProtocolError, StartMessage
+from .storage import RawAudioFile, SessionRecord, SessionStore, compress_to_flac
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerConfig:
+    """Everything `notestream serve` can set; limits are refusals with clear errors (docs/protocol.md)."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    checkpoint: Path | None = None
+    device: str = "auto"
+    api_key: str | None = None
+    allowed_origins: list[str] | None = None  # None: same host only; ["*"]: any
+    max_sessions: int = 8
+    max_message_bytes: int = 1 << 20
+    max_session_seconds: float = 4 * 3600.0
+    max_upload_bytes: int = 200 << 20
+    resume_window: float = 120.0
+    status_interval: float = 1.0
+    ping_interval: float = 20.0
+    start_timeout: float = 10.0
+    send_timeout: float = 10.0
+    workers: int = 1
+    static_dir: Path = field(default_factory=lambda: Path(__file__).parent / "static")
+
+
+class ServerState:
+    """What every handler shares. Blocking work leaves the event loop through the executors here."""
+
+    def __init__(self, config: ServerConfig, transcriber: Transcriber):
+        self.config, self.transcriber = config, transcriber
+        self.store = SessionStore(config.data_dir)
+        self.metrics = Metrics()
+        self.live: dict[str, LiveSession] = {}
+        self.connections: set = set()  # StreamConnection objects, told first on shutdown
+        self.job_progress: dict = {}  # job id -> jobs.JobProgress while it runs
+        self.tasks: set[asyncio.Task] = set()  # background tasks, referenced so they are not collected
+        self._inference = ThreadPoolExecutor(config.workers, thread_name_prefix="inference")
+        self._storage = ThreadPoolExecutor(1, thread_name_prefix="storage")  # SQLite: one thread
+        self.jobs_executor = ThreadPoolExecutor(1, thread_name_prefix="jobs")
+        self._expiry: dict[str, asyncio.TimerHandle] = {}
+        self._opening: set[str] = set()
+        self.stopping = False
+
+    async def infer(self, fn: Callable, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._inference, fn, *args)
+
+    async def stored(self, fn: Callable, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._storage, fn, *args)
+
+    async def compress_audio(self, record: SessionRecord) -> None:
+        """FLAC-encode a finished session's raw audio (off the loop)."""
+        store = self.store
+        await asyncio.get_running_loop().run_in_executor(
+            None, compress_to_flac, store.raw_audio_path(record.id), store.flac_path(record.id),
+            record.sample_rate, record.channels,
+        )
+
+    async def open_session(self, start: StartMessage) -> tuple[LiveSession, str | None]:
+        """A new session (returns its token) or the resumed one (token None); raises ProtocolError."""
+        if start.session is None:
+            self._check_capacity()
+            record, token = await self.stored(self.store.create, "stream", start.sample_rate, start.channels)
+            core = SessionCore(self.transcriber, start.sample_rate, start.channels, self.store.raw_audio_path(record.id))
+            session = self._register(LiveSession(self, record, core))
+            log.info("session %s started: %d Hz, %d ch, %s", record.id, start.sample_rate, start.channels, start.encoding)
+            return session, token
+        return await self._resume(start), None
+
+    async def _resume(self, start: StartMessage) -> LiveSession:
+        record = await self.stored(self.store.get, start.session)
+        if record is None or record.kind != "stream":
+            raise ProtocolError("unknown_session", f"there is no streaming session {start.session!r}; start a new one")
+        if not record.token_matches(start.token):
+            raise ProtocolError("unauthorized", "the token does not match this session (use the token from its ready message)")
+        if record.finished:
+            raise ProtocolError("session_finished", f"session {record.id} was stopped; read its results at /v1/sessions/{record.id}")
+        if (start.sample_rate, start.channels) != (record.sample_rate, record.channels):
+            raise ProtocolError("format_mismatch", f"session {record.id} streams {record.sample_rate} Hz with "
+                                f"{record.channels} channel(s); resume with the same sample_rate and channels")
+        session = self.live.get(record.id)
+        if session is None:
+            session = await self._restore(record)
+        if session.sink is not None or session.finishing:
+            raise ProtocolError("session_in_use", f"session {record.id} is already streaming on another connection")
+        self.cancel_expiry(record.id)
+        return session
+
+    async def _restore(self, record: SessionRecord) -> LiveSession:
+        """After a restart: rebuild the model state by re-feeding the stored (acknowledged) audio."""
+        if record.id in self._opening:
+            raise ProtocolError("session_in_use", f"session {record.id} is being restored by another connection")
+        self._check_capacity()
+        self._opening.add(record.id)
+        try:
+            stored_events = await self.stored(self.store.events, record.id)
+            path = self.store.raw_audio_path(record.id)
+            audio = await self.stored(RawAudioFile.read, path, record.channels, record.input_frames)
+            core = SessionCore(self.transcriber, record.sample_rate, record.channels, path,
+                               next_seq=len(stored_events) + 1, input_frames=record.input_frames)
+            rederived = await self.infer(core.replay, audio)
+            if rederived != len(stored_events):
+                log.warning("session %s: replay re-derived %d events, %d were stored", record.id, rederived, len(stored_events))
+            log.info("session %s restored from %.1f s of stored audio", record.id, core.duration)
+            return self._register(LiveSession(self, record, core))
+        finally:
+            self._opening.discard(record.id)
+
+    def _check_capacity(self) -> None:
+        if len(self.live) + len(self._opening) >= self.config.max_sessions:
+            self.metrics.refusals.inc(reason="busy")
+            raise ProtocolError("busy", f"the server is at its limit of {self.config.max_sessions} live sessions", CLOSE_TRY_LATER)
+
+    def _register(self, session: LiveSession) -> LiveSession:
+        self.live[session.id] = session
+        self.metrics.sessions_started.inc()
+        return session
+
+    def schedule_expiry(self, session: LiveSession) -> None:
+        """A session without a connection is finalised after the resume window."""
+        self.cancel_expiry(session.id)
+        loop = asyncio.get_running_loop()
+        self._expiry[session.id] = loop.call_later(
+            self.config.resume_window, lambda: asyncio.ensure_future(self.finalise(session, "resume window passed")))
+
+    def cancel_expiry(self, session_id: str) -> None:
+        handle = self._expiry.pop(session_id, None)
+        if handle:
+            handle.cancel()
+
+    async def finalise(self, session: LiveSession, why: str) -> dict | None:
+        """Finish a session and forget it from memory; returns its `final` message (None if it failed)."""
+        self.cancel_expiry(session.id)
+        try:
+            return await session.finish()
+        except ProtocolError as exc:
+            log.error("session %s: %s", session.id, exc.message)
+            return None
+        finally:
+            if self.live.get(session.id) is session:
+                del self.live[session.id]
+            log.info("session %s closed (%s)", session.id, why)
+
+    async def shutdown(self) -> None:
+        """Finalise every live session (connected clients get `final`), then stop the executors."""
+        self.stopping = True
+        await asyncio.gather(*(c.shutdown() for c in list(self.connections)))
+        await asyncio.gather(*(self.finalise(s, "server shutdown") for s in list(self.live.values())))
+        self.jobs_executor.shutdown(wait=False, cancel_futures=True)  # a running job stops at its next chunk
+        for executor in (self._inference, self._storage):
+            executor.shutdown(wait=True)
+        self.store.close()
+
+
+STATE_KEY = web.AppKey("state", ServerState)

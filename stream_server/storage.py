@@ -1,0 +1,227 @@
+"""SessionStore: every session's metadata and events in SQLite, its audio in files, under --data-dir.
+
+Synchronous on purpose (simple, testable); the server calls it from one dedicated thread. Events are
+committed before they are sent, so what a client has seen survives a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from model.notes import Note, NoteEvent, PedalSpan
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, token_hash TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
+    created REAL NOT NULL, updated REAL NOT NULL, sample_rate INTEGER, channels INTEGER,
+    input_frames INTEGER NOT NULL DEFAULT 0, duration REAL NOT NULL DEFAULT 0,
+    progress REAL NOT NULL DEFAULT 0, error TEXT, filename TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    session TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, time REAL NOT NULL,
+    pitch INTEGER, velocity INTEGER NOT NULL, PRIMARY KEY (session, seq)
+);
+"""
+TERMINAL_STATUSES = ("final", "done", "failed")
+
+
+@dataclass
+class SessionRecord:
+    """One row of `sessions`: a live stream (kind 'stream') or an upload job (kind 'upload')."""
+
+    id: str
+    token_hash: str
+    kind: str
+    status: str
+    created: float
+    updated: float
+    sample_rate: int | None
+    channels: int | None
+    input_frames: int
+    duration: float
+    progress: float
+    error: str | None
+    filename: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def token_matches(self, token: str | None) -> bool:
+        return token is not None and hmac.compare_digest(self.token_hash, hash_token(token))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionStore:
+    """SQLite database `notestream.db` plus one folder of audio per session in `data_dir/sessions/`."""
+
+    def __init__(self, data_dir: str | Path):
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.data_dir / "notestream.db", check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes, the failure we guard
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def create(self, kind: str, sample_rate: int | None = None, channels: int | None = None,
+               filename: str | None = None) -> tuple[SessionRecord, str]:
+        """A new session with a fresh id and secret token (returned once; only its hash is stored)."""
+        session_id, token, now = "s_" + secrets.token_hex(8), secrets.token_urlsafe(24), time.time()
+        status = "open" if kind == "stream" else "queued"
+        self._db.execute(
+            "INSERT INTO sessions (id, token_hash, kind, status, created, updated, sample_rate, channels, filename)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (session_id, hash_token(token), kind, status, now, now, sample_rate, channels, filename),
+        )
+        self.session_dir(session_id).mkdir(parents=True, exist_ok=True)
+        return self.get(session_id), token
+
+    def get(self, session_id: str) -> SessionRecord | None:
+        row = self._db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return SessionRecord(*row) if row else None
+
+    def ids_where(self, kind: str, statuses: tuple[str, ...]) -> list[str]:
+        """Ids of sessions of `kind` in any of `statuses`, oldest first (e.g. upload jobs to resume)."""
+        marks = ", ".join("?" * len(statuses))
+        rows = self._db.execute(f"SELECT id FROM sessions WHERE kind = ? AND status IN ({marks}) ORDER BY created",
+                                (kind, *statuses))
+        return [r[0] for r in rows]
+
+    def commit_progress(self, session_id: str, events: list[tuple[int, NoteEvent]], input_frames: int,
+                        duration: float) -> None:
+        """Store decided events and the audio position they follow from, in one transaction."""
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO events (session, seq, kind, time, pitch, velocity) VALUES (?, ?, ?, ?, ?, ?)",
+                [(session_id, seq, e.kind, e.time, e.pitch, e.velocity) for seq, e in events],
+            )
+            self._db.execute(
+                "UPDATE sessions SET input_frames = ?, duration = ?, updated = ? WHERE id = ?",
+                (input_frames, duration, time.time(), session_id),
+            )
+
+    def set_status(self, session_id: str, status: str, progress: float | None = None, error: str | None = None,
+                   duration: float | None = None) -> None:
+        self._db.execute(
+            "UPDATE sessions SET status = ?, progress = COALESCE(?, progress), error = COALESCE(?, error),"
+            " duration = COALESCE(?, duration), updated = ? WHERE id = ?",
+            (status, progress, error, duration, time.time(), session_id),
+        )
+
+    def events(self, session_id: str, after_seq: int = 0) -> list[tuple[int, NoteEvent]]:
+        rows = self._db.execute(
+            "SELECT seq, kind, time, pitch, velocity FROM events WHERE session = ? AND seq > ? ORDER BY seq",
+            (session_id, after_seq),
+        )
+        return [(seq, NoteEvent(kind, t, pitch, velocity)) for seq, kind, t, pitch, velocity in rows]
+
+    def session_dir(self, session_id: str) -> Path:
+        return self.data_dir / "sessions" / session_id
+
+    def raw_audio_path(self, session_id: str) -> Path:
+        """Interleaved float32 at the session's input rate, appended as audio is processed."""
+        return self.session_dir(session_id) / "input.f32"
+
+    def flac_path(self, session_id: str) -> Path:
+        return self.session_dir(session_id) / "audio.flac"
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+class RawAudioFile:
+    """Append-only interleaved float32 audio of one session; cut back to the committed position on resume."""
+
+    def __init__(self, path: Path, channels: int):
+        self.path, self.channels = path, channels
+        self._file = open(path, "ab")  # noqa: SIM115 - lives as long as the session
+
+    def append(self, interleaved: np.ndarray) -> None:
+        self._file.write(np.asarray(interleaved, dtype="<f4").tobytes())
+        self._file.flush()  # in the OS before the events that follow from it are committed
+
+    def close(self) -> None:
+        self._file.close()
+
+    @staticmethod
+    def read(path: Path, channels: int, frames: int) -> np.ndarray:
+        """The first `frames` frames (interleaved float32); the file is truncated to them."""
+        with open(path, "r+b") as f:
+            f.truncate(frames * channels * 4)
+        return np.fromfile(path, dtype="<f4")
+
+
+def compress_to_flac(raw_path: Path, flac_path: Path, sample_rate: int, channels: int) -> None:
+    """Encode the raw float32 audio as 16-bit FLAC (written to a temp name, then renamed) and delete the raw file."""
+    audio = np.fromfile(raw_path, dtype="<f4") if raw_path.exists() else np.zeros(0, np.float32)
+    pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
+    tmp = flac_path.with_suffix(".flac.tmp")
+    layout = "mono" if channels == 1 else "stereo"
+    with av.open(str(tmp), "w", format="flac") as container:
+        stream = container.add_stream("flac", rate=sample_rate, layout=layout)
+        step = sample_rate * channels  # one second per frame
+        for start in range(0, pcm.size, step):
+            frame = av.AudioFrame.from_ndarray(pcm[start:start + step].reshape(1, -1), format="s16", layout=layout)
+            frame.sample_rate = sample_rate
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    tmp.replace(flac_path)
+    raw_path.unlink(missing_ok=True)
+
+
+def notes_from_events(events: list[NoteEvent], end_time: float | None = None) -> tuple[list[Note], list[PedalSpan]]:
+    """Rebuild notes and pedal spans from a session's events (in decision order).
+
+    Notes still sounding are closed at `end_time` (the audio processed so far), or dropped when None.
+    """
+    open_notes: dict[int, NoteEvent] = {}
+    pedal_down: float | None = None
+    notes: list[Note] = []
+    pedals: list[PedalSpan] = []
+    for e in events:
+        if e.kind == "note_on":
+            if e.pitch in open_notes:  # the decoder closes before re-striking; tolerate it anyway
+                notes.append(_close(open_notes.pop(e.pitch), e.time))
+            open_notes[e.pitch] = e
+        elif e.kind == "note_off" and e.pitch in open_notes:
+            notes.append(_close(open_notes.pop(e.pitch), e.time))
+        elif e.kind == "pedal_on":
+            pedal_down = e.time
+        elif e.kind == "pedal_off" and pedal_down is not None:
+            pedals.append(PedalSpan(pedal_down, e.time))
+            pedal_down = None
+    if end_time is not None:
+        notes += [_close(on, max(end_time, on.time)) for on in open_notes.values()]
+        if pedal_down is not None:
+            pedals.append(PedalSpan(pedal_down, max(end_time, pedal_down)))
+    return sorted(notes), sorted(pedals)
+
+
+def _close(on: NoteEvent, off_time: float) -> Note:
+    return Note(on.time, off_time, int(on.pitch), on.velocity)

@@ -1,0 +1,190 @@
+"""The `/v1/stream` WebSocket: one `StreamConnection` per client connection (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiohttp import WSMsgType, web
+
+from .audio_input import PcmDecoder
+from .auth import json_error, origin_allowed
+from .live_session import LiveSession
+from .protocol import (
+    CLOSE_INTERNAL,
+    CLOSE_NORMAL,
+    CLOSE_RESTART,
+    CLOSE_TOO_BIG,
+    CLOSE_TRY_LATER,
+    ProtocolError,
+    StartMessage,
+    StopMessage,
+    parse_client_message,
+)
+from .state import STATE_KEY, ServerState
+
+log = logging.getLogger(__name__)
+BUSY_RETRY_SECONDS = 5
+
+
+async def stream_handler(request: web.Request) -> web.WebSocketResponse:
+    """Upgrade to a WebSocket (after the Origin check) and run the protocol until the connection ends."""
+    state: ServerState = request.app[STATE_KEY]
+    if not origin_allowed(request.headers.get("Origin"), request.host, state.config.allowed_origins):
+        state.metrics.refusals.inc(reason="origin")
+        raise json_error(403, "forbidden_origin", f"origin {request.headers.get('Origin')} may not open streams here "
+                         "(the server's --allowed-origins does not list it)")
+    limit = state.config.max_message_bytes
+    ws = web.WebSocketResponse(heartbeat=state.config.ping_interval, max_msg_size=2 * limit + 1024)
+    await ws.prepare(request)
+    connection = StreamConnection(ws, state)
+    state.connections.add(connection)
+    try:
+        await connection.run()
+    except ProtocolError as exc:
+        await connection.refuse(exc)
+    except Exception as exc:  # a bug: tell the client and close, never hang
+        log.exception("stream connection failed")
+        await connection.refuse(ProtocolError("internal", f"server error ({type(exc).__name__}: {exc})", CLOSE_INTERNAL))
+    finally:
+        state.connections.discard(connection)
+        await connection.release()
+    return ws
+
+
+class StreamConnection:
+    """One client connection: `start`, audio frames, `stop`; the session may outlive it."""
+
+    def __init__(self, ws: web.WebSocketResponse, state: ServerState):
+        self.ws, self.state, self.config = ws, state, state.config
+        self.session: LiveSession | None = None
+        self._send_lock = asyncio.Lock()
+        self._status_task: asyncio.Task | None = None
+        self._stopped = False
+
+    async def send(self, message: dict) -> None:
+        """Send one JSON message; a client that does not take it within send_timeout is dropped."""
+        async with self._send_lock:
+            await asyncio.wait_for(self.ws.send_json(message), self.config.send_timeout)
+
+    async def run(self) -> None:
+        start = await self._receive_start()
+        try:
+            session, token = await self.state.open_session(start)
+        except ProtocolError as exc:
+            if exc.code != "busy":
+                raise
+            await self.send({"type": "busy", "retry_after": BUSY_RETRY_SECONDS, "message": exc.message})
+            await self.ws.close(code=CLOSE_TRY_LATER, message=b"busy")
+            return
+        self.session = session
+        await self.send({"type": "ready", "session": session.id, "token": token, "model_sample_rate": self.state.transcriber.sample_rate,
+                         "audio_seconds": round(session.processed_frames / session.sample_rate, 6),
+                         "audio_frames": session.processed_frames, "lookahead": round(self.state.transcriber.lookahead_seconds, 4),
+                         "resumed": token is None})
+        await session.attach(self.send, start.after_seq)
+        self._status_task = asyncio.create_task(self._send_status())
+        await self._receive_audio(PcmDecoder(start.encoding, start.channels))
+
+    async def _receive_start(self) -> StartMessage:
+        try:
+            msg = await self.ws.receive(timeout=self.config.start_timeout)
+        except TimeoutError as exc:
+            raise ProtocolError("timeout", f"no start message within {self.config.start_timeout:g} s") from exc
+        if msg.type != WSMsgType.TEXT:
+            if msg.type == WSMsgType.BINARY:
+                raise ProtocolError("bad_message", "send a JSON start message before any audio")
+            raise ConnectionResetError("the client left before starting")
+        message = parse_client_message(msg.data)
+        if not isinstance(message, StartMessage):
+            raise ProtocolError("bad_message", "the first message must be {\"type\": \"start\", ...}")
+        return message
+
+    async def _receive_audio(self, decoder: PcmDecoder) -> None:
+        session = self.session
+        max_frames = self.config.max_session_seconds * session.sample_rate
+        loop = asyncio.get_running_loop()
+        async for msg in self.ws:
+            if msg.type == WSMsgType.BINARY:
+                self._check_size(len(msg.data))
+                arrival = loop.time()
+                frames = decoder.decode(msg.data)
+                if frames.size:
+                    await session.feed(frames, arrival)
+                if session.received_frames > max_frames:
+                    await self._finish_with_error(ProtocolError(
+                        "session_too_long", f"sessions are limited to {self.config.max_session_seconds:g} s of audio; "
+                        "the session was finalised: start a new one to go on"))
+                    return
+            elif msg.type == WSMsgType.TEXT:
+                self._check_size(len(msg.data))
+                message = parse_client_message(msg.data)
+                if isinstance(message, StopMessage):
+                    await self._stop()
+                    return
+                raise ProtocolError("bad_message", "the session has already started; send audio frames or stop")
+        log.info("session %s: connection dropped (%s); resumable for %g s", session.id, self.ws.close_code, self.config.resume_window)
+
+    def _check_size(self, size: int) -> None:
+        limit = self.config.max_message_bytes
+        if size > limit:
+            self.state.metrics.refusals.inc(reason="too_large")
+            raise ProtocolError("too_large", f"a message of {size} bytes is over the limit of {limit} bytes; send smaller frames",
+                                CLOSE_TOO_BIG)
+
+    async def _stop(self) -> None:
+        self._stopped = True
+        final = await self.state.finalise(self.session, "stopped by client")
+        if final is None:
+            raise ProtocolError("internal", f"session {self.session.id} could not be finalised", CLOSE_INTERNAL)
+        await self._stop_status()
+        await self.send(final)
+        await self.ws.close(code=CLOSE_NORMAL, message=b"final")
+
+    async def _finish_with_error(self, error: ProtocolError) -> None:
+        self._stopped = True
+        final = await self.state.finalise(self.session, error.code)
+        await self._stop_status()
+        if final is not None:
+            await self.send(final)
+        await self.refuse(error)
+
+    async def shutdown(self) -> None:
+        """The server is stopping: finalise this connection's session, send `final`, then close 1012."""
+        if self.session is None or self._stopped:
+            return
+        await self._finish_with_error(ProtocolError("server_shutdown", "the server is shutting down; the session was finalised",
+                                                    CLOSE_RESTART))
+
+    async def refuse(self, error: ProtocolError) -> None:
+        """Send an `error` and close with its code; the client is never left hanging."""
+        log.info("stream refused: %s (%s)", error.code, error.message)
+        with contextlib.suppress(Exception):
+            if not self.ws.closed:
+                await self.send(error.to_message())
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=error.close_code, message=error.code.encode()[:120])
+
+    async def release(self) -> None:
+        """Connection over: stop status updates; a session not stopped waits for a resume."""
+        await self._stop_status()
+        session = self.session
+        if session is None:
+            return
+        session.detach(self.send)
+        if not self._stopped and self.state.live.get(session.id) is session:
+            self.state.schedule_expiry(session)
+
+    async def _stop_status(self) -> None:
+        if self._status_task:
+            self._status_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._status_task
+            self._status_task = None
+
+    async def _send_status(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.status_interval)
+            if self.session.sink == self.send:
+                await self.send(self.session.status_message())

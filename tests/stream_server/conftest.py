@@ -1,0 +1,123 @@
+"""Fixtures: rendered piano audio, the shipped model, and a real server on a free port in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import pytest
+from aiohttp import web
+from scipy.io import wavfile
+
+from model.transcriber import Transcriber
+from stream_server.app import create_app
+from stream_server.state import STATE_KEY, ServerConfig, ServerState
+
+SOUNDFONT = "/usr/share/sounds/sf2/TimGM6mb.sf2"
+CLIP_SECONDS = 3.0
+
+
+def render_piano(sample_rate: int, seconds: float = CLIP_SECONDS, seed: int = 0) -> np.ndarray:
+    """A few seconds of piano chords and runs rendered with FluidSynth, mono float32."""
+    rng = np.random.default_rng(seed)
+    pm = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(program=0)
+    t = 0.1
+    while t < seconds - 0.5:
+        for pitch in rng.choice(np.arange(48, 84), size=rng.integers(1, 4), replace=False):
+            piano.notes.append(pretty_midi.Note(int(rng.integers(50, 110)), int(pitch), t, t + float(rng.uniform(0.2, 0.8))))
+        t += float(rng.uniform(0.15, 0.4))
+    pm.instruments.append(piano)
+    audio = pm.fluidsynth(fs=sample_rate, synthesizer=SOUNDFONT)[: int(seconds * sample_rate)]
+    audio = np.pad(audio, (0, max(0, int(seconds * sample_rate) - audio.size)))
+    return (0.8 * audio / max(1e-6, np.abs(audio).max())).astype(np.float32)
+
+
+def write_pcm16(path: Path, audio: np.ndarray, sample_rate: int) -> Path:
+    """Mono (n,) or interleaved-ready (n, channels) float audio as a 16-bit WAV."""
+    wavfile.write(str(path), sample_rate, (np.clip(audio, -1, 1) * 32767).astype(np.int16))
+    return path
+
+
+@pytest.fixture(scope="session")
+def piano_16k(tmp_path_factory) -> Path:
+    return write_pcm16(tmp_path_factory.mktemp("audio") / "piano16k.wav", render_piano(16000), 16000)
+
+
+@pytest.fixture(scope="session")
+def piano_44k_stereo(tmp_path_factory) -> Path:
+    mono = render_piano(44100, seed=1)
+    stereo = np.stack([mono, 0.5 * mono], axis=1)
+    return write_pcm16(tmp_path_factory.mktemp("audio") / "piano44k.wav", stereo, 44100)
+
+
+@pytest.fixture(scope="session")
+def transcriber() -> Transcriber:
+    return Transcriber.from_checkpoint(device="cpu")
+
+
+@dataclass
+class RunningServer:
+    """An application served on 127.0.0.1 by a background thread's event loop."""
+
+    port: int
+    state: ServerState
+    loop: asyncio.AbstractEventLoop
+    runner: web.AppRunner
+    thread: threading.Thread
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/v1/stream"
+
+    def stop(self) -> None:
+        """Graceful shutdown, as on SIGTERM: open sessions are finalised."""
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(60)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def start_server(config: ServerConfig, transcriber: Transcriber) -> RunningServer:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def serve() -> tuple[web.AppRunner, int]:
+        app = create_app(config, transcriber)
+        runner = web.AppRunner(app, shutdown_timeout=10)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return runner, runner.addresses[0][1]
+
+    runner, port = asyncio.run_coroutine_threadsafe(serve(), loop).result(30)
+    return RunningServer(port, runner.app[STATE_KEY], loop, runner, thread)
+
+
+@pytest.fixture
+def server_factory(tmp_path, transcriber):
+    """Start servers with config overrides; all are stopped at the end of the test."""
+    started: list[RunningServer] = []
+
+    def start(**overrides) -> RunningServer:
+        config = ServerConfig(data_dir=tmp_path / "data", port=0, status_interval=0.2, **overrides)
+        started.append(start_server(config, transcriber))
+        return started[-1]
+
+    yield start
+    for server in started:
+        if server.thread.is_alive():
+            server.stop()
+
+
+@pytest.fixture
+def server(server_factory) -> RunningServer:
+    return server_factory()

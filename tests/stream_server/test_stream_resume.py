@@ -1,0 +1,157 @@
+"""Sessions survive dropped connections, server restarts (crash) and graceful shutdowns."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from stream_test_client import (
+    collect_until,
+    notes_of,
+    pcm_bytes,
+    receive_json,
+    send_chunks,
+    split_randomly,
+    start,
+)
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from model.evaluation import score_notes
+from stream_server.storage import SessionStore
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def stream_part_until_acknowledged(url: str, data: bytes, seed: int) -> tuple[dict, list[dict]]:
+    """Start a session, send `data`, wait until the server acknowledges all of it, then drop the connection."""
+    ws = await connect(url, max_size=None)
+    ready = await start(ws, 16000)
+    await send_chunks(ws, split_randomly(data, seed))
+    events = []
+    while True:
+        message = await receive_json(ws)
+        if message["type"] in ("note_on", "note_off", "pedal_on", "pedal_off"):
+            events.append(message)
+        if message["type"] == "status" and message["audio_frames"] * 2 >= len(data):
+            break
+    ws.transport.abort()  # abrupt: no close frame
+    return ready, events
+
+
+async def resume_and_finish(url: str, ready: dict, data: bytes, after_seq: int) -> tuple[dict, list[dict], dict]:
+    async with connect(url, max_size=None) as ws:
+        resumed = await start(ws, 16000, session=ready["session"], token=ready["token"], after_seq=after_seq)
+        assert resumed["type"] == "ready", resumed
+        reader = asyncio.create_task(collect_until(ws, "final"))
+        await send_chunks(ws, split_randomly(data[resumed["audio_frames"] * 2:], seed=9))
+        await ws.send(json.dumps({"type": "stop"}))
+        events, final = await reader
+        return resumed, events, final
+
+
+def test_reconnect_with_token_continues_the_same_session(server, piano_16k, transcriber):
+    data, _, _ = pcm_bytes(piano_16k)
+    half = len(data) // 2
+    ready, first = asyncio.run(stream_part_until_acknowledged(server.ws, data[:half], seed=1))
+    last_seq = first[-1]["seq"] if first else 0
+    resumed, second, final = asyncio.run(resume_and_finish(server.ws, ready, data, last_seq))
+    assert resumed["resumed"] and resumed["session"] == ready["session"] and resumed["token"] is None
+    assert resumed["audio_frames"] == half // 2
+    events = first + second
+    assert [m["seq"] for m in events] == list(range(1, len(events) + 1)), "no event lost or repeated"
+    offline = transcriber.transcribe(piano_16k).notes
+    assert score_notes(notes_of(events), offline).note_f1 >= 0.99
+    assert final["session"] == ready["session"]
+
+
+def test_resume_with_a_wrong_token_is_unauthorized(server, piano_16k):
+    data, _, _ = pcm_bytes(piano_16k)
+    ready, _ = asyncio.run(stream_part_until_acknowledged(server.ws, data[:8000], seed=2))
+
+    async def hijack():
+        async with connect(server.ws) as ws:
+            return await start(ws, 16000, session=ready["session"], token="guess")
+
+    reply = asyncio.run(hijack())
+    assert (reply["type"], reply["code"]) == ("error", "unauthorized")
+
+
+def test_graceful_shutdown_finalises_the_open_session_and_tells_the_client(server, piano_16k):
+    data, _, _ = pcm_bytes(piano_16k)
+
+    async def stream_then_shutdown():
+        async with connect(server.ws, max_size=None) as ws:
+            ready = await start(ws, 16000)
+            await ws.send(data[:32000])
+            await asyncio.sleep(0.3)
+            await asyncio.get_running_loop().run_in_executor(None, server.stop)
+            messages = []
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    messages.append(await receive_json(ws))
+            return ready, [m for m in messages if m["type"] in ("final", "error")], ws.close_code
+
+    ready, endings, close_code = asyncio.run(stream_then_shutdown())
+    assert [m["type"] for m in endings] == ["final", "error"] and endings[1]["code"] == "server_shutdown"
+    assert close_code == 1012 and endings[0]["duration"] == pytest.approx(1.0)
+    reopened = SessionStore(server.state.config.data_dir)
+    assert reopened.get(ready["session"]).status == "final"
+    assert reopened.flac_path(ready["session"]).stat().st_size > 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_subprocess(port: int, data_dir: Path) -> subprocess.Popen:
+    """A real `notestream serve` process, returned once /healthz answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "notestream", "serve", "--port", str(port), "--data-dir", str(data_dir), "--device", "cpu"],
+        cwd=REPO, env={**os.environ, "NOTESTREAM_API_KEY": ""}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return process
+        except OSError:
+            if process.poll() is not None:
+                raise AssertionError(process.stderr.read().decode()) from None
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("notestream serve did not start within 60 s")
+
+
+def test_server_crash_mid_session_loses_nothing_acknowledged(tmp_path, piano_16k, transcriber):
+    data, _, _ = pcm_bytes(piano_16k)
+    port = free_port()
+    url = f"ws://127.0.0.1:{port}/v1/stream"
+    process = serve_subprocess(port, tmp_path / "data")
+    try:
+        ready, before_crash = asyncio.run(stream_part_until_acknowledged(url, data[: len(data) // 2], seed=5))
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        process = serve_subprocess(port, tmp_path / "data")
+        resumed, after_restart, final = asyncio.run(resume_and_finish(url, ready, data, after_seq=0))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+    assert resumed["audio_frames"] >= len(data) // 4, "everything acknowledged before the crash is kept"
+    replayed = after_restart[: len(before_crash)]
+    assert replayed == before_crash, "every event sent before the crash is stored and replayed unchanged"
+    assert [m["seq"] for m in after_restart] == list(range(1, len(after_restart) + 1))
+    offline = transcriber.transcribe(piano_16k).notes
+    assert score_notes(notes_of(after_restart), offline).note_f1 >= 0.99
