@@ -1,0 +1,113 @@
+"""Shared fixtures: small audio that tests build themselves (sine tones, a rendered piano phrase)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.io import wavfile
+
+# pytest puts tests/ on sys.path for this file; its folders (tests/model, tests/notestream, ...) would
+# then shadow the real packages as empty namespace packages. The repository root goes first instead.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if sys.path[:1] != [str(REPO_ROOT)]:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from model.audio import write_wav  # noqa: E402  (needs the repository root on sys.path)
+from model.notes import Note, PedalSpan, Performance  # noqa: E402
+
+SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+PIANO_RATE = 16000
+
+# A short phrase with every kind of thing a transcriber meets: a scale, a chord, a repeated key and the pedal.
+PIANO_PHRASE = Performance(
+    notes=[
+        Note(0.10, 0.40, 60, 80),
+        Note(0.40, 0.70, 64, 90),
+        Note(0.70, 1.00, 67, 100),
+        Note(1.10, 1.60, 48, 70),
+        Note(1.10, 1.60, 55, 70),
+        Note(1.10, 1.60, 72, 110),
+        Note(1.70, 1.85, 76, 60),
+        Note(1.90, 2.10, 76, 95),
+    ],
+    pedals=[PedalSpan(1.05, 1.80)],
+)
+
+
+def sine(freq: float, seconds: float, sample_rate: int, amplitude: float = 0.5) -> np.ndarray:
+    """A float32 sine tone starting at phase 0."""
+    t = np.arange(int(round(seconds * sample_rate))) / sample_rate
+    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def render_piano(performance: Performance, sample_rate: int = PIANO_RATE, tail: float = 0.3) -> np.ndarray:
+    """Render notes and sustain pedal with FluidSynth's General MIDI piano; mono float32."""
+    import fluidsynth
+
+    events = [(n.onset, 1, "on", n) for n in performance.notes] + [(n.offset, 0, "off", n) for n in performance.notes]
+    events += [(p.onset, 1, "pedal", 127) for p in performance.pedals]
+    events += [(p.offset, 0, "pedal", 0) for p in performance.pedals]
+    synth = fluidsynth.Synth(gain=0.8, samplerate=float(sample_rate))
+    try:
+        synth.program_select(0, synth.sfload(str(SOUNDFONT)), 0, 0)
+        blocks, done = [], 0
+        for time, _, kind, what in sorted(events, key=lambda e: (e[0], e[1])):
+            due = int(round(time * sample_rate))
+            if due > done:
+                blocks.append(synth.get_samples(due - done))
+                done = due
+            if kind == "on":
+                synth.noteon(0, what.pitch, what.velocity)
+            elif kind == "off":
+                synth.noteoff(0, what.pitch)
+            else:
+                synth.cc(0, 64, what)
+        blocks.append(synth.get_samples(int(tail * sample_rate)))
+    finally:
+        synth.delete()
+    stereo = np.concatenate(blocks).astype(np.float32).reshape(-1, 2) / 32768.0
+    return stereo.mean(axis=1)
+
+
+@pytest.fixture(scope="session")
+def piano_phrase() -> Performance:
+    """The notes and pedal of `piano_wav`."""
+    return PIANO_PHRASE
+
+
+@pytest.fixture(scope="session")
+def piano_audio() -> np.ndarray:
+    """`PIANO_PHRASE` rendered at 16 kHz (about 2.4 s, mono float32)."""
+    return render_piano(PIANO_PHRASE)
+
+
+@pytest.fixture(scope="session")
+def piano_wav(tmp_path_factory: pytest.TempPathFactory, piano_audio: np.ndarray) -> Path:
+    """`piano_audio` as a 16 kHz 16-bit WAV file."""
+    path = tmp_path_factory.mktemp("piano") / "phrase.wav"
+    write_wav(path, piano_audio, PIANO_RATE)
+    return path
+
+
+@pytest.fixture
+def make_sine_wav(tmp_path: Path) -> Callable[..., Path]:
+    """Factory: write a sine WAV (one frequency per channel) and return its path."""
+
+    def make(
+        freqs: float | tuple[float, ...] = 440.0,
+        seconds: float = 1.0,
+        sample_rate: int = 16000,
+        amplitude: float = 0.5,
+        name: str = "sine.wav",
+    ) -> Path:
+        channels = freqs if isinstance(freqs, tuple) else (freqs,)
+        audio = np.stack([sine(f, seconds, sample_rate, amplitude) for f in channels], axis=1)
+        path = tmp_path / name
+        wavfile.write(str(path), sample_rate, (np.clip(audio, -1, 1) * 32767).astype(np.int16))
+        return path
+
+    return make
