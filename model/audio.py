@@ -20,10 +20,7 @@ class AudioDecodeError(ValueError):
 def iter_audio_chunks(path: str | Path, sample_rate: int, chunk_seconds: float = 30.0) -> Iterator[np.ndarray]:
     """Yield mono float32 chunks of about `chunk_seconds` at `sample_rate`; memory stays bounded."""
     path = Path(path)
-    if not path.is_file():
-        raise AudioDecodeError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise AudioDecodeError(f"{path}: the file is empty")
+    _check_readable_file(path)
     chunk_len = max(1, int(chunk_seconds * sample_rate))
     pending: list[np.ndarray] = []
     pending_len = 0
@@ -47,6 +44,20 @@ def iter_audio_chunks(path: str | Path, sample_rate: int, chunk_seconds: float =
         produced += pending_len
     if produced == 0:
         raise AudioDecodeError(f"{path}: the file holds no audio samples")
+
+
+def _check_readable_file(path: Path) -> None:
+    """Fail early, naming the file, for paths that cannot hold audio at all."""
+    if path.is_dir():
+        raise AudioDecodeError(f"{path}: is a folder, not an audio file")
+    if not path.is_file():
+        raise AudioDecodeError(f"{path}: no such file")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise AudioDecodeError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+    if size == 0:
+        raise AudioDecodeError(f"{path}: the file is empty")
 
 
 def _decode_blocks(path: Path, sample_rate: int) -> Iterator[np.ndarray]:
