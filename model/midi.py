@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import mido
 import pretty_midi
 
 from .notes import MAX_PITCH, MIN_PITCH, Note, PedalSpan, Performance
 
 PEDAL_CC = 64
 PEDAL_THRESHOLD = 64
+DRUM_CHANNEL = 9  # 0-based; General MIDI channel 10
 
 
 class MidiReadError(ValueError):
@@ -17,10 +20,10 @@ class MidiReadError(ValueError):
 
 
 def pedal_spans_from_cc(times_values: list[tuple[float, int]], end_time: float) -> list[PedalSpan]:
-    """CC64 (time, value) pairs -> spans where the value is >= 64."""
+    """CC64 (time, value) pairs, in file order, -> spans where the value is >= 64."""
     spans: list[PedalSpan] = []
     down_at: float | None = None
-    for time, value in sorted(times_values):
+    for time, value in sorted(times_values, key=lambda change: change[0]):  # stable: file order at ties
         if value >= PEDAL_THRESHOLD and down_at is None:
             down_at = time
         elif value < PEDAL_THRESHOLD and down_at is not None:
@@ -33,30 +36,72 @@ def pedal_spans_from_cc(times_values: list[tuple[float, int]], end_time: float) 
 
 
 def read_midi(path: str | Path) -> Performance:
-    """All non-drum piano-range notes and the sustain pedal of a MIDI file."""
+    """All non-drum piano-range notes and the sustain pedal of a MIDI file.
+
+    The pedal is read from every track, including tracks that hold no notes (pretty_midi drops those).
+    """
     try:
-        pm = pretty_midi.PrettyMIDI(str(path))
+        data = Path(path).read_bytes()
+        pm = pretty_midi.PrettyMIDI(io.BytesIO(data))
+        cc = _sustain_changes(mido.MidiFile(file=io.BytesIO(data)), pm)
     except Exception as exc:  # pretty_midi/mido raise many types for bad files
-        raise MidiReadError(f"{path}: not a readable MIDI file ({exc})") from exc
-    notes: list[Note] = []
-    cc: list[tuple[float, int]] = []
-    for inst in pm.instruments:
-        if inst.is_drum:
-            continue
-        notes += [
-            Note(float(n.start), float(n.end), int(n.pitch), int(n.velocity))
-            for n in inst.notes
-            if MIN_PITCH <= n.pitch <= MAX_PITCH and n.end > n.start
-        ]
-        cc += [(float(c.time), int(c.value)) for c in inst.control_changes if c.number == PEDAL_CC]
+        raise MidiReadError(f"{path}: not a readable MIDI file ({_reason(exc)})") from exc
+    notes = [
+        Note(float(n.start), float(n.end), int(n.pitch), int(n.velocity))
+        for inst in pm.instruments
+        if not inst.is_drum
+        for n in inst.notes
+        if MIN_PITCH <= n.pitch <= MAX_PITCH and n.end > n.start
+    ]
     end = max((n.offset for n in notes), default=0.0)
     return Performance(sorted(notes), pedal_spans_from_cc(cc, end))
 
 
+def _reason(exc: Exception) -> str:
+    """One line saying why reading failed (mido's EOFError has no text of its own)."""
+    if isinstance(exc, EOFError):
+        return "the file ends too early"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _sustain_changes(midi: mido.MidiFile, pm: pretty_midi.PrettyMIDI) -> list[tuple[float, int]]:
+    """(seconds, value) of every CC64 outside the drum channel, timed with the file's tempo map."""
+    changes = []
+    for track in midi.tracks:
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "control_change" and msg.control == PEDAL_CC and msg.channel != DRUM_CHANNEL:
+                changes.append((float(pm.tick_to_time(tick)), int(msg.value)))
+    return changes
+
+
+def without_key_overlaps(notes: list[Note]) -> list[Note]:
+    """Notes a MIDI file can hold: a key struck again while still sounding is first released.
+
+    MIDI cannot tell two sounding notes of one key apart, so readers would pair the offsets wrongly.
+    Of two notes struck on one key at the same instant, the longer is kept.
+    """
+    by_pitch: dict[int, list[Note]] = {}
+    for n in sorted(notes):
+        by_pitch.setdefault(n.pitch, []).append(n)
+    out: list[Note] = []
+    for same_key in by_pitch.values():
+        for n, after in zip(same_key, same_key[1:] + [None], strict=True):
+            if after is not None and after.onset == n.onset:
+                continue
+            offset = n.offset if after is None else min(n.offset, after.onset)
+            out.append(Note(n.onset, offset, n.pitch, n.velocity))
+    return sorted(out)
+
+
 def performance_to_pretty_midi(performance: Performance, program: int = 0) -> pretty_midi.PrettyMIDI:
+    """A one-instrument PrettyMIDI at 120 bpm holding the notes (see `without_key_overlaps`) and pedal."""
     pm = pretty_midi.PrettyMIDI(initial_tempo=120.0)
     piano = pretty_midi.Instrument(program=program, name="Piano")
-    for n in performance.notes:
+    for n in without_key_overlaps(performance.notes):
         piano.notes.append(pretty_midi.Note(int(max(1, min(127, n.velocity))), n.pitch, n.onset, n.offset))
     for p in performance.pedals:
         piano.control_changes.append(pretty_midi.ControlChange(PEDAL_CC, 127, p.onset))
