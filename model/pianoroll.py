@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .notes import MIN_PITCH, N_KEYS, Note, PedalSpan, extend_with_pedal
+from .notes import MAX_PITCH, MIN_PITCH, N_KEYS, Note, PedalSpan, extend_with_pedal, note_name
 
 
 @dataclass
@@ -28,13 +28,20 @@ def frame_index(time: float, frame_rate: float) -> int:
     return int(round(time * frame_rate))
 
 
+def key_index(pitch: int) -> int:
+    """Column of a MIDI pitch in an 88-key roll (A0 = 0 ... C8 = 87); other pitches are an error, not a wrap."""
+    if not MIN_PITCH <= pitch <= MAX_PITCH:
+        raise ValueError(f"pitch {pitch} ({note_name(pitch)}) is outside the piano's 88 keys A0-C8")
+    return pitch - MIN_PITCH
+
+
 def piano_roll(notes: list[Note], n_frames: int, frame_rate: float) -> np.ndarray:
     """Boolean (frames, 88): key sounding in each frame, from onset frame up to (not incl.) offset frame."""
     roll = np.zeros((n_frames, N_KEYS), dtype=bool)
     for n in notes:
         start = frame_index(n.onset, frame_rate)
         stop = max(start + 1, frame_index(n.offset, frame_rate))
-        roll[max(0, start):max(0, min(stop, n_frames)), n.pitch - MIN_PITCH] = True
+        roll[max(0, start):max(0, min(stop, n_frames)), key_index(n.pitch)] = True
     return roll
 
 
@@ -45,7 +52,7 @@ def frame_labels(notes: list[Note], pedals: list[PedalSpan], n_frames: int, fram
     velocity = np.zeros_like(onset)
     frame = piano_roll(extend_with_pedal(notes, pedals), n_frames, frame_rate).astype(np.float32)
     for n in extend_with_pedal(notes, pedals):
-        key = n.pitch - MIN_PITCH
+        key = key_index(n.pitch)
         on = frame_index(n.onset, frame_rate)
         off = frame_index(n.offset, frame_rate)
         if 0 <= on < n_frames:
