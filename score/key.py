@@ -1,0 +1,93 @@
+"""Key estimation (Krumhansl-Schmuckler) and pitch spelling on the line of fifths.
+
+The key decides the key signature and how each black key is written (F# or Gb), so it is estimated from
+the whole performance before any note is spelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.notes import Note
+
+# Krumhansl-Kessler probe-tone profiles, tonic first.
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+MAX_WEIGHT_S = 2.0  # a held note counts at most this long, so one pedal point cannot decide the key
+
+# Key signature (sharps > 0, flats < 0) of each major tonic pitch class; Db over C#, Gb over F#.
+MAJOR_FIFTHS = {0: 0, 7: 1, 2: 2, 9: 3, 4: 4, 11: 5, 6: -6, 1: -5, 8: -4, 3: -3, 10: -2, 5: -1}
+STEPS_ON_FIFTHS = "FCGDAEB"  # position p on the line of fifths (C = 0) has step STEPS_ON_FIFTHS[(p + 1) % 7]
+
+
+@dataclass(frozen=True)
+class KeyEstimate:
+    """A key: tonic pitch class (C = 0), mode ('major' or 'minor') and its key signature in fifths."""
+
+    tonic: int
+    mode: str
+    fifths: int
+
+    @property
+    def tonic_name(self) -> str:
+        centre = self.fifths + (3 if self.mode == "minor" else 0)
+        return spelled_name(_position_near(self.tonic, centre))
+
+
+def pitch_class_weights(notes: list[Note]) -> np.ndarray:
+    """Duration-weighted pitch-class histogram (12 values)."""
+    weights = np.zeros(12)
+    for n in notes:
+        weights[n.pitch % 12] += min(n.offset - n.onset, MAX_WEIGHT_S)
+    return weights
+
+
+def estimate_key(notes: list[Note]) -> KeyEstimate:
+    """The major or minor key whose rotated profile correlates best with the duration-weighted pitch classes."""
+    weights = pitch_class_weights(notes)
+    if not weights.any():
+        return KeyEstimate(0, "major", 0)
+    best: tuple[float, int, str] = (-2.0, 0, "major")
+    for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
+        for tonic in range(12):
+            r = float(np.corrcoef(weights, np.roll(profile, tonic))[0, 1])
+            if r > best[0]:
+                best = (r, tonic, mode)
+    _, tonic, mode = best
+    return key_from_tonic(tonic, mode)
+
+
+def key_from_tonic(tonic: int, mode: str) -> KeyEstimate:
+    """KeyEstimate with its key signature: a minor key takes the signature of its relative major."""
+    relative_major = tonic if mode == "major" else (tonic + 3) % 12
+    return KeyEstimate(tonic % 12, mode, MAJOR_FIFTHS[relative_major])
+
+
+def _position_near(pitch_class: int, centre: float) -> int:
+    """The line-of-fifths position of `pitch_class` closest to `centre` (each class recurs every 12)."""
+    base = (pitch_class * 7) % 12  # C=0, G=1, ..., F=11 on the line of fifths, modulo 12
+    return min((base + 12 * k for k in (-2, -1, 0, 1)), key=lambda p: abs(p - centre))
+
+
+def spelled_name(position: int) -> str:
+    """Line-of-fifths position -> name with accidentals, e.g. 6 -> 'F#', -2 -> 'Bb'."""
+    step = STEPS_ON_FIFTHS[(position + 1) % 7]
+    alter = (position + 1) // 7
+    return step + ("#" * alter if alter > 0 else "b" * -alter)
+
+
+def spell_pitch(midi: int, key: KeyEstimate) -> tuple[str, int, int]:
+    """(step, alter, octave) for a MIDI pitch in `key`.
+
+    Pitches are placed on the line of fifths closest to the key's centre, so diatonic notes get their
+    scale names, a minor key's raised leading tone is sharp, and other chromatic notes lean the way
+    the key signature leans (Temperley's line-of-fifths spelling, without the harmonic context).
+    """
+    centre = key.fifths + (2.5 if key.mode == "minor" else 1.9)
+    position = _position_near(midi % 12, centre)
+    step = STEPS_ON_FIFTHS[(position + 1) % 7]
+    alter = (position + 1) // 7
+    octave = (midi - alter) // 12 - 1
+    return step, alter, octave

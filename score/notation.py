@@ -1,0 +1,120 @@
+"""From performed notes to a notation plan: beats, meter, key, hands and quantised note values.
+
+This is the musical half of engraving, kept free of music21 so it can be measured and tested directly:
+every kept note gets a hand, a quantised start and a notated length in quarter notes. Durations are the
+key-held ones (a pedal's sustain is shown as a pedal mark, not as longer notes), capped at the next onset
+in the same hand so each hand reads as one voice of chords and rests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from model.notes import Note, PedalSpan
+
+from .beats import beat_times
+from .cleaning import drop_spurious_notes
+from .hands import assign_hands
+from .key import KeyEstimate, estimate_key
+from .meter import Meter, beat_positions, estimate_meter
+from .quantize import choose_divisions, grid_step, quantize_position
+
+LEGATO_SHARE = Fraction(1, 2)  # a note held at least this share of the gap to the next onset is written legato
+
+
+@dataclass(frozen=True)
+class NotatedChord:
+    """Notes one hand strikes together, with a start and a length in quarter notes from the first bar line."""
+
+    hand: int  # 0 = left (lower staff), 1 = right (upper staff)
+    start: Fraction
+    length: Fraction
+    pitches: tuple[int, ...]
+    sources: tuple[int, ...]  # indices into Notation.notes
+
+
+@dataclass
+class Notation:
+    """Everything needed to lay out a two-staff score."""
+
+    notes: list[Note]  # the notes kept after dropping spurious ones
+    beats: np.ndarray  # beat times in seconds
+    meter: Meter
+    key: KeyEstimate
+    chords: list[NotatedChord] = field(default_factory=list)
+    pedals: list[tuple[Fraction, Fraction]] = field(default_factory=list)  # quantised (start, end) quarters
+    origin_beat: int = 0  # the beat index where bar 1 begins (negative when the piece starts with a pickup)
+
+    @property
+    def bar_length(self) -> Fraction:
+        return Fraction(self.meter.beats_per_bar) * Fraction(self.meter.beat_quarter_length)
+
+    def beat_to_quarters(self, beat: Fraction) -> Fraction:
+        return (beat - self.origin_beat) * Fraction(self.meter.beat_quarter_length)
+
+    def downbeat_times(self) -> np.ndarray:
+        first = self.meter.first_downbeat
+        return self.beats[first :: self.meter.beats_per_bar]
+
+    def note_lengths(self) -> dict[int, Fraction]:
+        """Notated length (quarters) of each kept note, by index into `notes`."""
+        return {i: chord.length for chord in self.chords for i in chord.sources}
+
+
+def notate(notes: list[Note], pedals: list[PedalSpan] | None = None) -> Notation:
+    """Analyse and quantise a performance; an empty or all-spurious one gives a Notation with no chords."""
+    kept = drop_spurious_notes(notes)
+    beats = beat_times(kept)
+    if not kept:
+        return Notation([], beats, Meter(4, False, 0), KeyEstimate(0, "major", 0))
+    meter = estimate_meter(kept, beats)
+    origin = meter.first_downbeat - meter.beats_per_bar if meter.first_downbeat > 0 else 0
+    notation = Notation(kept, beats, meter, estimate_key(kept), origin_beat=origin)
+    onset_pos = beat_positions(np.array([n.onset for n in kept]), beats)
+    offset_pos = beat_positions(np.array([n.offset for n in kept]), beats)
+    divisions = choose_divisions(onset_pos, len(beats), meter.compound)
+    starts = [quantize_position(p, divisions) for p in onset_pos]
+    ends = [quantize_position(p, divisions) for p in offset_pos]
+    hands = assign_hands(kept)
+    for hand in (0, 1):
+        members = [i for i in range(len(kept)) if hands[i] == hand]
+        notation.chords += _hand_chords(notation, hand, members, starts, ends, divisions)
+    notation.chords.sort(key=lambda c: (c.start, c.hand))
+    notation.pedals = _quantised_pedals(notation, pedals or [], divisions)
+    return notation
+
+
+def _hand_chords(
+    notation: Notation, hand: int, members: list[int], starts: list[Fraction], ends: list[Fraction], divisions: list[int]
+) -> list[NotatedChord]:
+    """One voice of chords for one hand: each lasts as long as its longest key is held, up to the next onset."""
+    by_start: dict[Fraction, list[int]] = {}
+    for i in members:
+        by_start.setdefault(starts[i], []).append(i)
+    onsets = sorted(by_start)
+    chords = []
+    for k, start in enumerate(onsets):
+        group = by_start[start]
+        end = max(max(ends[i] for i in group), start + grid_step(start, divisions))
+        if k + 1 < len(onsets):
+            following = onsets[k + 1]
+            if end >= following or (end - start) >= LEGATO_SHARE * (following - start):
+                end = following
+        pitches = tuple(sorted({notation.notes[i].pitch for i in group}))
+        length = notation.beat_to_quarters(end) - notation.beat_to_quarters(start)
+        chords.append(NotatedChord(hand, notation.beat_to_quarters(start), length, pitches, tuple(group)))
+    return chords
+
+
+def _quantised_pedals(notation: Notation, pedals: list[PedalSpan], divisions: list[int]) -> list[tuple[Fraction, Fraction]]:
+    spans = []
+    for pedal in sorted(pedals):
+        start, end = beat_positions(np.array([pedal.onset, pedal.offset]), notation.beats)
+        q_start = notation.beat_to_quarters(quantize_position(float(start), divisions))
+        q_end = notation.beat_to_quarters(quantize_position(float(end), divisions))
+        if q_end > q_start:
+            spans.append((q_start, q_end))
+    return spans

@@ -1,0 +1,37 @@
+"""The sheet-music benchmark's reading of ASAP files and its command-line hook."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from benchmarks.score_bench import match_to_score, read_annotations, register_score_bench, same_key
+from model.notes import Note
+
+
+def test_annotations_give_beats_downbeats_first_meter_and_key(tmp_path):
+    path = tmp_path / "Performer_annotations.txt"
+    path.write_text("0.5\t0.5\tb,,0\n1.0\t1.0\tdb,3/4,-3\n1.5\t1.5\tb\n2.0\t2.0\tb\n2.5\t2.5\tdb,6/8\n")
+    ann = read_annotations(path)
+    assert ann.beats.tolist() == [0.5, 1.0, 1.5, 2.0, 2.5]
+    assert ann.downbeats.tolist() == [1.0, 2.5]
+    assert ann.time_signature == "3/4"
+    assert ann.key_fifths == 0
+
+
+def test_notes_match_the_nearest_unused_score_note_of_the_same_pitch():
+    score = [Note(0.0, 0.5, 60), Note(0.5, 1.0, 60), Note(0.5, 1.0, 64)]
+    matches = match_to_score(np.array([0.04, 0.06, 0.52, 2.0]), [60, 60, 64, 64], score)
+    assert matches == [0, None, 2, None]
+
+
+def test_enharmonic_key_signatures_count_as_the_same():
+    assert same_key(6, -6) and same_key(0, 0) and not same_key(1, -1)
+
+
+def test_register_adds_a_score_subcommand_with_a_limit():
+    parser = argparse.ArgumentParser()
+    register_score_bench(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["score", "--limit", "3"])
+    assert args.limit == 3 and callable(args.func)
