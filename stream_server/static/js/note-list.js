@@ -1,0 +1,72 @@
+// The notes as an ordered list in the page: readable by screen readers and by tests (data-pitch).
+
+import { noteName, pitchColour } from "./pitch.js";
+
+export class NoteList {
+  /** `maxShown` caps how many chips stay in the DOM for very long sessions (oldest are dropped). */
+  constructor(list, maxShown = 5000) {
+    this.list = list;
+    this.maxShown = maxShown;
+    this.open = new Map(); // pitch -> <li> of the note still sounding
+    this.count = 0;
+  }
+
+  clear() {
+    this.list.replaceChildren();
+    this.open.clear();
+    this.count = 0;
+  }
+
+  /** A note began (live): add its chip. */
+  noteOn(pitch, time, velocity) {
+    this.noteOff(pitch, time);
+    const item = this.add({ pitch, onset: time, velocity });
+    item.classList.add("sounding");
+    this.open.set(pitch, item);
+    if (!this.scrollPending) {
+      this.scrollPending = true; // one layout per frame, however many notes arrive
+      requestAnimationFrame(() => {
+        this.scrollPending = false;
+        this.list.scrollLeft = this.list.scrollWidth;
+      });
+    }
+  }
+
+  /** A note ended (live): record its offset on the chip. */
+  noteOff(pitch, time) {
+    const item = this.open.get(pitch);
+    if (!item) return;
+    item.dataset.offset = time.toFixed(3);
+    item.classList.remove("sounding");
+    this.open.delete(pitch);
+  }
+
+  /** Show a finished transcription at once. */
+  setNotes(notes) {
+    this.clear();
+    const fragment = document.createDocumentFragment();
+    for (const n of notes.slice(0, this.maxShown)) fragment.append(this.item(n));
+    this.list.append(fragment);
+    this.count = notes.length;
+  }
+
+  add(note) {
+    const item = this.item(note);
+    this.list.append(item);
+    this.count += 1;
+    if (this.list.childElementCount > this.maxShown) this.list.firstElementChild.remove();
+    return item;
+  }
+
+  item({ pitch, onset, offset, velocity }) {
+    const item = document.createElement("li");
+    item.textContent = noteName(pitch);
+    item.dataset.pitch = String(pitch);
+    item.dataset.onset = onset.toFixed(3);
+    if (offset !== undefined) item.dataset.offset = offset.toFixed(3);
+    item.dataset.velocity = String(velocity ?? 0);
+    item.title = `${noteName(pitch)} at ${onset.toFixed(2)} s, velocity ${velocity ?? "?"}`;
+    item.style.setProperty("--note-colour", pitchColour(pitch));
+    return item;
+  }
+}

@@ -1,0 +1,113 @@
+// One finished transcription: piano roll, synth playback beside the original audio, notes, sheet music.
+
+import { authHeaders, errorText, getJson, sessionUrls, withToken } from "./api.js";
+import { renderDownloads } from "./downloads.js";
+import { NoteList } from "./note-list.js";
+import { StaticRoll } from "./piano-roll.js";
+import { NoteSynth } from "./synth.js";
+
+export class ResultView {
+  constructor(root) {
+    this.root = root;
+    this.el = (id) => root.querySelector(`#${id}`);
+    this.roll = new StaticRoll(this.el("result-roll"));
+    this.notes = new NoteList(this.el("result-notes"));
+    this.synth = new NoteSynth();
+    this.audio = this.el("original-audio");
+    this.playButton = this.el("synth-play");
+    this.together = this.el("play-together");
+    this.session = null;
+    this.frame = 0;
+    this.playButton.addEventListener("click", () => this.toggleSynth());
+    this.roll.onSeek = (t) => this.seek(t);
+    this.audio.addEventListener("play", () => this.follow());
+    this.audio.addEventListener("seeked", () => this.roll.setPlayhead(this.audio.currentTime));
+  }
+
+  /**
+   * Show session `id` (already fetched `session` JSON optional). `audioSrc` is the original recording:
+   * an object URL of the uploaded file, or the server's stored audio.
+   */
+  async show({ id, token, title, audioSrc, session }) {
+    this.stopSynth();
+    this.root.hidden = false;
+    this.el("result-title").textContent = title ?? id;
+    const data = session ?? (await getJson(sessionUrls(id).json, token));
+    this.session = { id, token, notes: data.notes ?? [], pedals: data.pedals ?? [] };
+    this.roll.setNotes(this.session.notes, this.session.pedals, data.duration);
+    this.roll.setPlayhead(0);
+    this.notes.setNotes(this.session.notes);
+    this.root.dataset.session = id;
+    this.root.dataset.noteCount = String(this.session.notes.length);
+    this.audio.src = audioSrc ?? withToken(sessionUrls(id, data.urls).audio, token);
+    renderDownloads(this.el("result-downloads"), id, token, data.urls);
+    await this.loadSheet(sessionUrls(id, data.urls).svg, token);
+  }
+
+  /** Fetch the engraved SVG and show it as an image (an <img> never runs scripts inside the SVG). */
+  async loadSheet(url, token) {
+    const sheet = this.el("sheet");
+    sheet.dataset.state = "loading";
+    sheet.replaceChildren(Object.assign(document.createElement("p"), { className: "hint", textContent: "Engraving…" }));
+    try {
+      const response = await fetch(url, { headers: authHeaders(token), signal: AbortSignal.timeout(60000) });
+      if (!response.ok) throw new Error(await errorText(response));
+      const blob = await response.blob();
+      const img = new Image();
+      img.alt = "Sheet music of the transcription";
+      img.src = URL.createObjectURL(new Blob([blob], { type: "image/svg+xml" }));
+      await img.decode().catch(() => {});
+      sheet.replaceChildren(img);
+      sheet.dataset.state = "ready";
+    } catch (err) {
+      sheet.replaceChildren(Object.assign(document.createElement("p"), {
+        className: "hint",
+        textContent: `No sheet music: ${err.message}`,
+      }));
+      sheet.dataset.state = "unavailable";
+    }
+  }
+
+  toggleSynth() {
+    if (this.synth.playing) this.stopSynth();
+    else this.playSynth(this.roll.playhead ?? 0);
+  }
+
+  async playSynth(from) {
+    if (!this.session) return;
+    if (from >= this.roll.duration - 0.05) from = 0;
+    await this.synth.play(this.session.notes, from, () => this.stopSynth());
+    this.playButton.setAttribute("aria-pressed", "true");
+    this.playButton.textContent = "Stop";
+    if (this.together.checked) {
+      this.audio.currentTime = from;
+      this.audio.play().catch(() => {});
+    }
+    this.follow();
+  }
+
+  stopSynth() {
+    this.synth.stop();
+    if (this.together.checked) this.audio.pause();
+    this.playButton.setAttribute("aria-pressed", "false");
+    this.playButton.textContent = "Play transcription";
+  }
+
+  /** Move the playhead with whichever is playing: the synth, else the original audio. */
+  follow() {
+    cancelAnimationFrame(this.frame);
+    const tick = () => {
+      const t = this.synth.position() ?? (this.audio.paused ? null : this.audio.currentTime);
+      if (t === null) return;
+      this.roll.setPlayhead(t);
+      this.frame = requestAnimationFrame(tick);
+    };
+    tick();
+  }
+
+  seek(seconds) {
+    this.roll.setPlayhead(seconds);
+    if (this.audio.src) this.audio.currentTime = seconds;
+    if (this.synth.playing) this.playSynth(seconds);
+  }
+}

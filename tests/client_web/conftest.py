@@ -1,0 +1,98 @@
+"""Fixtures for the browser tests: a rendered piano WAV, the real server, Chromium hearing the WAV."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import pytest
+from playwright.sync_api import Page
+from scipy.io import wavfile
+
+from client_web.chromium import chromium_context
+from client_web.served_app import running_server
+from model.transcriber import Transcriber, Transcription
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "client_web"
+SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+MIC_RATE = 48000
+# C4 E4 G4 C5, one after another, then a C major chord: what the fake microphone plays.
+PHRASE = [(60, 0.40, 0.80), (64, 0.85, 1.25), (67, 1.30, 1.70), (72, 1.75, 2.15)]
+PHRASE += [(p, 2.30, 2.90) for p in (60, 64, 67)]
+WAV_SECONDS = 3.4
+
+
+@dataclass
+class BrowserPage:
+    """A page in a fresh Chromium profile, with the JavaScript errors it raised."""
+
+    page: Page
+    errors: list[str] = field(default_factory=list)
+
+    def notes(self, list_selector: str) -> list[tuple[int, float]]:
+        """(pitch, onset) of every note shown in the list at `list_selector`, in order."""
+        return [tuple(n) for n in self.page.eval_on_selector_all(
+            f"{list_selector} li[data-pitch]", "els => els.map(e => [Number(e.dataset.pitch), Number(e.dataset.onset)])")]
+
+
+def render_phrase(sample_rate: int) -> np.ndarray:
+    """`PHRASE` played by FluidSynth's General MIDI piano, mono float32 peaking at 0.6."""
+    midi = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(program=0)
+    piano.notes = [pretty_midi.Note(96, pitch, start, end) for pitch, start, end in PHRASE]
+    midi.instruments.append(piano)
+    audio = midi.fluidsynth(fs=sample_rate, synthesizer=SOUNDFONT)
+    audio = np.pad(audio, (0, max(0, int(WAV_SECONDS * sample_rate) - audio.size)))[: int(WAV_SECONDS * sample_rate)]
+    return (0.6 * audio / max(1e-6, float(np.abs(audio).max()))).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def microphone_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The phrase as a mono 16-bit 48 kHz WAV: Chromium's fake microphone plays it."""
+    path = tmp_path_factory.mktemp("mic") / "piano48k.wav"
+    wavfile.write(str(path), MIC_RATE, (render_phrase(MIC_RATE) * 32767).astype(np.int16))
+    return path
+
+
+@pytest.fixture(scope="session")
+def offline_transcription(microphone_wav: Path) -> Transcription:
+    """What the server's model makes of the same WAV as a file (the reference for the live view)."""
+    return Transcriber.from_checkpoint(device="cpu").transcribe(microphone_wav)
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`notestream serve` on a free port with a fresh data directory; its log goes to test-artifacts/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with running_server(tmp_path_factory.mktemp("server-data"), ARTIFACTS / "server.log") as url:
+        yield url
+
+
+@pytest.fixture
+def browser_page(request: pytest.FixtureRequest, tmp_path: Path, microphone_wav: Path) -> Iterator[BrowserPage]:
+    """A page in headless Chromium (fresh profile) whose microphone plays `microphone_wav` once.
+
+    A screenshot of the page as the test left it is kept in test-artifacts/client_web/.
+    """
+    with chromium_context(tmp_path / "profile", microphone_wav, loop=False) as context:
+        page = context.new_page()
+        wrapped = BrowserPage(page)
+        page.on("pageerror", lambda exc: wrapped.errors.append(str(exc)))
+        page.set_default_timeout(30_000)
+        try:
+            yield wrapped
+        finally:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True, timeout=15_000)
+
+
+def get_json(url: str, token: str | None = None) -> dict:
+    """GET a JSON document from the server (with the session token as a bearer)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
+        return json.load(response)
