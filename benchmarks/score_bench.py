@@ -79,7 +79,12 @@ def performances(asap_root: Path, works: list[str], limit: int | None) -> list[d
     by_work: dict[str, list[dict]] = {}
     for row in sorted(rows, key=lambda r: r["midi_performance"]):
         by_work.setdefault(row["folder"], []).append(row)
-    ordered = [q[i] for i in range(max(map(len, by_work.values()), default=0)) for q in by_work.values() if i < len(q)]
+    ordered = [
+        q[i]
+        for i in range(max(map(len, by_work.values()), default=0))
+        for q in by_work.values()
+        if i < len(q)
+    ]
     return ordered[:limit] if limit else ordered
 
 
@@ -95,7 +100,9 @@ def score_note_values(score_midi: Path) -> tuple[list[Note], list[Fraction]]:
     return notes, lengths
 
 
-def match_to_score(onsets_in_score_time: np.ndarray, pitches: list[int], score_notes: list[Note]) -> list[int | None]:
+def match_to_score(
+    onsets_in_score_time: np.ndarray, pitches: list[int], score_notes: list[Note]
+) -> list[int | None]:
     """For each performance note, the index of the unused same-pitch score note nearest in time, if close."""
     by_pitch: dict[int, list[int]] = {}
     for j, n in enumerate(score_notes):
@@ -167,12 +174,16 @@ def evaluate_music21_baseline(row: dict, asap_root: Path) -> dict:
     for element in parsed.flatten().notes:
         onset_s = pm.tick_to_time(int(round(float(element.offset) * pm.resolution)))
         for p in element.pitches:
-            notated[(p.midi, int(round(onset_s * 20)))] = Fraction(element.quarterLength).limit_denominator(48)
+            notated[(p.midi, int(round(onset_s * 20)))] = Fraction(element.quarterLength).limit_denominator(
+                48
+            )
     # A performance note reads the length notated at its own pitch within one 50 ms slot of its onset.
     lengths = {}
     for n in perf.notes:
         slot = int(round(n.onset * 20))
-        found = next((notated[(n.pitch, s)] for s in (slot, slot - 1, slot + 1) if (n.pitch, s) in notated), None)
+        found = next(
+            (notated[(n.pitch, s)] for s in (slot, slot - 1, slot + 1) if (n.pitch, s) in notated), None
+        )
         if found is not None:
             lengths[n] = found
     end = perf.duration
@@ -180,7 +191,9 @@ def evaluate_music21_baseline(row: dict, asap_root: Path) -> dict:
         "beat_f": mir_eval.beat.f_measure(ann.beats, pm.get_beats()[pm.get_beats() <= end]),
         "downbeat_f": mir_eval.beat.f_measure(ann.downbeats, pm.get_downbeats()[pm.get_downbeats() <= end]),
         "key_accuracy": float(same_key(parsed.analyze("key").sharps, ann.key_fifths)),
-        "time_signature_accuracy": float(signature is not None and signature.ratioString == ann.time_signature),
+        "time_signature_accuracy": float(
+            signature is not None and signature.ratioString == ann.time_signature
+        ),
         "note_value_accuracy": note_value_accuracy(perf.notes, lengths, row, asap_root, ann),
     }
 
@@ -286,8 +299,12 @@ def run(args: argparse.Namespace) -> int:
 def register_score_bench(bench_subparsers) -> None:
     """Add `score` under `notestream bench`: the sheet-music benchmark above."""
     p = bench_subparsers.add_parser("score", help="sheet-music benchmark on ASAP", description=__doc__)
-    p.add_argument("--asap-root", type=Path, default=DEFAULT_ASAP_ROOT, help="ASAP folder (with metadata.csv)")
-    p.add_argument("--split", type=Path, default=None, help="file of ASAP work folders (default: validation split)")
+    p.add_argument(
+        "--asap-root", type=Path, default=DEFAULT_ASAP_ROOT, help="ASAP folder (with metadata.csv)"
+    )
+    p.add_argument(
+        "--split", type=Path, default=None, help="file of ASAP work folders (default: validation split)"
+    )
     p.add_argument("--limit", type=int, default=None, help="evaluate at most N performances")
     p.add_argument("--json", type=Path, default=None, help="write per-performance and mean results here")
     p.add_argument("--markdown", type=Path, default=None, help="write the results table here")

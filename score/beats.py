@@ -120,9 +120,16 @@ def beat_times(notes: list[Note]) -> np.ndarray:
 
 
 def _snap_to_onsets(beats: np.ndarray, onsets: np.ndarray) -> np.ndarray:
-    idx = np.clip(np.searchsorted(onsets, beats), 1, len(onsets) - 1) if len(onsets) > 1 else np.zeros(len(beats), int)
-    nearest = np.where(np.abs(onsets[idx - 1] - beats) < np.abs(onsets[idx] - beats), onsets[idx - 1], onsets[idx]) \
-        if len(onsets) > 1 else np.full(len(beats), onsets[0])
+    idx = (
+        np.clip(np.searchsorted(onsets, beats), 1, len(onsets) - 1)
+        if len(onsets) > 1
+        else np.zeros(len(beats), int)
+    )
+    nearest = (
+        np.where(np.abs(onsets[idx - 1] - beats) < np.abs(onsets[idx] - beats), onsets[idx - 1], onsets[idx])
+        if len(onsets) > 1
+        else np.full(len(beats), onsets[0])
+    )
     snapped = np.where(np.abs(nearest - beats) <= SNAP_S, nearest, beats)
     keep = np.concatenate([[True], np.diff(snapped) > MIN_PERIOD_S / 2])
     return snapped[keep]

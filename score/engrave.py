@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import verovio
@@ -15,7 +16,7 @@ from music21.musicxml.m21ToXml import GeneralObjectExporter
 from model.notes import Note, PedalSpan
 
 from .notation import notate
-from .staves import notation_to_score
+from .staves import PEDAL_DOWN_TEXT, PEDAL_UP_TEXT, notation_to_score
 
 VEROVIO_OPTIONS = {
     "pageWidth": 2100,  # A4 portrait, in Verovio's tenths of a millimetre
@@ -27,7 +28,9 @@ VEROVIO_OPTIONS = {
 }
 
 
-def build_score(notes: list[Note], pedals: list[PedalSpan] | None = None, title: str | None = None) -> stream.Score:
+def build_score(
+    notes: list[Note], pedals: list[PedalSpan] | None = None, title: str | None = None
+) -> stream.Score:
     """Performed notes (and sustain-pedal spans) -> a two-staff piano score.
 
     Beats, meter and key are estimated from the notes. No notes (or only spurious ones) give a valid
@@ -40,7 +43,15 @@ def musicxml_text(score: stream.Score) -> str:
     """The score as a MusicXML document (the score is already well-formed, so no makeNotation pass)."""
     exporter = GeneralObjectExporter(score)
     exporter.makeNotation = False
-    return exporter.parse().decode("utf-8")
+    return pedal_words_to_marks(exporter.parse().decode("utf-8"))
+
+
+def pedal_words_to_marks(musicxml: str) -> str:
+    """Replace the 'Ped.' / '*' text directions written by `notation_to_score` with MusicXML pedal marks."""
+    for text, kind in ((PEDAL_DOWN_TEXT, "start"), (PEDAL_UP_TEXT, "stop")):
+        words = re.compile(rf"<words([^>]*)>{re.escape(text)}</words>")
+        musicxml = words.sub(f'<pedal type="{kind}" line="no" sign="yes" />', musicxml)
+    return musicxml
 
 
 def write_musicxml(score: stream.Score, path: str | Path) -> Path:

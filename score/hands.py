@@ -46,7 +46,9 @@ def _static_costs(pitches: np.ndarray) -> np.ndarray:
             if len(hand):
                 costs[k] += SPAN_COST * max(0, hand[-1] - hand[0] - COMFORT_SPAN)
                 costs[k] += CROWD_COST * max(0, len(hand) - 5)
-        costs[k] += REGISTER_COST * (np.maximum(0, left - LEFT_CEILING).sum() + np.maximum(0, RIGHT_FLOOR - right).sum())
+        costs[k] += REGISTER_COST * (
+            np.maximum(0, left - LEFT_CEILING).sum() + np.maximum(0, RIGHT_FLOOR - right).sum()
+        )
         if n >= 3 and k in (0, n):
             costs[k] += EMPTY_HAND_COST
     return costs
@@ -77,7 +79,10 @@ def assign_hands(notes: list[Note]) -> list[int]:
             total = acc + MOVE_COST * move
             j = int(np.argmin(total))
             new_acc[k], back[k] = total[j] + static[k], j
-            new_centres[k] = [left if left is not None else centres[j, 0], right if right is not None else centres[j, 1]]
+            new_centres[k] = [
+                left if left is not None else centres[j, 0],
+                right if right is not None else centres[j, 1],
+            ]
         acc, centres = new_acc, new_centres
         backs.append(back)
     hands = [0] * len(notes)

@@ -22,7 +22,8 @@ from .key import KeyEstimate, estimate_key
 from .meter import Meter, beat_positions, estimate_meter
 from .quantize import choose_divisions, grid_step, quantize_position
 
-LEGATO_SHARE = Fraction(1, 2)  # a note held at least this share of the gap to the next onset is written legato
+# A note held for at least this share of the gap to the next onset is written legato (no rest between).
+LEGATO_SHARE = Fraction(1, 2)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,12 @@ def notate(notes: list[Note], pedals: list[PedalSpan] | None = None) -> Notation
 
 
 def _hand_chords(
-    notation: Notation, hand: int, members: list[int], starts: list[Fraction], ends: list[Fraction], divisions: list[int]
+    notation: Notation,
+    hand: int,
+    members: list[int],
+    starts: list[Fraction],
+    ends: list[Fraction],
+    divisions: list[int],
 ) -> list[NotatedChord]:
     """One voice of chords for one hand: each lasts as long as its longest key is held, up to the next onset."""
     by_start: dict[Fraction, list[int]] = {}
@@ -109,7 +115,9 @@ def _hand_chords(
     return chords
 
 
-def _quantised_pedals(notation: Notation, pedals: list[PedalSpan], divisions: list[int]) -> list[tuple[Fraction, Fraction]]:
+def _quantised_pedals(
+    notation: Notation, pedals: list[PedalSpan], divisions: list[int]
+) -> list[tuple[Fraction, Fraction]]:
     spans = []
     for pedal in sorted(pedals):
         start, end = beat_positions(np.array([pedal.onset, pedal.offset]), notation.beats)

@@ -28,7 +28,10 @@ def choose_divisions(onset_positions: np.ndarray, n_beats: int, compound: bool) 
     fractions = onset_positions - beats
     for beat in np.unique(beats):
         inner = fractions[beats == beat]
-        costs = [grid_errors(inner, d) + (TRIPLET_BIAS_BEATS * len(inner) if i else 0.0) for i, d in enumerate(options)]
+        costs = [
+            grid_errors(inner, d) + (TRIPLET_BIAS_BEATS * len(inner) if i else 0.0)
+            for i, d in enumerate(options)
+        ]
         if 0 <= beat <= n_beats:
             divisions[beat] = options[int(np.argmin(costs))]
     return divisions

@@ -6,22 +6,25 @@ generic version is many times slower on a five-minute piece and the export must 
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from fractions import Fraction
 
-from music21 import bar, chord, clef, expressions, key, layout, meter, note, pitch, stream, tie
+from music21 import bar, chord, clef, expressions, key, layout, metadata, meter, note, pitch, stream, tie
 
 from .key import KeyEstimate, spell_pitch
 from .notation import NotatedChord, Notation
 
 EXPRESSIBLE = sorted(
-    {Fraction(2) ** -k * m for k in range(-2, 5) for m in (1, Fraction(3, 2))} | {Fraction(1, 3), Fraction(2, 3), Fraction(1, 6)},
+    {Fraction(2) ** -k * m for k in range(-2, 5) for m in (1, Fraction(3, 2))}
+    | {Fraction(1, 3), Fraction(2, 3), Fraction(1, 6)},
     reverse=True,
 )
+PEDAL_DOWN_TEXT, PEDAL_UP_TEXT = "Ped.", "*"
 TREBLE_FROM = 60  # a staff whose median pitch is at least this gets a treble clef
 
 
-def split_at_grid(start: Fraction, end: Fraction, beat: Fraction, bar_length: Fraction) -> list[tuple[Fraction, Fraction]]:
+def split_at_grid(
+    start: Fraction, end: Fraction, beat: Fraction, bar_length: Fraction
+) -> list[tuple[Fraction, Fraction]]:
     """(start, length) pieces of [start, end) that each fit one written note value: cut at bar lines, at
     beat boundaries when off the beat, and into expressible values (tied together by the caller)."""
     pieces = []
@@ -183,26 +186,27 @@ def _staff_clef(notation: Notation, hand: int) -> clef.Clef:
 
 
 def _add_pedal_marks(notation: Notation, staff: stream.PartStaff) -> None:
-    """Ped. ... * marks under the lower staff, spanning the notes and rests played while the pedal is down."""
-    elements = [e for m in staff.getElementsByClass(stream.Measure) for e in m.notesAndRests]
-    offsets = [float(m.offset + e.offset) for m in staff.getElementsByClass(stream.Measure) for e in m.notesAndRests]
+    """'Ped.' where the sustain pedal goes down and '*' where it comes up, under the lower staff.
+
+    They are text directions rather than music21 PedalMark spanners: the exporter looks every note up in
+    every spanner, which on a pedalled five-minute piece costs seconds. `musicxml_text` turns them into
+    MusicXML <pedal> marks.
+    """
+    measures = {m.number: m for m in staff.getElementsByClass(stream.Measure)}
+    last = max(measures)
     for start, end in notation.pedals:
-        spanned = elements[bisect_left(offsets, float(start)) : bisect_left(offsets, float(end))]
-        if not spanned:
-            continue
-        mark = expressions.PedalMark(spanned[0], spanned[-1]) if len(spanned) > 1 else expressions.PedalMark(spanned[0])
-        mark.pedalType = expressions.PedalType.Sustain
-        mark.pedalForm = expressions.PedalForm.Symbol
-        staff.insert(0, mark)
+        for position, text in ((start, PEDAL_DOWN_TEXT), (end, PEDAL_UP_TEXT)):
+            number = min(int(position // notation.bar_length) + 1, last)
+            offset = min(position - (number - 1) * notation.bar_length, notation.bar_length)
+            mark = expressions.TextExpression(text)
+            mark.placement = "below"
+            measures[number].insert(offset, mark)
 
 
 def notation_to_score(notation: Notation, title: str | None = None) -> stream.Score:
     """A grand-staff music21 Score (right hand above, left hand below) ready for MusicXML export."""
     score = stream.Score()
-    if title:
-        from music21 import metadata
-
-        score.metadata = metadata.Metadata(title=title)
+    score.metadata = metadata.Metadata(title=title or "", movementName=title or "")
     staves = []
     for hand in (1, 0):
         staff = _build_staff(notation, hand, _staff_clef(notation, hand))

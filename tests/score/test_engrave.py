@@ -32,7 +32,9 @@ def c_major_performance() -> list[Note]:
 
 @pytest.fixture(scope="module")
 def parsed_score(tmp_path_factory) -> stream.Score:
-    path = write_musicxml(build_score(c_major_performance()), tmp_path_factory.mktemp("xml") / "scale.musicxml")
+    path = write_musicxml(
+        build_score(c_major_performance()), tmp_path_factory.mktemp("xml") / "scale.musicxml"
+    )
     return converter.parse(str(path))
 
 

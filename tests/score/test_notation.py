@@ -33,7 +33,10 @@ def test_triplet_eighths_are_quantised_to_thirds_of_a_beat():
     notes = []
     for beat in range(16):
         step = 3 if beat % 4 in (1, 2) else 2  # two beats of triplets in each bar, the rest in eighths
-        notes += [Note(beat * BEAT + k * BEAT / step, beat * BEAT + (k + 0.9) * BEAT / step, 72 + k, 80) for k in range(step)]
+        notes += [
+            Note(beat * BEAT + k * BEAT / step, beat * BEAT + (k + 0.9) * BEAT / step, 72 + k, 80)
+            for k in range(step)
+        ]
         if beat % 4 == 0:
             notes.append(Note(beat * BEAT, beat * BEAT + 4 * BEAT - 0.05, 48, 70))
     notation = notate(notes)
