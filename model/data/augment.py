@@ -1,0 +1,89 @@
+"""Audio augmentation for training: gain, EQ tilt, room reverb, background noise. Each switchable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Which augmentations run and their ranges; saved in the checkpoint's metadata."""
+
+    gain: bool = True
+    gain_db: tuple[float, float] = (-18.0, 3.0)
+    eq_tilt: bool = True
+    tilt_db_per_octave: tuple[float, float] = (-3.0, 3.0)
+    reverb: bool = True
+    reverb_probability: float = 0.6
+    rt60_seconds: tuple[float, float] = (0.15, 1.6)  # small room .. concert hall
+    reverb_wet: tuple[float, float] = (0.1, 0.6)
+    noise: bool = True
+    noise_probability: float = 0.7
+    snr_db: tuple[float, float] = (10.0, 45.0)
+
+
+def _uniform(shape: tuple[int, ...], bounds: tuple[float, float], gen: torch.Generator) -> torch.Tensor:
+    lo, hi = bounds
+    return lo + (hi - lo) * torch.rand(shape, generator=gen)
+
+
+def eq_tilt(audio: torch.Tensor, db_per_octave: torch.Tensor, sample_rate: int) -> torch.Tensor:
+    """Tilt the spectrum around 1 kHz: brighter or duller microphones and rooms."""
+    spec = torch.fft.rfft(audio, dim=-1)
+    freqs = torch.fft.rfftfreq(audio.shape[-1], 1.0 / sample_rate).clamp(min=20.0)
+    gain_db = db_per_octave[:, None] * torch.log2(freqs / 1000.0)[None]
+    return torch.fft.irfft(spec * (10 ** (gain_db / 20)), n=audio.shape[-1], dim=-1)
+
+
+def synthetic_room_response(rt60: float, sample_rate: int, gen: torch.Generator) -> torch.Tensor:
+    """Exponentially decaying noise with a few early reflections: a cheap, varied room impulse response."""
+    length = int(min(rt60, 2.0) * sample_rate)
+    t = torch.arange(length) / sample_rate
+    tail = torch.randn(length, generator=gen) * torch.exp(-6.9 * t / rt60)
+    tail[: int(0.005 * sample_rate)] = 0.0
+    for _ in range(4):
+        at = int(torch.randint(int(0.002 * sample_rate), int(0.03 * sample_rate), (1,), generator=gen))
+        tail[at] += float(torch.rand(1, generator=gen)) * 2
+    return tail / tail.norm().clamp(min=1e-6)
+
+
+def reverb(audio: torch.Tensor, response: torch.Tensor, wet: float) -> torch.Tensor:
+    n = audio.shape[-1] + response.shape[-1]
+    wet_signal = torch.fft.irfft(torch.fft.rfft(audio, n=n) * torch.fft.rfft(response, n=n), n=n)[..., : audio.shape[-1]]
+    dry_rms = audio.pow(2).mean().sqrt()
+    wet_signal = wet_signal * dry_rms / wet_signal.pow(2).mean().sqrt().clamp(min=1e-8)
+    return (1 - wet) * audio + wet * wet_signal
+
+
+def coloured_noise(length: int, exponent: float, gen: torch.Generator) -> torch.Tensor:
+    """Noise with a 1/f^exponent spectrum (0 white, 1 pink, 2 brown)."""
+    spec = torch.fft.rfft(torch.randn(length, generator=gen))
+    freqs = torch.arange(spec.shape[0]).clamp(min=1).float()
+    return torch.fft.irfft(spec / freqs ** (exponent / 2), n=length)
+
+
+def augment_batch(audio: torch.Tensor, config: AugmentConfig, sample_rate: int, gen: torch.Generator) -> torch.Tensor:
+    """Augment a batch (batch, samples) of mono audio; labels are unaffected by every step."""
+    b = audio.shape[0]
+    if config.eq_tilt:
+        audio = eq_tilt(audio, _uniform((b,), config.tilt_db_per_octave, gen), sample_rate)
+    out = []
+    for i in range(b):
+        x = audio[i]
+        if config.reverb and float(torch.rand(1, generator=gen)) < config.reverb_probability:
+            rt60 = float(_uniform((1,), config.rt60_seconds, gen))
+            x = reverb(x, synthetic_room_response(rt60, sample_rate, gen), float(_uniform((1,), config.reverb_wet, gen)))
+        if config.noise and float(torch.rand(1, generator=gen)) < config.noise_probability:
+            noise = coloured_noise(x.shape[-1], float(torch.rand(1, generator=gen)) * 2, gen)
+            snr = float(_uniform((1,), config.snr_db, gen))
+            signal_power = x.pow(2).mean().clamp(min=1e-10)
+            noise = noise * (signal_power / noise.pow(2).mean().clamp(min=1e-12) / 10 ** (snr / 10)).sqrt()
+            x = x + noise
+        out.append(x)
+    audio = torch.stack(out)
+    if config.gain:
+        peak = audio.abs().amax(dim=-1, keepdim=True).clamp(min=1e-6)
+        audio = audio / peak * 10 ** (_uniform((b, 1), config.gain_db, gen) / 20)
+    return audio.clamp(-1.0, 1.0)

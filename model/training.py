@@ -1,0 +1,245 @@
+"""`notestream train`: the CR-GCN training loop with validation, early stopping, resume and logs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import random
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .checkpoint import LoadedModel, resolve_device, save_checkpoint
+from .config import DecoderConfig, ModelConfig, WindowConfig, config_from_dict
+from .data.augment import AugmentConfig, augment_batch
+from .data.corpus import iter_segments
+from .data.dataset import CropSampler
+from .features import FeatureConfig, LogMelExtractor
+from .gcn import cooccurrence_counts, normalized_adjacency
+from .losses import LossConfig, transcription_loss
+from .network import CRGCN
+from .pianoroll import piano_roll
+from .validation import score_segments
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on; stored in the checkpoint's metadata."""
+
+    data_dir: str = "data/rendered"
+    out_dir: str = "runs/crgcn"
+    steps: int = 20000
+    batch_size: int = 12
+    crop_frames: int = 256
+    learning_rate: float = 1e-3
+    warmup_steps: int = 300
+    grad_accumulation: int = 1
+    amp: bool = True  # CUDA only
+    validate_every: int = 500
+    validation_segments: int = 24
+    patience: int = 8  # validations without improvement before stopping
+    seed: int = 1234
+    device: str = "auto"
+    train_lookaheads: tuple[int, ...] = (4, 8, 16, 32)
+    window: WindowConfig = field(default_factory=WindowConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def label_graph(data_root: Path, features: FeatureConfig, tau: float) -> tuple[np.ndarray, np.ndarray]:
+    """Co-occurrence counts of the training labels' frames and the CR-GCN normalised adjacency."""
+    rolls = []
+    for seg in iter_segments(data_root, "train", features.sample_rate):
+        from .notes import extend_with_pedal
+
+        notes = extend_with_pedal(seg.notes, seg.pedals)
+        rolls.append(piano_roll(notes, features.n_frames(seg.audio.size), features.frame_rate))
+    counts = cooccurrence_counts(rolls)
+    return counts, normalized_adjacency(counts, tau)
+
+
+def lr_at(step: int, config: TrainConfig) -> float:
+    """Linear warm-up then cosine decay to 5% of the peak."""
+    if step < config.warmup_steps:
+        return config.learning_rate * (step + 1) / config.warmup_steps
+    progress = min(1.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps))
+    return config.learning_rate * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * progress)))
+
+
+class Trainer:
+    """Owns the model, optimiser, data and logs of one run; `fit()` trains, resuming if asked."""
+
+    def __init__(self, config: TrainConfig, resume: bool = False):
+        self.config = config
+        self.device = resolve_device(config.device)
+        self.out = Path(config.out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        seed_everything(config.seed)
+        root = Path(config.data_dir)
+        self.counts, adjacency = label_graph(root, config.features, config.model.adjacency_tau)
+        np.save(self.out / "cooccurrence.npy", self.counts)
+        self.model = CRGCN(config.model, config.features.n_mels, adjacency).to(self.device)
+        self.mel = LogMelExtractor(config.features).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.sampler = CropSampler(root, "train", config.features, config.crop_frames, config.seed)
+        self.validation = list(iter_segments(root, "validation", config.features.sample_rate))[: config.validation_segments]
+        self.gen = torch.Generator().manual_seed(config.seed)
+        self.step, self.best_f1, self.stale, self.wall = 0, -1.0, 0, 0.0
+        if resume and (self.out / "last.pt").is_file():
+            self._load_state(self.out / "last.pt")
+
+    @property
+    def use_amp(self) -> bool:
+        return self.config.amp and self.device.type == "cuda"
+
+    def _load_state(self, path: Path) -> None:
+        state = torch.load(path, map_location=self.device, weights_only=False)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step, self.best_f1, self.stale, self.wall = state["step"], state["best_f1"], state["stale"], state["wall"]
+        self.sampler.rng = np.random.default_rng(self.config.seed + self.step)
+        log.info("resumed %s at step %d (best note F1 %.4f)", path, self.step, self.best_f1)
+
+    def _save_state(self) -> None:
+        state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "step": self.step,
+                 "best_f1": self.best_f1, "stale": self.stale, "wall": self.wall}
+        torch.save(state, self.out / "last.pt.tmp")
+        (self.out / "last.pt.tmp").replace(self.out / "last.pt")
+
+    def train_step(self) -> dict[str, float]:
+        cfg = self.config
+        window = replace(cfg.window, lookahead=random.Random(cfg.seed + self.step).choice(cfg.train_lookaheads))
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr_at(self.step, cfg)
+        totals: dict[str, float] = {}
+        for _ in range(cfg.grad_accumulation):
+            batch = self.sampler.batch(cfg.batch_size)
+            audio = augment_batch(batch.audio, cfg.augment, cfg.features.sample_rate, self.gen)
+            batch = replace(batch, audio=audio).to(self.device)
+            with torch.autocast(self.device.type, enabled=self.use_amp):
+                mel = self.mel(batch.audio)
+                logits = self.model(mel, window)
+            losses = transcription_loss({k: v.float() for k, v in logits.items()}, batch, cfg.loss)
+            self.scaler.scale(losses["total"] / cfg.grad_accumulation).backward()
+            for k, v in losses.items():
+                totals[k] = totals.get(k, 0.0) + float(v) / cfg.grad_accumulation
+        self.scaler.unscale_(self.optimizer)
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 3.0)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.step += 1
+        return totals
+
+    def loaded(self) -> LoadedModel:
+        metadata = {"train_segments": len(self.sampler.segments), "name": Path(self.config.out_dir).name, "steps": self.step, "wall_seconds": round(self.wall),
+                    "best_validation_note_f1": self.best_f1, "train_config": _jsonable(asdict(self.config)),
+                    "data": "ASAP performances rendered through piano SoundFonts (see model/README.md)"}
+        return LoadedModel(self.model, self.config.features, self.config.window, DecoderConfig(), metadata)
+
+    def validate(self) -> dict[str, float]:
+        scores, _ = score_segments(self.loaded(), self.validation)
+        self.model.train()
+        return scores.to_dict()
+
+    def fit(self) -> float:
+        """Train until `steps` or early stopping; returns the best validation note F1."""
+        cfg = self.config
+        self.model.train()
+        bar = tqdm(total=cfg.steps, initial=self.step, desc="training", unit="step")
+        while self.step < cfg.steps and self.stale < cfg.patience:
+            started = time.perf_counter()
+            losses = self.train_step()
+            self.wall += time.perf_counter() - started
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses['total']:.4f}")
+            row = {"step": self.step, "lr": lr_at(self.step, cfg), **losses}
+            if self.step % cfg.validate_every == 0 or self.step == cfg.steps:
+                row.update({f"val_{k}": v for k, v in self.validate().items()})
+                self._after_validation(row["val_note_f1"])
+            _append_csv(self.out / "log.csv", row)
+        bar.close()
+        plot_curves(self.out / "log.csv", self.out / "curves.png")
+        return self.best_f1
+
+    def _after_validation(self, f1: float) -> None:
+        log.info("training on %d segments", self.sampler.refresh())
+        if f1 > self.best_f1:
+            self.best_f1, self.stale = f1, 0
+            save_checkpoint(self.out / "best.pt", self.loaded())
+        else:
+            self.stale += 1
+        self._save_state()
+        plot_curves(self.out / "log.csv", self.out / "curves.png")
+        log.info("step %d: validation note F1 %.4f (best %.4f)", self.step, f1, self.best_f1)
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value, default=str))
+
+
+def _append_csv(path: Path, row: dict) -> None:
+    """Append a row; the header is the union of keys seen (validation rows add columns)."""
+    rows = list(csv.DictReader(path.open())) if path.is_file() else []
+    rows.append({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    if rows[:-1] and keys == list(rows[0].keys()):
+        with path.open("a", newline="") as f:
+            csv.DictWriter(f, keys).writerow(rows[-1])
+        return
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, keys)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def plot_curves(log_csv: Path, out_png: Path) -> None:
+    """Training loss (smoothed) and validation F1 against step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = list(csv.DictReader(log_csv.open()))
+    if not rows:
+        return
+    steps = np.array([int(r["step"]) for r in rows])
+    loss = np.array([float(r["total"]) for r in rows])
+    kernel = np.ones(min(50, len(loss))) / min(50, len(loss))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    a.plot(steps, loss, alpha=0.3)
+    a.plot(steps[len(kernel) - 1:], np.convolve(loss, kernel, mode="valid"))
+    a.set(xlabel="step", ylabel="training loss", yscale="log", title="loss")
+    val = [(int(r["step"]), float(r[k])) for r in rows for k in ("val_note_f1",) if r.get(k)]
+    for key in ("val_note_f1", "val_frame_f1", "val_note_offset_f1"):
+        pts = [(int(r["step"]), float(r[key])) for r in rows if r.get(key)]
+        if pts:
+            b.plot(*zip(*pts, strict=True), marker="o", label=key[4:])
+    b.set(xlabel="step", ylabel="F1", title="validation", ylim=(0, 1))
+    if val:
+        b.legend()
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=90)
+    plt.close(fig)
+
+
+def train_config_from_dict(data: dict) -> TrainConfig:
+    nested = {"window": WindowConfig, "model": ModelConfig, "features": FeatureConfig, "augment": AugmentConfig, "loss": LossConfig}
+    values = {k: (config_from_dict(nested[k], v) if k in nested else tuple(v) if isinstance(v, list) else v) for k, v in data.items()}
+    return TrainConfig(**values)

@@ -1,0 +1,77 @@
+"""`notestream train`: train the CR-GCN on a prepared data folder (rendered ASAP or MAESTRO)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from model.config import WindowConfig
+from model.data.augment import AugmentConfig
+from model.data.corpus import data_dir
+from model.training import TrainConfig, Trainer, train_config_from_dict
+
+AUGMENTATIONS = ("gain", "eq_tilt", "reverb", "noise")
+
+
+def register(subparsers) -> None:
+    d = TrainConfig()
+    p = subparsers.add_parser("train", help="train the CR-GCN model", description=__doc__,
+                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--data-dir", default=None, help="prepared data (default $NOTESTREAM_DATA/rendered or ./data/rendered)")
+    p.add_argument("--out", default=d.out_dir, help="run folder: log.csv, curves.png, last.pt, best.pt")
+    p.add_argument("--steps", type=int, default=d.steps)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--crop-frames", type=int, default=d.crop_frames)
+    p.add_argument("--lr", type=float, default=d.learning_rate)
+    p.add_argument("--grad-accumulation", type=int, default=d.grad_accumulation)
+    p.add_argument("--validate-every", type=int, default=d.validate_every)
+    p.add_argument("--validation-segments", type=int, default=d.validation_segments)
+    p.add_argument("--patience", type=int, default=d.patience)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device, help="auto, cpu or cuda")
+    p.add_argument("--no-amp", action="store_true", help="disable mixed precision on CUDA")
+    p.add_argument("--label-head", choices=("gcn", "linear"), default=d.model.label_head, help="linear = the no-GCN ablation")
+    p.add_argument("--tau", type=float, default=d.model.adjacency_tau, help="label-graph threshold on P(j|i)")
+    p.add_argument("--hop", type=int, default=d.window.hop, help="streaming block size in frames")
+    p.add_argument("--lookahead", type=int, default=d.window.lookahead, help="look-ahead frames the checkpoint ships with")
+    p.add_argument("--no-augment", choices=AUGMENTATIONS, action="append", default=[], help="switch an augmentation off")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt with OUT/config.json")
+    p.add_argument("--ship", action="store_true", help="copy OUT/best.pt to the shipped checkpoint at the end")
+    p.set_defaults(func=run)
+
+
+def build_config(args: argparse.Namespace) -> TrainConfig:
+    d = TrainConfig()
+    augment = replace(AugmentConfig(), **{name: False for name in args.no_augment})
+    return replace(
+        d, data_dir=str(Path(args.data_dir) if args.data_dir else data_dir() / "rendered"), out_dir=args.out,
+        steps=args.steps, batch_size=args.batch_size, crop_frames=args.crop_frames, learning_rate=args.lr,
+        grad_accumulation=args.grad_accumulation, validate_every=args.validate_every,
+        validation_segments=args.validation_segments, patience=args.patience, seed=args.seed, device=args.device,
+        amp=not args.no_amp, window=WindowConfig(args.hop, args.lookahead), augment=augment,
+        model=replace(d.model, label_head=args.label_head, adjacency_tau=args.tau),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    config_path = Path(args.out) / "config.json"
+    if args.resume and config_path.is_file():
+        config = train_config_from_dict(json.loads(config_path.read_text()))
+        config = replace(config, steps=args.steps, device=args.device)
+    else:
+        config = build_config(args)
+        config_path.parent.mkdir(parents=True, exist_ok=True)
+        from dataclasses import asdict
+
+        config_path.write_text(json.dumps(asdict(config), indent=1, default=str))
+    best = Trainer(config, resume=args.resume).fit()
+    print(f"best validation note F1 {best:.4f}; checkpoint {Path(config.out_dir) / 'best.pt'}")
+    if args.ship:
+        from model.checkpoint import SHIPPED_CHECKPOINT
+
+        shutil.copyfile(Path(config.out_dir) / "best.pt", SHIPPED_CHECKPOINT)
+        print(f"shipped as {SHIPPED_CHECKPOINT}")
+    return 0
