@@ -12,6 +12,7 @@ from model.midi import write_midi
 from model.notes import Performance, note_name
 
 from .auth import json_error, require_token
+from .exports import ScoreUnavailable, score_engrave
 from .protocol import session_urls
 from .state import STATE_KEY, ServerState
 from .storage import SessionRecord, notes_from_events
@@ -92,18 +93,11 @@ async def _export(state: ServerState, record: SessionRecord, suffix: str, page: 
     if suffix == ".mid":
         await asyncio.get_running_loop().run_in_executor(None, write_midi, performance, target)
         return target
-    engrave = _score_engrave()
-    await asyncio.get_running_loop().run_in_executor(None, engrave, performance.notes, performance.pedals, stem)
+    try:
+        engrave = score_engrave()
+    except ScoreUnavailable as exc:
+        raise json_error(503, "score_unavailable", f"{exc}; the .mid export and the JSON notes are") from exc
+    await asyncio.get_running_loop().run_in_executor(state.engraving, engrave, performance.notes, performance.pedals, stem)
     if not target.exists():
         raise json_error(404, "no_page", f"the score of session {record.id} has no page {page}")
     return target
-
-
-def _score_engrave():
-    """The score package's `engrave`, imported lazily: sheet music is optional for the server."""
-    try:
-        from score import engrave
-    except ImportError as exc:
-        raise json_error(503, "score_unavailable", f"sheet music export is not available on this server ({exc}); "
-                         "the .mid export and the JSON notes are") from exc
-    return engrave

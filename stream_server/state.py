@@ -14,6 +14,7 @@ from aiohttp import web
 
 from model.transcriber import Transcriber
 
+from .exports import prepare_engraving_thread
 from .live_session import LiveSession, SessionCore
 from .metrics import Metrics
 from .protocol import CLOSE_TRY_LATER, ProtocolError, StartMessage
@@ -60,6 +61,7 @@ class ServerState:
         self._inference = ThreadPoolExecutor(config.workers, thread_name_prefix="inference")
         self._storage = ThreadPoolExecutor(1, thread_name_prefix="storage")  # SQLite: one thread
         self.jobs_executor = ThreadPoolExecutor(1, thread_name_prefix="jobs")
+        self.engraving = ThreadPoolExecutor(1, thread_name_prefix="engraving", initializer=prepare_engraving_thread)
         self._expiry: dict[str, asyncio.TimerHandle] = {}
         self._opening: set[str] = set()
         self.stopping = False
@@ -169,7 +171,7 @@ class ServerState:
         await asyncio.gather(*(c.shutdown() for c in list(self.connections)))
         await asyncio.gather(*(self.finalise(s, "server shutdown") for s in list(self.live.values())))
         self.jobs_executor.shutdown(wait=False, cancel_futures=True)  # a running job stops at its next chunk
-        for executor in (self._inference, self._storage):
+        for executor in (self._inference, self.engraving, self._storage):
             executor.shutdown(wait=True)
         self.store.close()
 

@@ -61,15 +61,17 @@ async def collect_until(ws: ClientConnection, kind: str, timeout: float = 60.0) 
             events.append(message)
 
 
-async def stream_whole(url: str, chunks: list[bytes], rate: int, channels: int, encoding: str = "pcm_s16le") -> tuple[list[dict], dict]:
-    """Open a session, send all chunks while reading events concurrently, stop; (events, final)."""
+async def stream_whole(url: str, chunks: list[bytes], rate: int, channels: int,
+                       encoding: str = "pcm_s16le") -> tuple[list[dict], dict, dict]:
+    """Open a session, send all chunks while reading events concurrently, stop; (events, final, ready)."""
     async with connect(url, max_size=None) as ws:
         ready = await start(ws, rate, channels, encoding)
         assert ready["type"] == "ready", ready
         reader = asyncio.create_task(collect_until(ws, "final"))
         await send_chunks(ws, chunks)
         await ws.send(json.dumps({"type": "stop"}))
-        return await reader
+        events, final = await reader
+        return events, final, ready
 
 
 def notes_of(messages: list[dict], end_time: float | None = None):

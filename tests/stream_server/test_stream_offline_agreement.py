@@ -11,7 +11,7 @@ from model.evaluation import score_notes
 
 def test_streamed_16k_audio_in_random_chunks_matches_offline_transcription(server, piano_16k, transcriber):
     data, rate, channels = pcm_bytes(piano_16k)
-    events, final = asyncio.run(stream_whole(server.ws, split_randomly(data, seed=3), rate, channels))
+    events, final, _ = asyncio.run(stream_whole(server.ws, split_randomly(data, seed=3), rate, channels))
     offline = transcriber.transcribe(piano_16k).notes
     streamed = notes_of(events)
     assert len(offline) > 0, "the model must emit notes on this audio for the comparison to mean anything"
@@ -22,7 +22,7 @@ def test_streamed_16k_audio_in_random_chunks_matches_offline_transcription(serve
 
 def test_streamed_44k_stereo_float_audio_is_resampled_like_the_file_decoder(server, piano_44k_stereo, transcriber):
     data, rate, channels = pcm_bytes(piano_44k_stereo, encoding="f32le")
-    events, final = asyncio.run(stream_whole(server.ws, split_randomly(data, seed=4, high=60000), rate, channels, "f32le"))
+    events, final, _ = asyncio.run(stream_whole(server.ws, split_randomly(data, seed=4, high=60000), rate, channels, "f32le"))
     offline = transcriber.transcribe(piano_44k_stereo).notes
     assert len(offline) > 0
     assert score_notes(notes_of(events), offline).note_f1 >= 0.99

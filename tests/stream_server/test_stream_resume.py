@@ -135,23 +135,23 @@ def serve_subprocess(port: int, data_dir: Path) -> subprocess.Popen:
     raise AssertionError("notestream serve did not start within 60 s")
 
 
-def test_server_crash_mid_session_loses_nothing_acknowledged(tmp_path, piano_16k, transcriber):
+def test_server_crash_mid_session_loses_nothing_acknowledged(tmp_path, piano_16k, transcriber, server_factory):
+    """A real `notestream serve` is killed (SIGKILL) mid-session; a new server on its data dir resumes it."""
     data, _, _ = pcm_bytes(piano_16k)
     port = free_port()
-    url = f"ws://127.0.0.1:{port}/v1/stream"
     process = serve_subprocess(port, tmp_path / "data")
     try:
-        ready, before_crash = asyncio.run(stream_part_until_acknowledged(url, data[: len(data) // 2], seed=5))
+        ready, before_crash = asyncio.run(
+            stream_part_until_acknowledged(f"ws://127.0.0.1:{port}/v1/stream", data[: len(data) // 2], seed=5))
+    finally:
         process.send_signal(signal.SIGKILL)
         process.wait(10)
-        process = serve_subprocess(port, tmp_path / "data")
-        resumed, after_restart, final = asyncio.run(resume_and_finish(url, ready, data, after_seq=0))
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
+    restarted = server_factory()  # same data dir (tmp_path / "data"), in this process to keep the test quick
+    resumed, after_restart, final = asyncio.run(resume_and_finish(restarted.ws, ready, data, after_seq=0))
     assert resumed["audio_frames"] >= len(data) // 4, "everything acknowledged before the crash is kept"
     replayed = after_restart[: len(before_crash)]
     assert replayed == before_crash, "every event sent before the crash is stored and replayed unchanged"
     assert [m["seq"] for m in after_restart] == list(range(1, len(after_restart) + 1))
     offline = transcriber.transcribe(piano_16k).notes
     assert score_notes(notes_of(after_restart), offline).note_f1 >= 0.99
+    assert final["duration"] == pytest.approx(3.0)

@@ -1,0 +1,257 @@
+"""`notestream bench latency` and `notestream bench load`: real-time streams against a real server.
+
+Latency of a `note_on` (the definition of docs/protocol.md, measured at the client): the time the
+event is received minus the time the client sent the audio chunk holding the sample at
+`event.time + lookahead` (or its last chunk, when the event came earlier). On localhost this is the
+server's processing latency plus a negligible transit; the model's algorithmic look-ahead is
+reported next to it.
+
+A load level of N streams is *sustained* when the note-on p95 is under the target (250 ms), every
+sender kept to its real-time schedule (a late sender means a live source would have dropped audio),
+and every session's `final` accounts for all the audio sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+RATE = 16000
+LATE_SENDER_SECONDS = 0.1
+
+
+def register_stream_bench(bench_subparsers) -> None:
+    """Add `latency` and `load` to the `notestream bench` subcommands."""
+    latency = bench_subparsers.add_parser("latency", help="note-on latency of real-time streams (p50/p95/p99)",
+                                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common_args(latency)
+    latency.add_argument("--streams", type=int, default=1, help="concurrent streams while measuring")
+    latency.set_defaults(func=run_latency)
+    load = bench_subparsers.add_parser("load", help="how many concurrent real-time streams the server sustains",
+                                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common_args(load)
+    load.add_argument("--max-streams", type=int, default=16, help="stop the ramp here")
+    load.add_argument("--target-p95-ms", type=float, default=250.0)
+    load.set_defaults(func=run_load)
+
+
+def _common_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--audio", nargs="*", type=Path, default=None,
+                   help="audio files or folders (default: piano rendered from random MIDI with FluidSynth)")
+    p.add_argument("--server", default=None, help="ws://host:port of a running server (default: start one)")
+    p.add_argument("--api-key", default=os.environ.get("NOTESTREAM_API_KEY"))
+    p.add_argument("--checkpoint", type=Path, default=None, help="for the server started here")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="for the server started here")
+    p.add_argument("--seconds", type=float, default=20.0, help="audio streamed per stream (files loop)")
+    p.add_argument("--chunk-ms", type=float, default=20.0, help="audio per WebSocket message, sent in real time")
+    p.add_argument("--json", type=Path, default=None, help="write the report here too")
+
+
+@dataclass
+class StreamReport:
+    """What one real-time stream measured."""
+
+    latencies: list[float] = field(default_factory=list)
+    max_sender_delay: float = 0.0
+    max_lag: float = 0.0
+    sent_seconds: float = 0.0
+    final_seconds: float = 0.0
+    error: str | None = None
+
+
+async def stream_in_real_time(url: str, audio: np.ndarray, chunk_ms: float) -> StreamReport:
+    """Send `audio` (mono float32, 16 kHz) paced by the wall clock; measure note-on latency at the client."""
+    from websockets.asyncio.client import connect
+
+    report = StreamReport(sent_seconds=audio.size / RATE)
+    step = max(1, int(RATE * chunk_ms / 1000))
+    sent_ends: list[int] = []
+    sent_times: list[float] = []
+    async with connect(url, max_size=None, open_timeout=30) as ws:
+        await ws.send(json.dumps({"type": "start", "sample_rate": RATE, "encoding": "f32le", "channels": 1}))
+        ready = json.loads(await ws.recv())
+        if ready["type"] != "ready":
+            report.error = f"{ready['type']}: {ready.get('message')}"
+            return report
+        lookahead = ready["lookahead"]
+        reader = asyncio.create_task(_read_events(ws, report, lookahead, sent_ends, sent_times))
+        start = time.perf_counter()
+        for offset in range(0, audio.size, step):
+            delay = time.perf_counter() - (start + offset / RATE)
+            report.max_sender_delay = max(report.max_sender_delay, delay)
+            if delay < 0:
+                await asyncio.sleep(-delay)
+            await ws.send(audio[offset:offset + step].astype("<f4").tobytes())
+            sent_ends.append(min(audio.size, offset + step))
+            sent_times.append(time.perf_counter())
+        await ws.send(json.dumps({"type": "stop"}))
+        await asyncio.wait_for(reader, 120)
+    return report
+
+
+async def _read_events(ws, report: StreamReport, lookahead: float, sent_ends: list[int], sent_times: list[float]) -> None:
+    async for text in ws:
+        message = json.loads(text)
+        kind = message["type"]
+        if kind == "note_on":
+            anchor = min(int(np.ceil((message["time"] + lookahead) * RATE)), sent_ends[-1])
+            index = min(bisect.bisect_left(sent_ends, anchor), len(sent_times) - 1)
+            report.latencies.append(time.perf_counter() - sent_times[index])
+        elif kind == "status":
+            report.max_lag = max(report.max_lag, message["lag_seconds"])
+        elif kind == "final":
+            report.final_seconds = message["duration"]
+            return
+        elif kind == "error":
+            report.error = f"{message['code']}: {message['message']}"
+            return
+
+
+def summarise(reports: list[StreamReport], target_p95: float | None = None) -> dict:
+    """Percentiles over all streams, and whether the level was sustained."""
+    latencies = np.array([x for r in reports for x in r.latencies])
+    pct = {f"p{q}_ms": round(float(np.percentile(latencies, q)) * 1000, 1) if latencies.size else None for q in (50, 95, 99)}
+    errors = [r.error for r in reports if r.error]
+    complete = all(abs(r.final_seconds - r.sent_seconds) < 0.01 for r in reports)
+    on_time = max((r.max_sender_delay for r in reports), default=0.0) < LATE_SENDER_SECONDS
+    summary = {"streams": len(reports), "note_ons": int(latencies.size), **pct,
+               "max_sender_delay_ms": round(max((r.max_sender_delay for r in reports), default=0) * 1000, 1),
+               "max_lag_s": round(max((r.max_lag for r in reports), default=0), 3), "all_audio_accounted": complete,
+               "errors": errors}
+    if target_p95 is not None:
+        p95 = pct["p95_ms"]
+        summary["sustained"] = bool(not errors and complete and on_time and p95 is not None and p95 < target_p95)
+    return summary
+
+
+async def run_streams(url: str, clips: list[np.ndarray], n: int, seconds: float, chunk_ms: float) -> list[StreamReport]:
+    """N concurrent real-time streams, each `seconds` long, cycling through the clips with staggered starts."""
+    async def one(i: int) -> StreamReport:
+        await asyncio.sleep(i * chunk_ms / 1000 / max(1, n))  # do not send every chunk at the same instant
+        try:
+            return await stream_in_real_time(url, looped(clips[i % len(clips)], seconds, i), chunk_ms)
+        except Exception as exc:  # a refused or dropped stream is a result, not a crash of the benchmark
+            return StreamReport(error=f"{type(exc).__name__}: {exc}")
+
+    return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+
+def looped(clip: np.ndarray, seconds: float, shift: int) -> np.ndarray:
+    """`seconds` of the clip, repeated as needed, starting at a different point for each stream."""
+    n = int(seconds * RATE)
+    start = (shift * RATE * 3) % max(1, clip.size)
+    return np.resize(np.roll(clip, -start), n).astype(np.float32)
+
+
+def load_clips(paths: list[Path] | None) -> list[np.ndarray]:
+    """Decode --audio files (folders are searched), or render two piano clips from random MIDI."""
+    from model.audio import AUDIO_EXTENSIONS, decode_audio
+
+    if not paths:
+        return [render_piano_clip(seed) for seed in (0, 1)]
+    files = [f for p in paths for f in (sorted(p.rglob("*")) if p.is_dir() else [p]) if f.suffix.lower() in AUDIO_EXTENSIONS]
+    if not files:
+        raise ValueError(f"no audio files in {', '.join(map(str, paths))}")
+    return [decode_audio(f, RATE) for f in files[:32]]
+
+
+def render_piano_clip(seed: int, seconds: float = 30.0) -> np.ndarray:
+    """Random chords and runs (a few notes per second) rendered with FluidSynth: 16 kHz mono."""
+    import pretty_midi
+
+    rng = np.random.default_rng(seed)
+    pm = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(program=0)
+    t = 0.2
+    while t < seconds - 1:
+        for pitch in rng.choice(np.arange(36, 90), size=int(rng.integers(1, 4)), replace=False):
+            piano.notes.append(pretty_midi.Note(int(rng.integers(40, 110)), int(pitch), t, t + float(rng.uniform(0.2, 1.0))))
+        t += float(rng.uniform(0.12, 0.5))
+    pm.instruments.append(piano)
+    soundfont = next((p for p in ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2") if Path(p).exists()), None)
+    if soundfont is None:
+        raise ValueError("no General MIDI soundfont found to render benchmark audio; pass --audio FILES")
+    audio = pm.fluidsynth(fs=RATE, synthesizer=soundfont)
+    return (0.8 * audio / max(1e-6, float(np.abs(audio).max()))).astype(np.float32)
+
+
+@contextlib.contextmanager
+def server_url(args: argparse.Namespace, max_sessions: int):
+    """The --server URL, or a `notestream serve` subprocess on a free port for the benchmark's duration."""
+    suffix = f"?api_key={args.api_key}" if args.api_key else ""
+    if args.server:
+        yield args.server.rstrip("/") + "/v1/stream" + suffix
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with tempfile.TemporaryDirectory(prefix="notestream-bench-") as data_dir:
+        command = [sys.executable, "-m", "notestream", "serve", "--port", str(port), "--data-dir", data_dir,
+                   "--device", args.device, "--max-sessions", str(max_sessions), "--log-format", "text"]
+        if args.checkpoint:
+            command += ["--checkpoint", str(args.checkpoint)]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   env={**os.environ, "NOTESTREAM_API_KEY": args.api_key or ""})
+        try:
+            _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
+            yield f"ws://127.0.0.1:{port}/v1/stream{suffix}"
+        finally:
+            process.terminate()
+            process.wait(60)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ValueError(f"the benchmark server exited with code {process.returncode}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        time.sleep(0.3)
+    raise ValueError(f"the benchmark server did not answer {url} within {timeout:g} s")
+
+
+def _emit(report: dict, path: Path | None) -> None:
+    print(json.dumps(report, indent=2))
+    if path:
+        path.write_text(json.dumps(report, indent=2))
+
+
+def run_latency(args: argparse.Namespace) -> int:
+    clips = load_clips(args.audio)
+    with server_url(args, max(8, args.streams)) as url:
+        reports = asyncio.run(run_streams(url, clips, args.streams, args.seconds, args.chunk_ms))
+    _emit({"benchmark": "latency", "seconds_per_stream": args.seconds, "chunk_ms": args.chunk_ms, **summarise(reports)}, args.json)
+    return 0
+
+
+def run_load(args: argparse.Namespace) -> int:
+    clips = load_clips(args.audio)
+    levels = []
+    with server_url(args, args.max_streams) as url:
+        for n in range(1, args.max_streams + 1):
+            summary = summarise(asyncio.run(run_streams(url, clips, n, args.seconds, args.chunk_ms)), args.target_p95_ms)
+            levels.append(summary)
+            print(f"{n} stream(s): p95 {summary['p95_ms']} ms, sender late by {summary['max_sender_delay_ms']} ms, "
+                  f"sustained: {summary['sustained']}", file=sys.stderr)
+            if not summary["sustained"]:
+                break
+    sustained = max((lvl["streams"] for lvl in levels if lvl["sustained"]), default=0)
+    _emit({"benchmark": "load", "target_p95_ms": args.target_p95_ms, "max_sustained_streams": sustained,
+           "cpu_count": os.cpu_count(), "levels": levels}, args.json)
+    return 0
