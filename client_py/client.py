@@ -112,6 +112,11 @@ class StreamClient:
         return self.ready.session if self.ready else None
 
     @property
+    def connected(self) -> bool:
+        """Whether a connection is open now (False while reconnecting: audio is being buffered)."""
+        return self._ws is not None
+
+    @property
     def audio_seconds(self) -> float:
         """Seconds of audio taken from the caller so far."""
         return self._backlog.total_seconds

@@ -7,12 +7,18 @@ The backend defaults to mido's (rtmidi on the system's default API, ALSA on Linu
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import queue
+import threading
+import time
 from collections.abc import Iterator
 
 import mido
 
 from .errors import StreamClientError
+
+log = logging.getLogger(__name__)
 
 CLIENT_NAME = "notestream"
 SUSTAIN_CC = 64
@@ -106,3 +112,49 @@ def event_messages(kind: str, pitch: int | None, velocity: int, channel: int = 0
         value = 127 if kind == "pedal_on" else 0
         return [mido.Message("control_change", channel=channel, control=SUSTAIN_CC, value=value)]
     return []
+
+
+class PacedMidiWriter:
+    """Sends MIDI messages from a thread, at most `burst` every `interval` seconds.
+
+    Transcription decides notes in bursts (hundreds at once when a session resumes or ends), and MIDI
+    transports drop what they cannot carry in one go (a JACK port holds about a hundred events per
+    cycle). Pacing keeps every message at a small cost in delay; the event loop never waits on MIDI.
+    """
+
+    def __init__(self, port, burst: int = 5, interval: float = 0.005, max_pending: int = 100_000):
+        self.port = port
+        self.burst, self.interval = burst, interval
+        self.dropped = 0
+        self._queue: queue.Queue[mido.Message | None] = queue.Queue(max_pending)
+        self._thread = threading.Thread(target=self._run, name="notestream-midi-out", daemon=True)
+        self._thread.start()
+
+    def send(self, message: mido.Message) -> None:
+        try:
+            self._queue.put_nowait(message)
+        except queue.Full:
+            self.dropped += 1  # only if the port stops taking messages altogether
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Send what is queued, then close the port."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+        time.sleep(2 * self.interval)  # let the transport hand over the last messages before closing
+        self.port.close()
+        if self.dropped:
+            log.warning("%d MIDI messages were dropped: the port did not keep up", self.dropped)
+
+    def _run(self) -> None:
+        sent_in_window, window_start = 0, time.monotonic()
+        while (message := self._queue.get()) is not None:
+            if sent_in_window >= self.burst:
+                time.sleep(max(0.0, window_start + self.interval - time.monotonic()))
+                sent_in_window = 0
+            if sent_in_window == 0:
+                window_start = time.monotonic()
+            try:
+                self.port.send(message)
+            except (OSError, ValueError):
+                self.dropped += 1
+            sent_in_window += 1

@@ -15,7 +15,7 @@ from typing import Protocol, TextIO
 from model.midi import write_midi
 
 from .events import LiveEvent, StreamEvent, StreamFinal, StreamStatus, events_to_performance
-from .midi_out import event_messages
+from .midi_out import PacedMidiWriter, event_messages
 
 METER_WIDTH = 30
 METER_FLOOR_DB = -60.0
@@ -115,10 +115,11 @@ class JsonLinesSink:
 
 
 class MidiPortSink:
-    """Plays events on an open mido output port as they arrive; releases held notes and pedal at the end."""
+    """Plays events on an open mido output port as they arrive (paced, so bursts are not dropped);
+    releases held notes and the pedal at the end."""
 
     def __init__(self, port, channel: int = 0):
-        self.port = port
+        self.port = PacedMidiWriter(port)
         self.channel = channel
         self._held: set[int] = set()
         self._pedal = False

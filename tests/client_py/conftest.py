@@ -45,16 +45,25 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, data_dir: Path, port: int | None = None, *extra: str) -> ServerProcess:
+    def start(cls, data_dir: Path, port: int | None = None) -> ServerProcess:
         port = port or free_port()
-        log = (data_dir.parent / f"{data_dir.name}-server.log").open("a")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "notestream", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--data-dir", str(data_dir), "--device", "cpu", "--log-format", "text", *extra],
-            stdout=log, stderr=subprocess.STDOUT)
-        server = cls(port, data_dir, process)
+        server = cls(port, data_dir, cls._spawn(data_dir, port))
         server.wait_healthy()
         return server
+
+    @staticmethod
+    def _spawn(data_dir: Path, port: int) -> subprocess.Popen:
+        log = (data_dir.parent / f"{data_dir.name}-server.log").open("a")
+        return subprocess.Popen(
+            [sys.executable, "-m", "notestream", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--data-dir", str(data_dir), "--device", "cpu", "--log-format", "text"],
+            stdout=log, stderr=subprocess.STDOUT)
+
+    def restart(self, sig: int = signal.SIGKILL) -> None:
+        """Stop it (by default as a crash) and start it again on the same port and data folder."""
+        self.stop(sig)
+        self.process = self._spawn(self.data_dir, self.port)
+        self.wait_healthy()
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -91,12 +100,17 @@ def notestream_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
 
 @pytest.fixture(scope="session")
 def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A dummy-driver JACK server (no sound card needed); yields the mido backend name that uses it."""
+    """A dummy-driver JACK server (no sound card needed); yields the mido backend name that uses it.
+
+    The period is 2048 frames (not a live setup's 256): tests run niced on a busy machine, where JACK
+    client threads can stall for tens of milliseconds, and a longer cycle carries the messages that
+    pile up meanwhile (about 500 per cycle instead of 64).
+    """
     if shutil.which("jackd") is None:
         pytest.skip("jackd is not installed")
     env = {**os.environ, "JACK_NO_AUDIO_RESERVATION": "1", "JACK_DEFAULT_SERVER": f"notestream-test-{os.getpid()}"}
     log = (tmp_path_factory.mktemp("jack") / "jackd.log").open("w")
-    process = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"],
+    process = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "2048"],
                                stdout=log, stderr=subprocess.STDOUT, env=env)
     os.environ["JACK_DEFAULT_SERVER"] = env["JACK_DEFAULT_SERVER"]
     try:
