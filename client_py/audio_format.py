@@ -61,4 +61,4 @@ def level_dbfs(samples: np.ndarray) -> float:
     if samples.size == 0:
         return -120.0
     rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
-    return max(-120.0, 20.0 * np.log10(rms)) if rms > 0 else -120.0
+    return max(-120.0, 20.0 * float(np.log10(rms))) if rms > 0 else -120.0

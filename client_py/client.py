@@ -55,7 +55,7 @@ class StreamClient:
     the audio ends; `events()` finishes after the server's `StreamFinal`. Example::
 
         import asyncio
-        from client_py import AudioFormat, StreamClient
+        from client_py import AudioFormat, LiveEvent, StreamClient
         from model.audio import iter_audio_chunks
 
         async def main():
@@ -66,8 +66,8 @@ class StreamClient:
                     await client.stop()
                 feeder = asyncio.create_task(feed())
                 async for event in client.events():
-                    if event.kind == "note_on":
-                        print(event.name, event.velocity, f"{event.latency:.3f}s")
+                    if isinstance(event, LiveEvent) and event.kind == "note_on":
+                        print(event.name, event.velocity, f"latency {event.latency:.3f} s")
                 await feeder
 
         asyncio.run(main())

@@ -86,6 +86,8 @@ def test_an_existing_port_receives_every_note_in_order(jack_server, notestream_s
     synth = MidiMonitor("synth")
     synth.port.open_virtual_port("piano-in")
     try:
+        assert main(["stream", "--list-midi-ports", "--midi-backend", jack_server]) == 0
+        assert "synth:piano-in" in capsys.readouterr().out.splitlines()
         code = main(["stream", str(path), "--server", notestream_server.url, "--fast", "--json",
                      "--midi-port", "piano-in", "--midi-backend", jack_server])
         assert code == 0

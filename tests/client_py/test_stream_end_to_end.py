@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import sys
+import textwrap
 import time
 
 import numpy as np
@@ -103,3 +105,12 @@ def test_terminal_view_shows_names_velocity_and_latency(notestream_server, piano
     notes = [line for line in out if " vel " in line]
     assert notes and all("latency" in line for line in notes)
     assert out[-1].startswith("done: ") and f"{len(notes)} notes" in out[-1]
+
+
+def test_the_documented_example_runs(notestream_server, piano_wav, capsys):
+    """The example in StreamClient's docstring, run as written (with this server and file)."""
+    example = textwrap.dedent(StreamClient.__doc__.split("Example::")[1].split("Dropped connections")[0])
+    example = example.replace("ws://localhost:8000", notestream_server.url).replace("piano.flac", str(piano_wav))
+    exec(compile(example, "StreamClient.__doc__", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed and all(re.fullmatch(r"[A-G]#?-?\d \d+ latency \d+\.\d{3} s", line) for line in printed)
