@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext, sync_playwright
+from playwright.sync_api import BrowserContext, Playwright, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 QUIET_SWITCHES = (
@@ -39,24 +39,34 @@ def chromium_switches(microphone_wav: Path | None, loop: bool = True) -> list[st
 
 @contextmanager
 def chromium_context(
+    playwright: Playwright,
     profile_dir: Path,
     microphone_wav: Path | None = None,
     loop: bool = True,
     viewport: tuple[int, int] = (1280, 860),
 ) -> Iterator[BrowserContext]:
-    """A headless Chromium context with its own `--user-data-dir` (`profile_dir`, created fresh)."""
+    """A headless Chromium with its own `--user-data-dir` (`profile_dir`, created fresh).
+
+    `playwright` is one started `sync_playwright()`: a process may run only one at a time.
+    """
     if not CHROMIUM.exists():
         raise FileNotFoundError(f"{CHROMIUM} is missing: install Debian's 'chromium' package")
     profile_dir.mkdir(parents=True, exist_ok=True)
+    context = playwright.chromium.launch_persistent_context(
+        str(profile_dir),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=chromium_switches(microphone_wav, loop),
+        viewport={"width": viewport[0], "height": viewport[1]},
+    )
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@contextmanager
+def playwright_driver() -> Iterator[Playwright]:
+    """Playwright's driver (sync API), without any of its downloaded browsers."""
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile_dir),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=chromium_switches(microphone_wav, loop),
-            viewport={"width": viewport[0], "height": viewport[1]},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+        yield playwright

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.request
 from collections.abc import Iterator
@@ -11,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page, Playwright
+from playwright.sync_api import Error as PlaywrightError
 from scipy.io import wavfile
 
-from client_web.chromium import chromium_context
+from client_web.chromium import chromium_context, playwright_driver
 from client_web.served_app import running_server
 from model.transcriber import Transcriber, Transcription
 
@@ -24,7 +26,8 @@ MIC_RATE = 48000
 # C4 E4 G4 C5, one after another, then a C major chord: what the fake microphone plays.
 PHRASE = [(60, 0.40, 0.80), (64, 0.85, 1.25), (67, 1.30, 1.70), (72, 1.75, 2.15)]
 PHRASE += [(p, 2.30, 2.90) for p in (60, 64, 67)]
-WAV_SECONDS = 3.4
+WAV_SECONDS = 3.0
+LIVE_CHIPS = 400  # notes the live list keeps on screen (live-view.js)
 
 
 @dataclass
@@ -73,22 +76,50 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def browser_page(request: pytest.FixtureRequest, tmp_path: Path, microphone_wav: Path) -> Iterator[BrowserPage]:
-    """A page in headless Chromium (fresh profile) whose microphone plays `microphone_wav` once.
+@contextlib.contextmanager
+def tracked_page(context: BrowserContext, screenshot_name: str) -> Iterator[BrowserPage]:
+    """A new page that records its JavaScript errors; its final look is kept in test-artifacts/."""
+    page = context.new_page()
+    wrapped = BrowserPage(page)
+    page.on("pageerror", lambda exc: wrapped.errors.append(str(exc)))
+    page.set_default_timeout(30_000)
+    try:
+        yield wrapped
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(PlaywrightError):  # a page that died must not hide the test's own failure
+            page.screenshot(path=str(ARTIFACTS / f"{screenshot_name}.png"), full_page=True, timeout=15_000)
+        page.close()
 
-    A screenshot of the page as the test left it is kept in test-artifacts/client_web/.
-    """
-    with chromium_context(tmp_path / "profile", microphone_wav, loop=False) as context:
-        page = context.new_page()
-        wrapped = BrowserPage(page)
-        page.on("pageerror", lambda exc: wrapped.errors.append(str(exc)))
-        page.set_default_timeout(30_000)
-        try:
-            yield wrapped
-        finally:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True, timeout=15_000)
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with playwright_driver() as driver:
+        yield driver
+
+
+@pytest.fixture
+def browser_page(
+    request: pytest.FixtureRequest, tmp_path: Path, playwright: Playwright, microphone_wav: Path
+) -> Iterator[BrowserPage]:
+    """A page in headless Chromium (fresh profile) whose microphone plays `microphone_wav` once."""
+    with chromium_context(playwright, tmp_path / "profile", microphone_wav, loop=False) as context:
+        with tracked_page(context, request.node.name) as page:
+            yield page
+
+
+@pytest.fixture(scope="session")
+def quiet_browser(tmp_path_factory: pytest.TempPathFactory, playwright: Playwright) -> Iterator[BrowserContext]:
+    """One Chromium (fresh profile, no microphone) shared by the tests that need no audio."""
+    with chromium_context(playwright, tmp_path_factory.mktemp("profile")) as context:
+        yield context
+
+
+@pytest.fixture
+def quiet_page(request: pytest.FixtureRequest, quiet_browser: BrowserContext) -> Iterator[BrowserPage]:
+    """A new page in `quiet_browser` (such pages share one localStorage)."""
+    with tracked_page(quiet_browser, request.node.name) as page:
+        yield page
 
 
 def get_json(url: str, token: str | None = None) -> dict:

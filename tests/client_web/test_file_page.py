@@ -45,11 +45,11 @@ def test_uploaded_file_is_transcribed_shown_and_downloadable(
 
 
 def test_a_file_that_is_not_audio_gets_the_servers_explanation(
-    browser_page: BrowserPage, server_url: str, tmp_path: Path
+    quiet_page: BrowserPage, server_url: str, tmp_path: Path
 ):
     not_audio = tmp_path / "notes.wav"
     not_audio.write_text("this is a shopping list, not a recording\n")
-    page = browser_page.page
+    page = quiet_page.page
     page.goto(f"{server_url}/#file")
     page.wait_for_selector("body[data-ready=true]")
     page.set_input_files("#file-input", str(not_audio))

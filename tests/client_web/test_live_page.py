@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from urllib.parse import urlsplit
 
-from conftest import WAV_SECONDS, BrowserPage, get_json
+from conftest import LIVE_CHIPS, WAV_SECONDS, BrowserPage, get_json
 
+from client_web.tcp_relay import TcpRelay
 from model.transcriber import Transcription
 
 
@@ -26,6 +28,18 @@ def listen_to_the_wav(browser: BrowserPage, server_url: str, expect_notes: bool)
     return page.get_attribute("#live-downloads", "data-session")
 
 
+def assert_shows_the_latest(shown: list[tuple[int, float]], decided: list[tuple[int, float]]) -> None:
+    """The page shows exactly the server's notes, or (after hundreds) exactly the most recent of them."""
+    assert 0 < len(shown) <= LIVE_CHIPS or not decided
+    if len(decided) <= LIVE_CHIPS:
+        assert Counter(shown) == Counter(decided)
+        return
+    assert len(shown) == LIVE_CHIPS
+    assert not Counter(shown) - Counter(decided)  # nothing the server did not decide
+    first_shown = min(onset for _, onset in shown)
+    assert Counter(n for n in decided if n[1] > first_shown) <= Counter(shown)  # and no gap in the latest
+
+
 def test_live_view_shows_the_notes_the_server_decided_and_offers_the_session_downloads(
     browser_page: BrowserPage, server_url: str, offline_transcription: Transcription
 ):
@@ -37,14 +51,14 @@ def test_live_view_shows_the_notes_the_server_decided_and_offers_the_session_dow
 
     shown = browser_page.notes("#live-notes")
     decided = [(n["pitch"], round(n["onset"], 3)) for n in result["notes"]]
-    assert Counter(shown) == Counter(decided)
-    assert page.inner_text("#live-count") == str(len(decided))
+    assert_shows_the_latest(shown, decided)
+    assert page.inner_text("#live-count") == page.get_attribute("#live-notes", "data-total") == str(len(decided))
     # The browser heard the file through its audio stack (resampled, shifted by capture start-up):
-    # the pitches it shows are the pitches the model finds in the file itself.
-    shown_pitches = {pitch for pitch, _ in shown}
+    # the pitches of the session it showed are the pitches the model finds in the file itself.
+    live_pitches = {pitch for pitch, _ in decided}
     offline_pitches = {n.pitch for n in offline_transcription.notes}
-    overlap = len(shown_pitches & offline_pitches) / max(1, len(shown_pitches | offline_pitches))
-    assert overlap >= 0.6, (sorted(shown_pitches), sorted(offline_pitches))
+    overlap = len(live_pitches & offline_pitches) / max(1, len(live_pitches | offline_pitches))
+    assert overlap >= 0.6, (sorted(live_pitches), sorted(offline_pitches))
     if shown:
         assert page.inner_text("#live-latency").endswith(" s")
 
@@ -54,4 +68,33 @@ def test_live_view_shows_the_notes_the_server_decided_and_offers_the_session_dow
     assert midi.ok and midi.body()[:4] == b"MThd"
     page.get_by_role("tab", name="My sessions").click()
     assert page.locator(f"#sessions-list li[data-session='{session}']").is_visible()
+    assert browser_page.errors == []
+
+
+
+def test_a_dropped_connection_resumes_the_session_without_gaps_or_repeats(browser_page: BrowserPage, server_url: str):
+    page = browser_page.page
+    relay = TcpRelay(urlsplit(server_url).port)
+    try:
+        page.goto(f"http://127.0.0.1:{relay.port}/")
+        page.wait_for_selector("body[data-ready=true]")
+        page.get_by_role("button", name="Start listening").click()
+        page.wait_for_function("parseFloat(document.querySelector('#live-duration').textContent) > 1.2")
+        relay.drop()  # the network goes away mid-phrase
+        page.wait_for_function("document.querySelector('#live-status').textContent.startsWith('Reconnected')")
+        page.wait_for_function(
+            f"parseFloat(document.querySelector('#live-duration').textContent) > {WAV_SECONDS + 0.5}",
+            timeout=(WAV_SECONDS + 20) * 1000)
+        page.get_by_role("button", name="Stop").click()
+        page.wait_for_selector("#live-downloads:not([hidden])", timeout=90_000)
+    finally:
+        relay.close()
+
+    heard = float(page.get_attribute("#live-duration", "data-seconds"))
+    session = page.get_attribute("#live-downloads", "data-session")
+    stored = page.evaluate("JSON.parse(localStorage.getItem('notestream.sessions'))")
+    result = get_json(f"{server_url}/v1/sessions/{session}", next(s["token"] for s in stored if s["id"] == session))
+    assert relay.dropped >= 1
+    assert abs(result["duration"] - heard) < 0.01  # every captured sample reached the server, once
+    assert_shows_the_latest(browser_page.notes("#live-notes"), [(n["pitch"], round(n["onset"], 3)) for n in result["notes"]])
     assert browser_page.errors == []

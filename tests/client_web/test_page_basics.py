@@ -10,9 +10,9 @@ def open_page(browser: BrowserPage, server_url: str) -> None:
     browser.page.wait_for_selector("body[data-ready=true]")
 
 
-def test_tabs_switch_with_the_arrow_keys(browser_page: BrowserPage, server_url: str):
-    open_page(browser_page, server_url)
-    page = browser_page.page
+def test_tabs_switch_with_the_arrow_keys(quiet_page: BrowserPage, server_url: str):
+    open_page(quiet_page, server_url)
+    page = quiet_page.page
     page.get_by_role("tab", name="Live").focus()
     page.keyboard.press("ArrowRight")
     assert page.get_by_role("tab", name="File").get_attribute("aria-selected") == "true"
@@ -24,9 +24,9 @@ def test_tabs_switch_with_the_arrow_keys(browser_page: BrowserPage, server_url: 
     assert page.evaluate("document.activeElement.id") == "tab-live"
 
 
-def test_every_control_has_an_accessible_name(browser_page: BrowserPage, server_url: str):
-    open_page(browser_page, server_url)
-    unnamed = browser_page.page.evaluate("""() => [...document.querySelectorAll(
+def test_every_control_has_an_accessible_name(quiet_page: BrowserPage, server_url: str):
+    open_page(quiet_page, server_url)
+    unnamed = quiet_page.page.evaluate("""() => [...document.querySelectorAll(
         'button, select, input, meter, progress, canvas, audio, [role=tab], [role=img]')]
       .filter(el => !(el.getAttribute('aria-label') || el.labels?.length || el.textContent.trim()
                       || el.getAttribute('aria-labelledby')))
@@ -34,18 +34,18 @@ def test_every_control_has_an_accessible_name(browser_page: BrowserPage, server_
     assert unnamed == []
 
 
-def test_without_web_midi_the_output_is_disabled_with_a_reason(browser_page: BrowserPage, server_url: str):
-    browser_page.page.add_init_script("delete Navigator.prototype.requestMIDIAccess")
-    open_page(browser_page, server_url)
-    page = browser_page.page
+def test_without_web_midi_the_output_is_disabled_with_a_reason(quiet_page: BrowserPage, server_url: str):
+    quiet_page.page.add_init_script("delete Navigator.prototype.requestMIDIAccess")
+    open_page(quiet_page, server_url)
+    page = quiet_page.page
     assert page.locator("#midi-output").is_disabled()
     assert "not available" in page.inner_text("#midi-status")
-    assert browser_page.errors == []
+    assert quiet_page.errors == []
 
 
-def test_sessions_kept_in_the_browser_are_listed_and_forgotten(browser_page: BrowserPage, server_url: str):
-    open_page(browser_page, server_url)
-    page = browser_page.page
+def test_sessions_kept_in_the_browser_are_listed_and_forgotten(quiet_page: BrowserPage, server_url: str):
+    open_page(quiet_page, server_url)
+    page = quiet_page.page
     page.evaluate("""localStorage.setItem('notestream.sessions', JSON.stringify([
         {id: 's_older', token: 't1', kind: 'live', title: 'Live session', created: '2025-01-01T10:00:00Z', notes: 3},
         {id: 's_newer', token: 't2', kind: 'file', title: 'etude.flac', created: '2025-01-02T10:00:00Z'}]))""")

@@ -10,6 +10,8 @@ import { noteName } from "./pitch.js";
 import { rememberSession } from "./session-history.js";
 
 const READOUT_MS = 200;
+const DOM_BATCH_MS = 40;
+const LIVE_CHIPS = 400; // the most recent notes stay on screen; the session keeps them all
 
 export class LiveView {
   /** `midi` is the MidiOutput that live events are forwarded to; `onOpenResult(session)` shows a result. */
@@ -19,7 +21,7 @@ export class LiveView {
     this.onOpenResult = onOpenResult;
     this.keyboard = new Keyboard(this.el("live-keyboard"));
     this.roll = new LiveRoll(this.el("live-roll"));
-    this.notes = new NoteList(this.el("live-notes"));
+    this.notes = new NoteList(this.el("live-notes"), LIVE_CHIPS);
     this.button = this.el("live-toggle");
     this.button.addEventListener("click", () => (this.running ? this.stop() : this.start()));
     this.running = false;
@@ -34,6 +36,8 @@ export class LiveView {
     this.lastPacket = { wall: performance.now(), seconds: 0 };
     this.lastReadout = 0;
     this.finishing = false;
+    this.pending = []; // events not yet shown on the keyboard and in the list
+    this.flushTimer = 0;
   }
 
   status(text, isError = false) {
@@ -88,8 +92,14 @@ export class LiveView {
     if (this.lastPacket.wall - this.lastReadout > READOUT_MS) {
       this.lastReadout = this.lastPacket.wall;
       this.el("live-level").value = this.level;
-      this.el("live-duration").textContent = `${this.lastPacket.seconds.toFixed(1)} s`;
+      this.showHeard(this.lastPacket.seconds);
     }
+  }
+
+  showHeard(seconds) {
+    const readout = this.el("live-duration");
+    readout.textContent = `${seconds.toFixed(1)} s`;
+    readout.dataset.seconds = seconds.toFixed(4);
   }
 
   /** Stream time drawn at the keyboard edge: captured audio minus the measured latency, smoothed. */
@@ -98,21 +108,35 @@ export class LiveView {
     return this.lastPacket.seconds + since - (this.latency ?? 0);
   }
 
+  /** A decided event: MIDI out and the waterfall at once; the DOM in batches (see `flushEvents`). */
   onEvent(msg) {
     this.midi.send(msg);
     if (msg.type === "note_on") {
       if (!this.finishing) this.measureLatency(msg.time);
-      this.keyboard.set(msg.pitch, true);
       this.roll.noteOn(msg.pitch, msg.time, msg.velocity ?? 80);
-      this.notes.noteOn(msg.pitch, msg.time, msg.velocity);
-      this.el("live-count").textContent = String(this.notes.count);
     } else if (msg.type === "note_off") {
-      this.keyboard.set(msg.pitch, false);
       this.roll.noteOff(msg.pitch, msg.time);
-      this.notes.noteOff(msg.pitch, msg.time);
     } else {
       this.roll.pedal(msg.type === "pedal_on", msg.time);
     }
+    this.pending.push(msg);
+    this.flushTimer ||= setTimeout(() => this.flushEvents(), DOM_BATCH_MS);
+  }
+
+  /** Apply queued events to the keyboard and the note list: one layout however many arrived. */
+  flushEvents() {
+    this.flushTimer = 0;
+    for (const msg of this.pending) {
+      if (msg.type === "note_on") {
+        this.keyboard.set(msg.pitch, true);
+        this.notes.noteOn(msg.pitch, msg.time, msg.velocity);
+      } else if (msg.type === "note_off") {
+        this.keyboard.set(msg.pitch, false);
+        this.notes.noteOff(msg.pitch, msg.time);
+      }
+    }
+    this.pending = [];
+    this.el("live-count").textContent = String(this.notes.count);
     const held = this.keyboard.held().sort((a, b) => a - b);
     this.el("live-now").textContent = held.length ? `· now ${held.map(noteName).join(" ")}` : "";
   }
@@ -131,6 +155,8 @@ export class LiveView {
 
   /** The session is complete: keep it in "My sessions" and offer its downloads. */
   onFinal(msg) {
+    clearTimeout(this.flushTimer);
+    this.flushEvents();
     const token = this.stream.token;
     rememberSession({ id: msg.session, token, status: "final", notes: msg.notes, duration: msg.duration });
     const downloads = this.el("live-downloads");
@@ -150,6 +176,7 @@ export class LiveView {
     this.setRunning(true, "Finishing…");
     this.status("Finishing — the last notes are being decided…");
     await this.mic?.close();
+    this.showHeard(this.stream.capturedSeconds); // exactly what was sent
     try {
       await this.stream.stop();
     } catch (err) {
@@ -166,6 +193,8 @@ export class LiveView {
   }
 
   finishUp() {
+    clearTimeout(this.flushTimer);
+    this.flushEvents();
     this.roll.stop();
     this.keyboard.clear();
     this.midi.allNotesOff();

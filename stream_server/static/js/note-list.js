@@ -3,7 +3,10 @@
 import { noteName, pitchColour } from "./pitch.js";
 
 export class NoteList {
-  /** `maxShown` caps how many chips stay in the DOM for very long sessions (oldest are dropped). */
+  /**
+   * `maxShown` caps the chips kept in the DOM (the oldest go first), so an hour of playing does not
+   * make every new chip cost a layout of thousands; `data-total` on the list counts them all.
+   */
   constructor(list, maxShown = 5000) {
     this.list = list;
     this.maxShown = maxShown;
@@ -14,7 +17,12 @@ export class NoteList {
   clear() {
     this.list.replaceChildren();
     this.open.clear();
-    this.count = 0;
+    this.setCount(0);
+  }
+
+  setCount(count) {
+    this.count = count;
+    this.list.dataset.total = String(count);
   }
 
   /** A note began (live): add its chip. */
@@ -47,13 +55,13 @@ export class NoteList {
     const fragment = document.createDocumentFragment();
     for (const n of notes.slice(0, this.maxShown)) fragment.append(this.item(n));
     this.list.append(fragment);
-    this.count = notes.length;
+    this.setCount(notes.length);
   }
 
   add(note) {
     const item = this.item(note);
     this.list.append(item);
-    this.count += 1;
+    this.setCount(this.count + 1);
     if (this.list.childElementCount > this.maxShown) this.list.firstElementChild.remove();
     return item;
   }

@@ -27,6 +27,7 @@ export class LiveRoll {
     this.open = new Map(); // pitch -> note still sounding
     this.clock = () => 0;
     this.frame = 0;
+    this.prunedAt = 0;
     const { layout, whiteCount } = keyLayout();
     this.layout = layout;
     this.whiteCount = whiteCount;
@@ -61,14 +62,18 @@ export class LiveRoll {
     this.draw();
   }
 
-  /** Animate with `clock()` giving the stream time (seconds) drawn at the keyboard edge. */
+  /**
+   * Animate with `clock()` giving the stream time (seconds) drawn at the keyboard edge. At most 30 fps,
+   * and never more than a fifth of the main thread: a flood of notes must not starve the socket.
+   */
   start(clock) {
     this.clock = clock;
-    let last = 0;
+    let next = 0;
     const tick = (now) => {
-      if (now - last >= FRAME_MS) {
-        last = now;
+      if (now >= next) {
+        const began = performance.now();
         this.draw();
+        next = now + Math.max(FRAME_MS, 5 * (performance.now() - began));
       }
       this.frame = requestAnimationFrame(tick);
     };
@@ -95,22 +100,37 @@ export class LiveRoll {
     this.drawLanes(w, h);
     const oldest = now - this.secondsVisible;
     const yOf = (t) => h - (now - t) * pxPerSec; // `now` sits on the keyboard; the past rises above it
-    this.notes = this.notes.filter((n) => n.offset === null || n.offset > oldest - 1);
+    if (Math.abs(now - this.prunedAt) > 1) {
+      this.prunedAt = now;
+      const visible = (span) => span.offset === null || span.offset > oldest - 1;
+      this.notes = this.notes.filter(visible); // the rest scrolled away
+      this.pedals = this.pedals.filter(visible);
+    }
     ctx.fillStyle = "rgba(139, 124, 255, 0.10)";
     for (const p of this.pedals) {
       const top = Math.max(0, yOf(p.onset));
       const bottom = Math.min(h, yOf(p.offset ?? now));
       ctx.fillRect(0, top, w, bottom - top);
     }
+    // One path per colour: thousands of notes cost a few dozen fills, not thousands.
+    const groups = new Map();
     for (const n of this.notes) {
+      const yBottom = yOf(n.offset ?? now);
+      if (yBottom < 0) continue;
+      const loudness = n.velocity < 50 ? 0 : n.velocity < 90 ? 1 : 2;
+      const key = `${n.pitch}:${n.offset === null}:${loudness}`;
+      if (!groups.has(key)) groups.set(key, { note: n, loudness, rects: [] });
       const [left, width] = this.layout.get(n.pitch) ?? [0, 0];
-      const x = (left / this.whiteCount) * w;
       const nw = Math.max(2, (width / this.whiteCount) * w - 2);
       const yTop = yOf(n.onset);
-      const yBottom = yOf(n.offset ?? now);
-      ctx.globalAlpha = 0.45 + 0.55 * Math.min(1, n.velocity / 110);
-      ctx.fillStyle = pitchColour(n.pitch, n.offset === null ? 70 : 58);
-      roundRect(ctx, x + 1, yTop, nw, Math.max(3, yBottom - yTop), Math.min(6, nw / 2));
+      groups.get(key).rects.push([(left / this.whiteCount) * w + 1, yTop, nw, Math.max(3, yBottom - yTop)]);
+    }
+    for (const { note, loudness, rects } of groups.values()) {
+      ctx.globalAlpha = 0.55 + 0.2 * loudness;
+      ctx.fillStyle = pitchColour(note.pitch, note.offset === null ? 70 : 58);
+      ctx.beginPath();
+      for (const [x, y, rw, rh] of rects) ctx.roundRect(x, y, rw, rh, Math.min(6, rw / 2, rh / 2));
+      ctx.fill();
     }
     ctx.globalAlpha = 1;
   }
