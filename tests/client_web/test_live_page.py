@@ -10,12 +10,24 @@ from conftest import LIVE_CHIPS, WAV_SECONDS, BrowserPage, get_json
 from client_web.tcp_relay import TcpRelay
 from model.transcriber import Transcription
 
+# Headless Chromium here has no MIDI devices (no ALSA sequencer), so the page is given a Web MIDI
+# output that records what it is sent.
+RECORDING_MIDI_OUTPUT = """
+window.midiSent = [];
+const output = {id: 'rec', name: 'Recording synth', send: (bytes) => window.midiSent.push(Array.from(bytes))};
+Object.defineProperty(navigator, 'requestMIDIAccess', {value: async () => ({outputs: new Map([['rec', output]])})});
+"""
+
 
 def listen_to_the_wav(browser: BrowserPage, server_url: str, expect_notes: bool) -> str:
-    """Start listening, let the whole WAV play, stop; returns the session id shown with the downloads."""
+    """Start listening (MIDI out to the recording output), let the whole WAV play, stop; the session id."""
     page = browser.page
+    page.add_init_script(RECORDING_MIDI_OUTPUT)
     page.goto(server_url)
     page.wait_for_selector("body[data-ready=true]")
+    page.focus("#midi-output")
+    page.wait_for_selector("#midi-output option[value=rec]", state="attached")
+    page.select_option("#midi-output", "rec")
     page.get_by_role("button", name="Start listening").click()
     page.wait_for_function("document.querySelector('#live-toggle .label').textContent === 'Stop'")
     page.wait_for_function("document.querySelector('#live-level').value > 0.05")  # the meter hears the piano
@@ -40,7 +52,7 @@ def assert_shows_the_latest(shown: list[tuple[int, float]], decided: list[tuple[
     assert Counter(n for n in decided if n[1] > first_shown) <= Counter(shown)  # and no gap in the latest
 
 
-def test_live_view_shows_the_notes_the_server_decided_and_offers_the_session_downloads(
+def test_live_notes_reach_the_page_and_the_midi_output_as_the_server_decided_them(
     browser_page: BrowserPage, server_url: str, offline_transcription: Transcription
 ):
     page = browser_page.page
@@ -61,11 +73,14 @@ def test_live_view_shows_the_notes_the_server_decided_and_offers_the_session_dow
     assert overlap >= 0.6, (sorted(live_pitches), sorted(offline_pitches))
     if shown:
         assert page.inner_text("#live-latency").endswith(" s")
+    midi = page.evaluate("window.midiSent")
+    assert Counter(m[1] for m in midi if m[0] == 0x90) == Counter(pitch for pitch, _ in decided)
+    assert [0xB0, 123, 0] in midi  # all notes off when the session ends
 
     formats = page.eval_on_selector_all("#live-downloads a[data-format]", "as => as.map(a => a.dataset.format)")
     assert formats == ["midi", "musicxml", "svg", "json"]
-    midi = page.request.get(server_url + page.get_attribute("#live-downloads a[data-format=midi]", "href"))
-    assert midi.ok and midi.body()[:4] == b"MThd"
+    midi_file = page.request.get(server_url + page.get_attribute("#live-downloads a[data-format=midi]", "href"))
+    assert midi_file.ok and midi_file.body()[:4] == b"MThd"
     page.get_by_role("tab", name="My sessions").click()
     assert page.locator(f"#sessions-list li[data-session='{session}']").is_visible()
     assert browser_page.errors == []

@@ -43,6 +43,16 @@ def test_without_web_midi_the_output_is_disabled_with_a_reason(quiet_page: Brows
     assert quiet_page.errors == []
 
 
+def test_midi_output_that_cannot_be_opened_is_explained(quiet_page: BrowserPage, server_url: str):
+    open_page(quiet_page, server_url)
+    page = quiet_page.page
+    page.focus("#midi-output")  # asks for Web MIDI; headless Chromium has no devices and no grant
+    page.wait_for_function("document.querySelector('#midi-status').textContent !== ''")
+    assert page.inner_text("#midi-status").startswith(("MIDI output unavailable", "No MIDI outputs found"))
+    assert page.locator("#midi-output").input_value() == ""
+    assert quiet_page.errors == []
+
+
 def test_sessions_kept_in_the_browser_are_listed_and_forgotten(quiet_page: BrowserPage, server_url: str):
     open_page(quiet_page, server_url)
     page = quiet_page.page
