@@ -6,6 +6,8 @@ import { NoteList } from "./note-list.js";
 import { StaticRoll } from "./piano-roll.js";
 import { NoteSynth } from "./synth.js";
 
+const MAX_SHEET_PAGES = 30;
+
 export class ResultView {
   constructor(root) {
     this.root = root;
@@ -44,22 +46,33 @@ export class ResultView {
     await this.loadSheet(sessionUrls(id, data.urls).svg, token);
   }
 
-  /** Fetch the engraved SVG and show it as an image (an <img> never runs scripts inside the SVG). */
+  /**
+   * Fetch the engraved SVG pages (`?page=N` until the server has no more) and show them as images:
+   * an <img> never runs scripts inside the SVG.
+   */
   async loadSheet(url, token) {
     const sheet = this.el("sheet");
     sheet.dataset.state = "loading";
     sheet.replaceChildren(Object.assign(document.createElement("p"), { className: "hint", textContent: "Engraving…" }));
+    const pages = [];
+    const request = (this.sheetRequest = {}); // a newer show() supersedes this one
     try {
-      const response = await fetch(url, { headers: authHeaders(token), signal: AbortSignal.timeout(60000) });
-      if (!response.ok) throw new Error(await errorText(response));
-      const blob = await response.blob();
-      const img = new Image();
-      img.alt = "Sheet music of the transcription";
-      img.src = URL.createObjectURL(new Blob([blob], { type: "image/svg+xml" }));
-      await img.decode().catch(() => {});
-      sheet.replaceChildren(img);
+      for (let page = 1; page <= MAX_SHEET_PAGES; page++) {
+        const response = await fetch(`${url}?page=${page}`, {
+          headers: authHeaders(token), signal: AbortSignal.timeout(120000),
+        });
+        if (request !== this.sheetRequest) return;
+        if (page > 1 && response.status === 404) break; // past the last page
+        if (!response.ok) throw new Error(await errorText(response));
+        const img = new Image();
+        img.alt = `Sheet music of the transcription, page ${page}`;
+        img.src = URL.createObjectURL(new Blob([await response.blob()], { type: "image/svg+xml" }));
+        pages.push(img);
+      }
+      sheet.replaceChildren(...pages);
       sheet.dataset.state = "ready";
     } catch (err) {
+      if (request !== this.sheetRequest) return;
       sheet.replaceChildren(Object.assign(document.createElement("p"), {
         className: "hint",
         textContent: `No sheet music: ${err.message}`,
