@@ -168,6 +168,13 @@ export class LiveView {
     downloads.append(open);
     downloads.dataset.session = msg.session;
     this.status(`Done: ${msg.notes} notes in ${msg.duration.toFixed(1)} s.`);
+    if (!this.finishing) this.endedByServer(); // e.g. the session reached the server's length limit
+  }
+
+  async endedByServer() {
+    this.finishing = true;
+    await this.mic?.close();
+    this.finishUp();
   }
 
   async stop() {
