@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import logging
 import time
 import warnings
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ DEFAULT_ASAP_ROOT = Path("/work/shared/data/asap")
 VALIDATION_SPLIT = Path(__file__).resolve().parent.parent / "model" / "splits" / "validation.txt"
 MATCH_TOLERANCE_S = 0.1  # in score time (score MIDI at 120 bpm)
 SPEED_TARGET_S = 300.0  # the speed check uses the performance closest to five minutes
+log = logging.getLogger(__name__)
 METRICS = ("beat_f", "downbeat_f", "key_accuracy", "time_signature_accuracy", "note_value_accuracy")
 
 
@@ -242,7 +244,8 @@ def run_score_benchmark(asap_root: Path, split_works: list[str] | None, limit: i
     if not rows:
         raise ValueError(f"no ASAP performances of the given works under {asap_root}")
     per_performance = {}
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
+        log.info("score bench %d/%d: %s", number, len(rows), row["midi_performance"])
         per_performance[row["midi_performance"]] = {
             "ours": evaluate_ours(row, asap_root),
             "music21": evaluate_music21_baseline(row, asap_root),
