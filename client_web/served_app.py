@@ -58,3 +58,10 @@ def _wait_healthy(base: str, process: subprocess.Popen, log_path: Path, timeout:
         except OSError:
             time.sleep(0.2)
     raise TimeoutError(f"notestream serve did not answer /healthz within {timeout:.0f} s")
+
+
+def get_json(url: str, token: str | None = None) -> dict:
+    """GET a JSON document from the server (with the session token as a bearer)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
+        return json.load(response)

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pretty_midi
 import pytest
-from playwright.sync_api import BrowserContext, Page, Playwright
-from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import BrowserContext, Playwright
 from scipy.io import wavfile
 
-from client_web.chromium import chromium_context, playwright_driver
+from client_web.chromium import BrowserPage, chromium_context, playwright_driver, tracked_page
 from client_web.served_app import running_server
 from model.transcriber import Transcriber, Transcription
 
@@ -27,20 +22,6 @@ MIC_RATE = 48000
 PHRASE = [(60, 0.40, 0.80), (64, 0.85, 1.25), (67, 1.30, 1.70), (72, 1.75, 2.15)]
 PHRASE += [(p, 2.30, 2.90) for p in (60, 64, 67)]
 WAV_SECONDS = 3.0
-LIVE_CHIPS = 400  # notes the live list keeps on screen (live-view.js)
-
-
-@dataclass
-class BrowserPage:
-    """A page in a fresh Chromium profile, with the JavaScript errors it raised."""
-
-    page: Page
-    errors: list[str] = field(default_factory=list)
-
-    def notes(self, list_selector: str) -> list[tuple[int, float]]:
-        """(pitch, onset) of every note shown in the list at `list_selector`, in order."""
-        return [tuple(n) for n in self.page.eval_on_selector_all(
-            f"{list_selector} li[data-pitch]", "els => els.map(e => [Number(e.dataset.pitch), Number(e.dataset.onset)])")]
 
 
 def render_phrase(sample_rate: int) -> np.ndarray:
@@ -63,6 +44,12 @@ def microphone_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def wav_seconds() -> float:
+    """How long `microphone_wav` plays."""
+    return WAV_SECONDS
+
+
+@pytest.fixture(scope="session")
 def offline_transcription(microphone_wav: Path) -> Transcription:
     """What the server's model makes of the same WAV as a file (the reference for the live view)."""
     return Transcriber.from_checkpoint(device="cpu").transcribe(microphone_wav)
@@ -76,24 +63,9 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@contextlib.contextmanager
-def tracked_page(context: BrowserContext, screenshot_name: str) -> Iterator[BrowserPage]:
-    """A new page that records its JavaScript errors; its final look is kept in test-artifacts/."""
-    page = context.new_page()
-    wrapped = BrowserPage(page)
-    page.on("pageerror", lambda exc: wrapped.errors.append(str(exc)))
-    page.set_default_timeout(30_000)
-    try:
-        yield wrapped
-    finally:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(PlaywrightError):  # a page that died must not hide the test's own failure
-            page.screenshot(path=str(ARTIFACTS / f"{screenshot_name}.png"), full_page=True, timeout=15_000)
-        page.close()
-
-
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
+    """The one Playwright driver of the test run (its sync API allows one per process)."""
     with playwright_driver() as driver:
         yield driver
 
@@ -104,7 +76,7 @@ def browser_page(
 ) -> Iterator[BrowserPage]:
     """A page in headless Chromium (fresh profile) whose microphone plays `microphone_wav` once."""
     with chromium_context(playwright, tmp_path / "profile", microphone_wav, loop=False) as context:
-        with tracked_page(context, request.node.name) as page:
+        with tracked_page(context, ARTIFACTS / f"{request.node.name}.png") as page:
             yield page
 
 
@@ -118,12 +90,5 @@ def quiet_browser(tmp_path_factory: pytest.TempPathFactory, playwright: Playwrig
 @pytest.fixture
 def quiet_page(request: pytest.FixtureRequest, quiet_browser: BrowserContext) -> Iterator[BrowserPage]:
     """A new page in `quiet_browser` (such pages share one localStorage)."""
-    with tracked_page(quiet_browser, request.node.name) as page:
+    with tracked_page(quiet_browser, ARTIFACTS / f"{request.node.name}.png") as page:
         yield page
-
-
-def get_json(url: str, token: str | None = None) -> dict:
-    """GET a JSON document from the server (with the session token as a bearer)."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
-        return json.load(response)

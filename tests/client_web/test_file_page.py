@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import BrowserPage
-
+from client_web.chromium import BrowserPage
 from model.transcriber import Transcription
 
 

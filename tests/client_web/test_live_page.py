@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from urllib.parse import urlsplit
 
-from conftest import LIVE_CHIPS, WAV_SECONDS, BrowserPage, get_json
-
+from client_web.chromium import BrowserPage
+from client_web.served_app import get_json
 from client_web.tcp_relay import TcpRelay
 from model.transcriber import Transcription
 
@@ -19,7 +19,12 @@ Object.defineProperty(navigator, 'requestMIDIAccess', {value: async () => ({outp
 """
 
 
-def listen_to_the_wav(browser: BrowserPage, server_url: str, expect_notes: bool) -> str:
+def heard_more_than(seconds: float) -> str:
+    """A page condition: the Live tab has captured more than `seconds` of audio."""
+    return f"parseFloat(document.querySelector('#live-duration').textContent) > {seconds}"
+
+
+def listen_to_the_wav(browser: BrowserPage, server_url: str, wav_seconds: float, expect_notes: bool) -> str:
     """Start listening (MIDI out to the recording output), let the whole WAV play, stop; the session id."""
     page = browser.page
     page.add_init_script(RECORDING_MIDI_OUTPUT)
@@ -32,38 +37,38 @@ def listen_to_the_wav(browser: BrowserPage, server_url: str, expect_notes: bool)
     page.wait_for_function("document.querySelector('#live-toggle .label').textContent === 'Stop'")
     page.wait_for_function("document.querySelector('#live-level').value > 0.05")  # the meter hears the piano
     if expect_notes:  # a key lights up while its note sounds
-        page.wait_for_selector("#live-keyboard .key.on", timeout=(WAV_SECONDS + 20) * 1000)
-    page.wait_for_function(f"parseFloat(document.querySelector('#live-duration').textContent) > {WAV_SECONDS + 0.5}",
-                           timeout=(WAV_SECONDS + 20) * 1000)
+        page.wait_for_selector("#live-keyboard .key.on", timeout=(wav_seconds + 20) * 1000)
+    page.wait_for_function(heard_more_than(wav_seconds + 0.5), timeout=(wav_seconds + 20) * 1000)
     page.get_by_role("button", name="Stop").click()
     page.wait_for_selector("#live-downloads:not([hidden])", timeout=90_000)
     return page.get_attribute("#live-downloads", "data-session")
 
 
-def assert_shows_the_latest(shown: list[tuple[int, float]], decided: list[tuple[int, float]]) -> None:
-    """The page shows exactly the server's notes, or (after hundreds) exactly the most recent of them."""
-    assert 0 < len(shown) <= LIVE_CHIPS or not decided
-    if len(decided) <= LIVE_CHIPS:
+def assert_shows_the_latest(browser: BrowserPage, decided: list[tuple[int, float]]) -> None:
+    """The page shows exactly the server's notes, or (past its limit) exactly the most recent of them."""
+    shown = browser.notes("#live-notes")
+    limit = int(browser.page.get_attribute("#live-notes", "data-max"))
+    assert 0 < len(shown) <= limit or not decided
+    if len(decided) <= limit:
         assert Counter(shown) == Counter(decided)
         return
-    assert len(shown) == LIVE_CHIPS
+    assert len(shown) == limit
     assert not Counter(shown) - Counter(decided)  # nothing the server did not decide
     first_shown = min(onset for _, onset in shown)
     assert Counter(n for n in decided if n[1] > first_shown) <= Counter(shown)  # and no gap in the latest
 
 
 def test_live_notes_reach_the_page_and_the_midi_output_as_the_server_decided_them(
-    browser_page: BrowserPage, server_url: str, offline_transcription: Transcription
+    browser_page: BrowserPage, server_url: str, wav_seconds: float, offline_transcription: Transcription
 ):
     page = browser_page.page
-    session = listen_to_the_wav(browser_page, server_url, expect_notes=bool(offline_transcription.notes))
+    session = listen_to_the_wav(browser_page, server_url, wav_seconds, expect_notes=bool(offline_transcription.notes))
     stored = page.evaluate("JSON.parse(localStorage.getItem('notestream.sessions'))")
     token = next(s["token"] for s in stored if s["id"] == session)
     result = get_json(f"{server_url}/v1/sessions/{session}", token)
 
-    shown = browser_page.notes("#live-notes")
     decided = [(n["pitch"], round(n["onset"], 3)) for n in result["notes"]]
-    assert_shows_the_latest(shown, decided)
+    assert_shows_the_latest(browser_page, decided)
     assert page.inner_text("#live-count") == page.get_attribute("#live-notes", "data-total") == str(len(decided))
     # The browser heard the file through its audio stack (resampled, shifted by capture start-up):
     # the pitches of the session it showed are the pitches the model finds in the file itself.
@@ -71,7 +76,7 @@ def test_live_notes_reach_the_page_and_the_midi_output_as_the_server_decided_the
     offline_pitches = {n.pitch for n in offline_transcription.notes}
     overlap = len(live_pitches & offline_pitches) / max(1, len(live_pitches | offline_pitches))
     assert overlap >= 0.6, (sorted(live_pitches), sorted(offline_pitches))
-    if shown:
+    if decided:
         assert page.inner_text("#live-latency").endswith(" s")
     midi = page.evaluate("window.midiSent")
     assert Counter(m[1] for m in midi if m[0] == 0x90) == Counter(pitch for pitch, _ in decided)
@@ -87,19 +92,19 @@ def test_live_notes_reach_the_page_and_the_midi_output_as_the_server_decided_the
 
 
 
-def test_a_dropped_connection_resumes_the_session_without_gaps_or_repeats(browser_page: BrowserPage, server_url: str):
+def test_a_dropped_connection_resumes_the_session_without_gaps_or_repeats(
+    browser_page: BrowserPage, server_url: str, wav_seconds: float
+):
     page = browser_page.page
     relay = TcpRelay(urlsplit(server_url).port)
     try:
         page.goto(f"http://127.0.0.1:{relay.port}/")
         page.wait_for_selector("body[data-ready=true]")
         page.get_by_role("button", name="Start listening").click()
-        page.wait_for_function("parseFloat(document.querySelector('#live-duration').textContent) > 1.2")
+        page.wait_for_function(heard_more_than(1.2))
         relay.drop()  # the network goes away mid-phrase
         page.wait_for_function("document.querySelector('#live-status').textContent.startsWith('Reconnected')")
-        page.wait_for_function(
-            f"parseFloat(document.querySelector('#live-duration').textContent) > {WAV_SECONDS + 0.5}",
-            timeout=(WAV_SECONDS + 20) * 1000)
+        page.wait_for_function(heard_more_than(wav_seconds + 0.5), timeout=(wav_seconds + 20) * 1000)
         page.get_by_role("button", name="Stop").click()
         page.wait_for_selector("#live-downloads:not([hidden])", timeout=90_000)
     finally:
@@ -111,5 +116,5 @@ def test_a_dropped_connection_resumes_the_session_without_gaps_or_repeats(browse
     result = get_json(f"{server_url}/v1/sessions/{session}", next(s["token"] for s in stored if s["id"] == session))
     assert relay.dropped >= 1
     assert abs(result["duration"] - heard) < 0.01  # every captured sample reached the server, once
-    assert_shows_the_latest(browser_page.notes("#live-notes"), [(n["pitch"], round(n["onset"], 3)) for n in result["notes"]])
+    assert_shows_the_latest(browser_page, [(n["pitch"], round(n["onset"], 3)) for n in result["notes"]])
     assert browser_page.errors == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import BrowserPage
+from client_web.chromium import BrowserPage
 
 
 def open_page(browser: BrowserPage, server_url: str) -> None:

@@ -10,6 +10,7 @@ export class NoteList {
   constructor(list, maxShown = 5000) {
     this.list = list;
     this.maxShown = maxShown;
+    list.dataset.max = String(maxShown);
     this.open = new Map(); // pitch -> <li> of the note still sounding
     this.count = 0;
   }
