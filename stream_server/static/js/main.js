@@ -52,7 +52,10 @@ function main() {
       status.classList.add("error");
     }
   };
-  new LiveView(document.getElementById("panel-live"), midi, openResult);
+  const live = new LiveView(document.getElementById("panel-live"), midi, openResult);
+  window.addEventListener("beforeunload", (e) => {
+    if (live.running) e.preventDefault(); // leaving mid-session: the browser asks first
+  });
   new UploadView(document.getElementById("panel-file"), result);
   new SessionsView(document.getElementById("panel-sessions"), openResult);
   document.body.dataset.ready = "true"; // tests wait for this
