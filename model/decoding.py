@@ -9,6 +9,7 @@ new onset of the same key arrives.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
@@ -37,6 +38,14 @@ class Activations:
     def slice(self, start: int, stop: int | None = None) -> Activations:
         names = ("onset", "frame", "offset", "velocity", "pedal")
         return Activations(*(getattr(self, k)[start:stop] for k in names))
+
+
+NEVER = np.iinfo(np.int64).max  # "no such frame" in frame-index arrays
+OFF_ORDER, PEDAL_ORDER, ON_ORDER = 0, 1, 2  # at one frame: key releases, then the pedal, then strikes
+_Row = tuple[int, int, int, NoteEvent]  # (frame, order, key, event): events sort by the first three
+
+
+_row_order = itemgetter(0, 1, 2)
 
 
 class NoteDecoder:
@@ -77,49 +86,78 @@ class NoteDecoder:
         return events
 
     def _decode(self, acts: Activations, next_onset: np.ndarray) -> list[NoteEvent]:
+        if len(acts) == 0:  # a first push of one frame: nothing is decided yet
+            return []
         cfg = self.config
         prev_onset = np.concatenate([self._prev_onset[None], acts.onset[:-1]])
         peaks = (acts.onset >= cfg.onset_threshold) & (acts.onset >= prev_onset) & (acts.onset > next_onset)
         ends = (acts.frame < cfg.frame_threshold) | (acts.offset >= cfg.onset_threshold)
-        events: list[NoteEvent] = []
-        keys = np.flatnonzero(peaks.any(axis=0) | (self._active_since >= 0))
-        per_frame: list[tuple[int, int, NoteEvent]] = []
-        for key in keys:
-            per_frame += self._decode_key(int(key), peaks[:, key], ends[:, key], acts.velocity[:, key])
-        per_frame += self._decode_pedal(acts.pedal)
-        per_frame.sort(key=lambda item: (item[0], item[1]))
-        events = [e for _, _, e in per_frame]
+        rows = self._decode_keys(peaks, ends, acts.velocity) + self._decode_pedal(acts.pedal)
+        rows.sort(key=_row_order)  # by frame, then offs < pedal < ons, then key
         self._prev_onset = acts.onset[-1].copy()
         self._frame_index += len(acts)
-        return events
+        return [row[3] for row in rows]
 
-    def _decode_key(self, key: int, peaks: np.ndarray, ends: np.ndarray, velocity: np.ndarray) -> list[tuple[int, int, NoteEvent]]:
-        out: list[tuple[int, int, NoteEvent]] = []
-        onsets = set(np.flatnonzero(peaks).tolist())
-        candidates = sorted(onsets | set(np.flatnonzero(ends).tolist()))
-        for t in candidates:
-            frame = self._frame_index + t
-            if t in onsets:
-                if self._active_since[key] >= 0:
-                    out.append((frame, 0, self._close_note(key, frame)))
-                vel = int(np.clip(round(float(velocity[t]) * 127), 1, 127))
-                self._active_since[key], self._active_velocity[key] = frame, vel
-                out.append((frame, 2, NoteEvent("note_on", frame / self.frame_rate, key + MIN_PITCH, vel)))
-            elif self._active_since[key] >= 0 and frame > self._active_since[key]:
-                out.append((frame, 0, self._close_note(key, frame)))
-        return out
+    def _decode_keys(self, peaks: np.ndarray, ends: np.ndarray, velocity: np.ndarray) -> list[_Row]:
+        """Note events of every key from array operations, so Python work is per note, not per frame.
 
-    def _decode_pedal(self, pedal: np.ndarray) -> list[tuple[int, int, NoteEvent]]:
-        out: list[tuple[int, int, NoteEvent]] = []
+        A note struck at frame t ends at the key's first end frame after t or at its next onset,
+        whichever comes first; a note already sounding ends at the key's first end frame or onset.
+        """
+        base = self._frame_index
+        end_at = np.where(ends, np.arange(len(ends))[:, None], NEVER)
+        next_end = np.vstack([np.minimum.accumulate(end_at[::-1], axis=0)[::-1], np.full((1, N_KEYS), NEVER)])
+        keys, times = np.nonzero(peaks.T)  # onsets, ordered by key then time
+        next_onset = np.where(np.append(keys[1:] == keys[:-1], False), np.append(times[1:], 0), NEVER)
+        closes = np.minimum(next_end[times + 1, keys], next_onset)
+        velocities = np.clip(np.rint(velocity[times, keys].astype(np.float64) * 127), 1, 127).astype(np.int64)
+
+        sounding = np.flatnonzero(self._active_since >= 0)
+        first_onset = np.full(sounding.size, NEVER)
+        if keys.size:
+            first = np.minimum(np.searchsorted(keys, sounding), keys.size - 1)
+            struck_again = keys[first] == sounding
+            first_onset[struck_again] = times[first[struck_again]]
+        sounding_closes = np.minimum(next_end[0, sounding], first_onset)
+
+        all_keys = np.concatenate([sounding, keys])
+        all_starts = np.concatenate([self._active_since[sounding], base + times])
+        all_velocities = np.concatenate([self._active_velocity[sounding], velocities])
+        all_closes = np.concatenate([sounding_closes, closes])
+        rows = self._end_notes(all_keys, all_starts, all_velocities, all_closes)
+        for key, t, vel in zip(keys.tolist(), times.tolist(), velocities.tolist(), strict=True):
+            frame = base + t
+            rows.append((frame, ON_ORDER, key, NoteEvent("note_on", frame / self.frame_rate, key + MIN_PITCH, vel)))
+        return rows
+
+    def _end_notes(self, keys: np.ndarray, starts: np.ndarray, velocities: np.ndarray, closes: np.ndarray) -> list[_Row]:
+        """Close the notes whose end frame (relative to this chunk) was found; keep the others sounding."""
+        self._active_since[keys] = -1
+        still = closes == NEVER
+        self._active_since[keys[still]] = starts[still]
+        self._active_velocity[keys[still]] = velocities[still]
+        ended = np.flatnonzero(~still)
+        ended = ended[np.lexsort((closes[ended], keys[ended]))]  # per key, in time order
+        rows: list[_Row] = []
+        for key, start, vel, close in zip(*(a[ended].tolist() for a in (keys, starts, velocities, closes)), strict=True):
+            frame = self._frame_index + close
+            pitch = key + MIN_PITCH
+            self.notes.append(Note(start / self.frame_rate, frame / self.frame_rate, pitch, vel))
+            rows.append((frame, OFF_ORDER, key, NoteEvent("note_off", frame / self.frame_rate, pitch, 0)))
+        return rows
+
+    def _decode_pedal(self, pedal: np.ndarray) -> list[_Row]:
         down = pedal >= self.config.pedal_threshold
-        for t in range(len(down)):
+        was_down = np.concatenate([[self._pedal_since >= 0], down[:-1]])
+        rows: list[_Row] = []
+        for t in np.flatnonzero(down != was_down).tolist():
             frame = self._frame_index + t
-            if down[t] and self._pedal_since < 0:
+            if down[t]:
                 self._pedal_since = frame
-                out.append((frame, 1, NoteEvent("pedal_on", frame / self.frame_rate, None, 127)))
-            elif not down[t] and self._pedal_since >= 0:
-                out.append((frame, 1, self._close_pedal(frame)))
-        return out
+                rows.append((frame, PEDAL_ORDER, -1, NoteEvent("pedal_on", frame / self.frame_rate, None, 127)))
+            else:
+                rows.append((frame, PEDAL_ORDER, -1, self._close_pedal(frame)))
+        return rows
 
     def _close_note(self, key: int, frame: int) -> NoteEvent:
         start = int(self._active_since[key])

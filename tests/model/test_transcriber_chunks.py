@@ -1,0 +1,48 @@
+"""Whole-file transcription in chunks gives exactly what one pass over the whole recording gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from model.checkpoint import load_checkpoint
+from model.decoding import Activations, decode
+from model.features import LogMelExtractor
+from model.inference import cnn_features
+from model.transcriber import CHUNK_SECONDS, Transcriber
+
+LOADED = load_checkpoint(device="cpu")  # the shipped model: its real sizes, whatever its training
+
+
+def one_pass_notes(audio: np.ndarray):
+    """The whole recording through the network at once, then decoded."""
+    with torch.inference_mode():
+        mel = LogMelExtractor(LOADED.features)(torch.from_numpy(audio))
+        out = {k: torch.sigmoid(v[0]).numpy() for k, v in LOADED.model(mel[None], LOADED.window).items()}
+    acts = Activations(out["onset"], out["frame"], out["offset"], out["velocity"], out["pedal"])
+    return decode(acts, LOADED.decoder, LOADED.features.frame_rate)
+
+
+def test_chunked_transcription_of_a_long_recording_equals_one_pass() -> None:
+    rate = LOADED.features.sample_rate
+    seconds = 2 * CHUNK_SECONDS + 3.3  # crosses two chunk boundaries, ends mid-chunk and mid-hop
+    t = np.arange(int(seconds * rate)) / rate
+    rng = np.random.default_rng(3)
+    audio = (0.3 * np.sin(2 * np.pi * 261.6 * t) * (np.sin(2 * np.pi * 0.7 * t) > 0)
+             + 0.02 * rng.standard_normal(t.size)).astype(np.float32)
+    result = Transcriber(LOADED).transcribe(audio)
+    notes, pedals = one_pass_notes(audio)
+    assert result.notes == notes and result.pedals == pedals
+    assert result.duration == audio.size / rate
+
+
+def test_the_fast_cpu_front_end_is_bit_identical_to_the_network_cnn() -> None:
+    mel = torch.randn(1, 131, LOADED.features.n_mels)
+    with torch.inference_mode():
+        assert torch.equal(cnn_features(LOADED.model.cnn, mel), LOADED.model.cnn(mel))
+
+
+def test_a_clip_shorter_than_one_frame_hop_transcribes_to_its_duration() -> None:
+    result = Transcriber(LOADED).transcribe(np.zeros(100, dtype=np.float32))
+    assert result.duration == 100 / LOADED.features.sample_rate
+    assert all(0 <= n.onset < n.offset for n in result.notes)
