@@ -1,0 +1,50 @@
+"""Sheet music through the `score` package: one MusicXML file and one SVG per engraved page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..notes import Note, PedalSpan
+from .staging import StagedFiles
+
+
+def prepare_verovio_thread() -> None:
+    """Verovio keeps its font path per thread and sets it only in the importing one; set it for this one."""
+    from importlib.resources import files
+
+    import verovio
+
+    verovio.setDefaultResourcePath(str(files("verovio") / "data"))
+
+
+def svg_page_path(stem: Path, page: int) -> Path:
+    return stem.with_name(f"{stem.name}-{page}.svg")
+
+
+def existing_svg_pages(stem: Path, after: int = 0) -> list[Path]:
+    """The `<stem>-<n>.svg` pages already there with n > `after`, in page order."""
+    pages = []
+    for path in stem.parent.glob(f"{stem.name}-*.svg"):
+        number = path.name[len(stem.name) + 1: -len(".svg")]
+        if number.isdigit() and int(number) > after:
+            pages.append((int(number), path))
+    return [path for _, path in sorted(pages)]
+
+
+def stage_sheet_music(
+    notes: list[Note], pedals: list[PedalSpan], stem: Path, staged: StagedFiles,
+    musicxml: bool = True, svg: bool = True, title: str | None = None,
+) -> None:
+    """Write `<stem>.musicxml` and/or `<stem>-<page>.svg` through `staged`; surplus old pages go on commit."""
+    from score import build_score, musicxml_text, render_svg_pages
+
+    text = musicxml_text(build_score(notes, pedals, title))
+    if musicxml:
+        staged.path(stem.with_name(stem.name + ".musicxml")).write_text(text, encoding="utf-8")
+    if svg:
+        prepare_verovio_thread()
+        pages = render_svg_pages(text)
+        for page, drawing in enumerate(pages, start=1):
+            staged.path(svg_page_path(stem, page)).write_text(drawing, encoding="utf-8")
+        for old in existing_svg_pages(stem, after=len(pages)):
+            staged.remove_on_commit(old)
