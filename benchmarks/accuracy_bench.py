@@ -1,0 +1,235 @@
+"""`notestream bench accuracy`: our model beside transkun 2.0.1 and basic-pitch 0.4.0 on the benchmark split.
+
+Every system gets the same thing: the benchmark segments (works held out from training, rendered with a
+held-out SoundFont) written as 16 kHz WAV files. Each system runs as a subprocess in its own Python
+(peers in the virtualenvs that `benchmarks/peers/setup.sh` makes under .peers/), loads its model once,
+writes one MIDI per file and times each file (see benchmarks/peers/runner_protocol.py). We read the MIDI
+with `model.midi.read_midi` and score it with `model.evaluation.score_performances`: mir_eval's standard
+settings, the sustain-pedal rule applied alike to the reference and to every system (a system that
+outputs no pedal is scored on its notes as written).
+
+Speed is measured in the same run: real-time factor (transcription wall time / audio time, and the
+same with CPU time, which contention on a shared machine distorts less), the model load time, and the
+peak resident memory of each system's process (`os.wait4`'s rusage of that one child). Peers that are not
+installed are reported as skipped, not as failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.audio import write_wav
+from model.data.corpus import Segment, data_dir, load_segment
+from model.evaluation import mean_scores, score_performances
+from model.midi import read_midi
+from model.validation import reference_performance, segment_audio
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PEER_RUNNERS = REPO_ROOT / "benchmarks" / "peers"
+DEFAULT_PEERS_DIR = REPO_ROOT / ".peers"
+RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
+SYSTEMS = ("notestream", "transkun", "basic-pitch")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
+SCORE_KEYS = ("note_f1", "note_offset_f1", "note_offset_velocity_f1", "frame_f1")
+
+
+@dataclass(frozen=True)
+class System:
+    """A transcriber to benchmark: its runner script and the Python it runs in (None: not installed)."""
+
+    name: str
+    runner: Path
+    python: Path | None
+
+    @property
+    def installed(self) -> bool:
+        return self.python is not None
+
+
+def find_system(name: str, peers_dir: Path) -> System:
+    """Ours runs in this Python; a peer in `peers_dir/<name>/bin/python` when that exists."""
+    runner = PEER_RUNNERS / f"run_{name.replace('-', '_')}.py"
+    if name == "notestream":
+        return System(name, runner, Path(sys.executable))
+    python = peers_dir / name / "bin" / "python"
+    return System(name, runner, python if python.exists() else None)
+
+
+def work_of(segment_id: str) -> str:
+    """The work a segment comes from: its id is `<work>__<performer>__<k>` (see model.data.corpus)."""
+    return segment_id.rsplit("__", 2)[0]
+
+
+def load_benchmark_segments(root: Path, limit: int | None, sample_rate: int = 16000) -> list[Segment]:
+    """Benchmark segments taken round-robin across works, so a `limit` still spans as many pieces as it can."""
+    folder = root / "benchmark"
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: no rendered data; run `notestream data render --splits benchmark`")
+    by_work: dict[str, list[Path]] = {}
+    for path in sorted(p for p in folder.glob("*.npz") if not p.name.endswith(".tmp.npz")):
+        by_work.setdefault(work_of(path.stem), []).append(path)
+    queues = list(by_work.values())
+    ordered = [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
+    if not ordered:
+        raise ValueError(f"{folder}: no rendered segments; run `notestream data render --splits benchmark`")
+    return [load_segment(path, sample_rate) for path in ordered[:limit]]
+
+
+def write_segment_wavs(segments: list[Segment], folder: Path) -> list[Path]:
+    """Each segment's audio as `<segment id>.wav`, the input every system reads."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for segment in segments:
+        path = folder / f"{segment.segment_id}.wav"
+        write_wav(path, segment_audio(segment), segment.sample_rate)
+        paths.append(path)
+    return paths
+
+
+@dataclass
+class RunOutcome:
+    """What one system's subprocess left: its timing report, its peak memory and CPU time, or an error."""
+
+    report: dict | None
+    peak_rss_mb: float
+    process_cpu_seconds: float
+    error: str | None = None
+
+
+def run_system(system: System, wavs: list[Path], out_dir: Path, threads: int, options: dict[str, str],
+               timeout: float) -> RunOutcome:
+    """Run the system's runner on the WAVs; rusage comes from waiting on that one child (`os.wait4`)."""
+    report_path = out_dir / "report.json"
+    log_path = out_dir / "log.txt"
+    command = [str(system.python), str(system.runner), "--out-dir", str(out_dir), "--report", str(report_path),
+               "--threads", str(threads), *(f"--option={k}={v}" for k, v in options.items()), *map(str, wavs)]
+    env = {**os.environ, **dict.fromkeys(THREAD_VARIABLES, str(threads)), "PYTHONUNBUFFERED": "1"}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT)
+        timer = threading.Timer(timeout, process.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        except BaseException:  # interrupted: leave no runner behind
+            process.kill()
+            process.wait()
+            raise
+        finally:
+            timer.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+    peak_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    if process.returncode != 0 or not report_path.is_file():
+        tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+        reason = f"exit code {process.returncode}" + (" (timed out)" if process.returncode == -9 else "")
+        return RunOutcome(None, peak_mb, cpu, f"{reason}: " + " | ".join(tail))
+    return RunOutcome(json.loads(report_path.read_text()), peak_mb, cpu)
+
+
+def score_system(midi_dir: Path, segments: list[Segment]) -> dict:
+    """Mean and per-segment scores of the MIDI files a system wrote, one per segment."""
+    per_segment = {}
+    for segment in segments:
+        midi = midi_dir / f"{segment.segment_id}.mid"
+        if not midi.is_file():
+            raise ValueError(f"{midi}: the system wrote no MIDI for this segment")
+        per_segment[segment.segment_id] = score_performances(read_midi(midi), reference_performance(segment))
+    return {"mean": mean_scores(list(per_segment.values())).to_dict(),
+            "per_segment": {k: v.to_dict() for k, v in per_segment.items()}}
+
+
+def speed_summary(outcome: RunOutcome, audio_seconds: float) -> dict:
+    """Real-time factors (wall and CPU, transcription only), load time, peak memory."""
+    files = outcome.report["files"].values()
+    wall, cpu = sum(f["seconds"] for f in files), sum(f["cpu_seconds"] for f in files)
+    return {"transcribe_seconds": wall, "transcribe_cpu_seconds": cpu, "rtf": wall / audio_seconds,
+            "cpu_rtf": cpu / audio_seconds, "load_seconds": outcome.report["load_seconds"],
+            "peak_rss_mb": outcome.peak_rss_mb, "process_cpu_seconds": outcome.process_cpu_seconds}
+
+
+def benchmark_system(system: System, wavs: list[Path], segments: list[Segment], work_dir: Path, threads: int,
+                     options: dict[str, str], timeout: float) -> dict:
+    """One system's entry in the report: scores and speed, or why it was skipped or failed."""
+    if not system.installed:
+        return {"status": "skipped", "reason": "not installed (run `bash benchmarks/peers/setup.sh`)"}
+    outcome = run_system(system, wavs, work_dir / system.name, threads, options, timeout)
+    if outcome.error:
+        return {"status": "failed", "reason": outcome.error, "peak_rss_mb": outcome.peak_rss_mb}
+    try:
+        scores = score_system(work_dir / system.name, segments)
+    except ValueError as exc:  # a missing or unreadable MIDI file
+        return {"status": "failed", "reason": str(exc), "peak_rss_mb": outcome.peak_rss_mb}
+    audio_seconds = sum(s.audio.size / s.sample_rate for s in segments)
+    return {"status": "ok", "version": outcome.report["version"], **scores, "speed": speed_summary(outcome, audio_seconds)}
+
+
+def run_accuracy_benchmark(root: Path, systems: list[System], limit: int | None = None, threads: int = 1,
+                           checkpoint: Path | None = None, timeout: float = 3600.0) -> dict:
+    """Benchmark every system on the same WAVs in one run; returns the JSON-ready report."""
+    segments = load_benchmark_segments(root, limit)
+    ours = {"checkpoint": str(checkpoint)} if checkpoint else {}
+    with tempfile.TemporaryDirectory(prefix="notestream-accuracy-") as tmp:
+        wavs = write_segment_wavs(segments, Path(tmp) / "wav")
+        results = {s.name: benchmark_system(s, wavs, segments, Path(tmp), threads,
+                                            ours if s.name == "notestream" else {}, timeout) for s in systems}
+    return {"benchmark": "accuracy", "data": str(root / "benchmark"), "segments": [s.segment_id for s in segments],
+            "audio_seconds": sum(s.audio.size / s.sample_rate for s in segments), "threads": threads,
+            "systems": results}
+
+
+def format_markdown(report: dict) -> str:
+    """The side-by-side table: accuracy, speed and memory per system; skipped or failed systems say why."""
+    lines = [f"{len(report['segments'])} benchmark segments, {report['audio_seconds']:.0f} s of audio, "
+             f"{report['threads']} CPU thread(s) per system, all systems in the same run.", "",
+             "| system | version | note F1 | note+offset F1 | note+offset+vel F1 | frame F1 | RTF (wall) | RTF (CPU) "
+             "| load (s) | peak RSS (MB) |", "|---" * 10 + "|"]
+    notes = []
+    for name, result in report["systems"].items():
+        if result["status"] != "ok":
+            notes.append(f"- {name}: {result['status']} — {result['reason']}")
+            continue
+        mean, speed = result["mean"], result["speed"]
+        lines.append(f"| {name} | {result['version']} | " + " | ".join(f"{mean[k]:.3f}" for k in SCORE_KEYS)
+                     + f" | {speed['rtf']:.3f} | {speed['cpu_rtf']:.3f} | {speed['load_seconds']:.1f} "
+                       f"| {speed['peak_rss_mb']:.0f} |")
+    legend = ["", "Scores: mir_eval (onset 50 ms; offsets 20 % or 50 ms), sustain pedal applied to reference and output "
+              "alike. RTF: transcription time / audio time (lower is faster), with wall time and with the process's CPU "
+              "time; load: model load plus a 2 s warm-up, not in the RTF; peak RSS: the system's whole process."]
+    return "\n".join(lines + legend + ([""] + notes if notes else []))
+
+
+def register_accuracy_bench(bench_subparsers) -> None:
+    """Add `accuracy` under `notestream bench`."""
+    p = bench_subparsers.add_parser("accuracy", help="accuracy, speed and memory beside transkun and basic-pitch",
+                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=None, help="data folder holding rendered/ (default $NOTESTREAM_DATA or ./data)")
+    p.add_argument("--limit", type=int, default=None, help="use the first N benchmark segments")
+    p.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated, from {', '.join(SYSTEMS)}")
+    p.add_argument("--peers-dir", type=Path, default=DEFAULT_PEERS_DIR, help="where setup.sh put the peers' venvs")
+    p.add_argument("--checkpoint", type=Path, default=None, help="our checkpoint (default: the shipped one)")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads each system may use")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds one system may take for all files")
+    p.add_argument("--json", type=Path, default=RESULTS_DIR / "accuracy.json", help="write the report here")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    names = [n.strip() for n in args.systems.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(SYSTEMS))
+    if unknown:
+        raise ValueError(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join(SYSTEMS)}")
+    systems = [find_system(n, args.peers_dir) for n in names]
+    root = data_dir(args.data_dir) / "rendered"
+    report = run_accuracy_benchmark(root, systems, args.limit, args.threads, args.checkpoint, args.timeout)
+    print(format_markdown(report))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=1))
+    return 0 if all(r["status"] != "failed" for r in report["systems"].values()) else 1

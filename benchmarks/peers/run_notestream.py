@@ -1,0 +1,45 @@
+"""Runner for our model (see runner_protocol.py): the shipped checkpoint, or `--option checkpoint=PATH`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from runner_protocol import options, run_runner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for `model`
+
+
+def load(args):
+    import torch
+
+    from model.config import WindowConfig
+    from model.transcriber import Transcriber
+
+    torch.set_num_threads(args.threads)
+    opts = options(args)
+    window = WindowConfig(int(opts["hop"]), int(opts["lookahead"])) if "lookahead" in opts else None
+    return Transcriber.from_checkpoint(opts.get("checkpoint"), device=opts.get("device", "cpu"), window=window)
+
+
+def transcribe(transcriber, wav: Path, midi: Path) -> None:
+    import torch
+
+    from model.midi import write_midi
+
+    with torch.inference_mode():
+        result = transcriber.transcribe(wav)
+    write_midi(result.performance, midi)
+
+
+def describe(transcriber) -> str:
+    """Package version, checkpoint training steps and the window, so results name the weights they measured."""
+    from notestream import __version__
+
+    meta = transcriber.describe()
+    window = meta["window"]
+    return f"{__version__}, {meta['model_steps'] or 0} steps, hop {window['hop']} look-ahead {window['lookahead']}"
+
+
+if __name__ == "__main__":
+    run_runner("notestream", describe, load, transcribe)

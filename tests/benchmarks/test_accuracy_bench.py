@@ -1,0 +1,63 @@
+"""`notestream bench accuracy` on a tiny rendered split: our model scored and timed, peers skipped or failed."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from benchmarks.accuracy_bench import find_system, format_markdown
+from notestream.cli import main
+
+
+def test_our_model_is_scored_and_timed_and_absent_peers_are_skipped(tiny_split, tmp_path, capsys):
+    out = tmp_path / "accuracy.json"
+    code = main(["bench", "accuracy", "--data-dir", str(tiny_split.data_dir), "--peers-dir", str(tmp_path / "no-peers"),
+                 "--json", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert report["segments"] == tiny_split.segment_ids
+    assert report["audio_seconds"] == len(tiny_split.segment_ids) * tiny_split.segment_seconds
+    ours = report["systems"]["notestream"]
+    assert ours["status"] == "ok"
+    assert set(ours["per_segment"]) == set(tiny_split.segment_ids)
+    assert all(0.0 <= ours["mean"][k] <= 1.0 for k in ("note_f1", "frame_f1"))
+    speed = ours["speed"]
+    assert speed["rtf"] > 0 and speed["cpu_rtf"] > 0 and speed["load_seconds"] > 0
+    assert 50 < speed["peak_rss_mb"] < 8000  # torch and the model are resident: tens to hundreds of MB
+    for peer in ("transkun", "basic-pitch"):
+        assert report["systems"][peer]["status"] == "skipped"
+        assert "setup.sh" in report["systems"][peer]["reason"]
+    printed = capsys.readouterr().out
+    assert "| notestream |" in printed and "transkun: skipped" in printed
+
+
+def test_a_peer_whose_runner_crashes_is_reported_as_failed_with_its_error(tiny_split, tmp_path):
+    venv_bin = tmp_path / "peers" / "transkun" / "bin"
+    venv_bin.mkdir(parents=True)
+    os.symlink(sys.executable, venv_bin / "python")  # a Python without transkun: its runner cannot import it
+    out = tmp_path / "accuracy.json"
+    code = main(["bench", "accuracy", "--data-dir", str(tiny_split.data_dir), "--peers-dir", str(tmp_path / "peers"),
+                 "--systems", "transkun", "--limit", "1", "--json", str(out)])
+    assert code == 1
+    result = json.loads(out.read_text())["systems"]["transkun"]
+    assert result["status"] == "failed"
+    assert "exit code 1" in result["reason"] and "transkun" in result["reason"]
+    assert "transkun: failed" in format_markdown(json.loads(out.read_text()))
+
+
+def test_unknown_systems_and_missing_data_are_user_errors(tmp_path, capsys):
+    assert main(["bench", "accuracy", "--systems", "notestream,magenta", "--data-dir", str(tmp_path)]) == 2
+    assert "unknown system(s) magenta" in capsys.readouterr().err
+    assert main(["bench", "accuracy", "--data-dir", str(tmp_path), "--json", str(tmp_path / "a.json")]) == 2
+    assert "no rendered data" in capsys.readouterr().err
+
+
+def test_a_peer_counts_as_installed_only_when_its_venv_python_exists(tmp_path):
+    assert find_system("notestream", tmp_path).python == Path(sys.executable)
+    assert not find_system("basic-pitch", tmp_path).installed
+    (tmp_path / "basic-pitch" / "bin").mkdir(parents=True)
+    (tmp_path / "basic-pitch" / "bin" / "python").symlink_to(sys.executable)
+    system = find_system("basic-pitch", tmp_path)
+    assert system.installed and system.runner.name == "run_basic_pitch.py" and system.runner.is_file()
