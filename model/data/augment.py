@@ -29,12 +29,18 @@ def _uniform(shape: tuple[int, ...], bounds: tuple[float, float], gen: torch.Gen
     return lo + (hi - lo) * torch.rand(shape, generator=gen)
 
 
+def fft_size(n: int) -> int:
+    """The next power of two: FFTs of arbitrary (often prime-factored) lengths are many times slower."""
+    return 1 << max(0, n - 1).bit_length()
+
+
 def eq_tilt(audio: torch.Tensor, db_per_octave: torch.Tensor, sample_rate: int) -> torch.Tensor:
     """Tilt the spectrum around 1 kHz: brighter or duller microphones and rooms."""
-    spec = torch.fft.rfft(audio, dim=-1)
-    freqs = torch.fft.rfftfreq(audio.shape[-1], 1.0 / sample_rate).clamp(min=20.0)
+    n = fft_size(audio.shape[-1])
+    spec = torch.fft.rfft(audio, n=n, dim=-1)
+    freqs = torch.fft.rfftfreq(n, 1.0 / sample_rate).clamp(min=20.0)
     gain_db = db_per_octave[:, None] * torch.log2(freqs / 1000.0)[None]
-    return torch.fft.irfft(spec * (10 ** (gain_db / 20)), n=audio.shape[-1], dim=-1)
+    return torch.fft.irfft(spec * (10 ** (gain_db / 20)), n=n, dim=-1)[..., : audio.shape[-1]]
 
 
 def synthetic_room_response(rt60: float, sample_rate: int, gen: torch.Generator) -> torch.Tensor:
@@ -50,7 +56,7 @@ def synthetic_room_response(rt60: float, sample_rate: int, gen: torch.Generator)
 
 
 def reverb(audio: torch.Tensor, response: torch.Tensor, wet: float) -> torch.Tensor:
-    n = audio.shape[-1] + response.shape[-1]
+    n = fft_size(audio.shape[-1] + response.shape[-1])
     wet_signal = torch.fft.irfft(torch.fft.rfft(audio, n=n) * torch.fft.rfft(response, n=n), n=n)[..., : audio.shape[-1]]
     dry_rms = audio.pow(2).mean().sqrt()
     wet_signal = wet_signal * dry_rms / wet_signal.pow(2).mean().sqrt().clamp(min=1e-8)
@@ -59,9 +65,10 @@ def reverb(audio: torch.Tensor, response: torch.Tensor, wet: float) -> torch.Ten
 
 def coloured_noise(length: int, exponent: float, gen: torch.Generator) -> torch.Tensor:
     """Noise with a 1/f^exponent spectrum (0 white, 1 pink, 2 brown)."""
-    spec = torch.fft.rfft(torch.randn(length, generator=gen))
+    n = fft_size(length)
+    spec = torch.fft.rfft(torch.randn(n, generator=gen))
     freqs = torch.arange(spec.shape[0]).clamp(min=1).float()
-    return torch.fft.irfft(spec / freqs ** (exponent / 2), n=length)
+    return torch.fft.irfft(spec / freqs ** (exponent / 2), n=n)[:length]
 
 
 def augment_batch(audio: torch.Tensor, config: AugmentConfig, sample_rate: int, gen: torch.Generator) -> torch.Tensor:
