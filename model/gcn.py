@@ -57,6 +57,7 @@ class GCNClassifierHead(nn.Module):
         self.n_heads, self.embedding = n_heads, embedding
         self.activation = nn.LeakyReLU(0.2)
 
+
     def classifiers(self) -> torch.Tensor:
         """(heads, 88, embedding) classifier weights."""
         nodes = torch.eye(N_KEYS, device=self.adjacency.device)
@@ -64,7 +65,7 @@ class GCNClassifierHead(nn.Module):
             nodes = layer(nodes, self.adjacency)
             if i < len(self.layers) - 1:
                 nodes = self.activation(nodes)
-        return nodes.view(N_KEYS, self.n_heads, self.embedding).transpose(0, 1) / self.embedding**0.5
+        return nodes.view(N_KEYS, self.n_heads, self.embedding).transpose(0, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (batch, time, embedding) -> logits (heads, batch, time, 88)."""
