@@ -24,7 +24,7 @@ from .gcn import cooccurrence_counts, normalized_adjacency
 from .losses import LossConfig, transcription_loss
 from .network import CRGCN
 from .pianoroll import piano_roll
-from .validation import score_segments
+from .validation import calibrate_decoder
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class Trainer:
             losses = transcription_loss({k: v.float() for k, v in logits.items()}, batch, cfg.loss)
             self.scaler.scale(losses["total"] / cfg.grad_accumulation).backward()
             for k, v in losses.items():
-                totals[k] = totals.get(k, 0.0) + float(v) / cfg.grad_accumulation
+                totals[k] = totals.get(k, 0.0) + float(v.detach()) / cfg.grad_accumulation
         self.scaler.unscale_(self.optimizer)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 3.0)
         self.scaler.step(self.optimizer)
@@ -153,10 +153,21 @@ class Trainer:
                     "data": "ASAP performances rendered through piano SoundFonts (see model/README.md)"}
         return LoadedModel(self.model, self.config.features, self.config.window, DecoderConfig(), metadata)
 
-    def validate(self) -> dict[str, float]:
-        scores, _ = score_segments(self.loaded(), self.validation)
+    def validate(self) -> tuple[dict[str, float], DecoderConfig]:
+        """Validation scores at the decoder thresholds that suit the current weights best."""
+        loaded = self.loaded()
+        loaded.model.eval()
+        decoder, scores = calibrate_decoder(loaded, self.validation)
         self.model.train()
-        return scores.to_dict()
+        return scores.to_dict(), decoder
+
+    def export(self, path: Path, decoder: DecoderConfig | None = None) -> None:
+        """Save the current weights as an inference checkpoint, with calibrated decoder thresholds."""
+        loaded = self.loaded()
+        loaded.model.eval()
+        loaded.decoder = decoder or calibrate_decoder(loaded, self.validation)[0]
+        save_checkpoint(path, loaded)
+        self.model.train()
 
     def fit(self) -> float:
         """Train until `steps` or early stopping; returns the best validation note F1."""
@@ -170,19 +181,23 @@ class Trainer:
             bar.update(1)
             bar.set_postfix(loss=f"{losses['total']:.4f}")
             row = {"step": self.step, "lr": lr_at(self.step, cfg), **losses}
-            if self.step % cfg.validate_every == 0 or self.step == cfg.steps:
-                row.update({f"val_{k}": v for k, v in self.validate().items()})
-                self._after_validation(row["val_note_f1"])
+            validating = self.step % cfg.validate_every == 0 or self.step == cfg.steps
+            if validating:
+                scores, decoder = self.validate()
+                row.update({f"val_{k}": v for k, v in scores.items()})
+                row.update(val_onset_threshold=decoder.onset_threshold, val_frame_threshold=decoder.frame_threshold)
             _append_csv(self.out / "log.csv", row)
+            if validating:
+                self._after_validation(scores["note_f1"], decoder)
         bar.close()
         plot_curves(self.out / "log.csv", self.out / "curves.png")
         return self.best_f1
 
-    def _after_validation(self, f1: float) -> None:
+    def _after_validation(self, f1: float, decoder: DecoderConfig) -> None:
         log.info("training on %d segments", self.sampler.refresh())
         if f1 > self.best_f1:
             self.best_f1, self.stale = f1, 0
-            save_checkpoint(self.out / "best.pt", self.loaded())
+            self.export(self.out / "best.pt", decoder)
         else:
             self.stale += 1
         self._save_state()

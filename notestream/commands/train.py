@@ -38,6 +38,8 @@ def register(subparsers) -> None:
     p.add_argument("--hop", type=int, default=d.window.hop, help="streaming block size in frames")
     p.add_argument("--lookahead", type=int, default=d.window.lookahead, help="look-ahead frames the checkpoint ships with")
     p.add_argument("--no-augment", choices=AUGMENTATIONS, action="append", default=[], help="switch an augmentation off")
+    p.add_argument("--calibrate", type=Path, metavar="CHECKPOINT", default=None,
+                   help="only tune CHECKPOINT's decoder thresholds on the validation split and save them into it")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt with OUT/config.json")
     p.add_argument("--ship", action="store_true", help="copy OUT/best.pt to the shipped checkpoint at the end")
     p.set_defaults(func=run)
@@ -56,7 +58,26 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     )
 
 
+def calibrate(checkpoint: Path, data: Path, limit: int) -> int:
+    from model.checkpoint import load_checkpoint, save_checkpoint
+    from model.data.corpus import iter_segments
+    from model.validation import calibrate_decoder
+
+    loaded = load_checkpoint(checkpoint, device="cpu")
+    segments = list(iter_segments(data, "validation", loaded.features.sample_rate))[:limit]
+    before = loaded.decoder
+    loaded.decoder, scores = calibrate_decoder(loaded, segments)
+    f1 = scores.note_f1
+    loaded.metadata["decoder_calibration"] = {"validation_segments": len(segments), "note_f1": f1}
+    save_checkpoint(checkpoint, loaded)
+    print(f"{checkpoint}: onset threshold {before.onset_threshold} -> {loaded.decoder.onset_threshold}, "
+          f"frame threshold {before.frame_threshold} -> {loaded.decoder.frame_threshold}; validation note F1 {f1:.4f}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.calibrate:
+        return calibrate(args.calibrate, Path(args.data_dir) if args.data_dir else data_dir() / "rendered", args.validation_segments)
     config_path = Path(args.out) / "config.json"
     if args.resume and config_path.is_file():
         config = train_config_from_dict(json.loads(config_path.read_text()))
