@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from model.config import ModelConfig
 from model.data.corpus import RenderPlan, data_dir, render_corpus
 from model.data.soundfonts import missing_soundfonts
 from model.data.splits import make_splits, read_asap, write_splits
+from model.features import FeatureConfig
 
 DEFAULT_ASAP = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "asap"
 
@@ -31,12 +33,18 @@ def register(subparsers) -> None:
     s.add_argument("--seed", type=int, default=2023)
     s.set_defaults(func=run_splits)
 
-    for module in ("notestream.commands.data_extra",):
-        try:
-            __import__(module, fromlist=["register"]).register(sub)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+    m = sub.add_parser("maestro", help="prepare a MAESTRO v3 folder (audio + MIDI + csv) in the same layout")
+    m.add_argument("root", type=Path, help="the extracted maestro-v3.0.0 folder")
+    m.add_argument("--data-dir", default=None, help="output base (default $NOTESTREAM_DATA or ./data); writes <base>/maestro")
+    m.add_argument("--segment-seconds", type=float, default=30.0)
+    m.set_defaults(func=run_maestro)
+
+    st = sub.add_parser("stats", help="label statistics per split and the GCN label graph, as CSV and PNG")
+    st.add_argument("--data-dir", default=None, help="prepared data (default $NOTESTREAM_DATA/rendered or ./data/rendered)")
+    st.add_argument("--out", type=Path, default=None, help="output folder (default <data-dir>/stats)")
+    st.add_argument("--tau", type=float, default=ModelConfig.adjacency_tau, help="label-graph threshold on P(j|i)")
+    st.add_argument("--splits", default="train,validation,benchmark")
+    st.set_defaults(func=run_stats)
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -55,4 +63,26 @@ def run_splits(args: argparse.Namespace) -> int:
     splits = make_splits([p.work for p in read_asap(args.asap)], args.seed)
     write_splits(splits)
     print(", ".join(f"{k}: {len(v)} works" for k, v in splits.items()))
+    return 0
+
+
+def run_maestro(args: argparse.Namespace) -> int:
+    from model.data.maestro import prepare_maestro
+
+    out = data_dir(args.data_dir) / "maestro"
+    counts = prepare_maestro(args.root, out, FeatureConfig().sample_rate, args.segment_seconds)
+    print(f"MAESTRO prepared in {out}: " + ", ".join(f"{k} {v} segments" for k, v in counts.items()))
+    print(f"train on it with: notestream train --data-dir {out}")
+    return 0
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    from model.data.statistics import write_statistics
+
+    root = Path(args.data_dir) if args.data_dir else data_dir() / "rendered"
+    out = args.out or root / "stats"
+    stats = write_statistics(root, out, FeatureConfig(), args.tau, tuple(args.splits.split(",")))
+    for split, st in stats.items():
+        print(f"{split}: {st['segments']} segments, {int(st['keys'].sum())} notes")
+    print(f"statistics written to {out}")
     return 0
