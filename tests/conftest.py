@@ -19,7 +19,6 @@ if sys.path[:1] != [str(REPO_ROOT)]:
 from model.audio import write_wav  # noqa: E402  (needs the repository root on sys.path)
 from model.notes import Note, PedalSpan, Performance  # noqa: E402
 
-SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 PIANO_RATE = 16000
 
 # A short phrase with every kind of thing a transcriber meets: a scale, a chord, a repeated key and the pedal.
@@ -45,32 +44,15 @@ def sine(freq: float, seconds: float, sample_rate: int, amplitude: float = 0.5) 
 
 
 def render_piano(performance: Performance, sample_rate: int = PIANO_RATE, tail: float = 0.3) -> np.ndarray:
-    """Render notes and sustain pedal with FluidSynth's General MIDI piano; mono float32."""
-    import fluidsynth
+    """Render notes and sustain pedal with FluidR3's grand piano (the training renderer); mono float32."""
+    from model.data.render import PianoRenderer
+    from model.data.soundfonts import TRAIN_PRESETS
 
-    events = [(n.onset, 1, "on", n) for n in performance.notes] + [(n.offset, 0, "off", n) for n in performance.notes]
-    events += [(p.onset, 1, "pedal", 127) for p in performance.pedals]
-    events += [(p.offset, 0, "pedal", 0) for p in performance.pedals]
-    synth = fluidsynth.Synth(gain=0.8, samplerate=float(sample_rate))
+    renderer = PianoRenderer(gain=0.8)
     try:
-        synth.program_select(0, synth.sfload(str(SOUNDFONT)), 0, 0)
-        blocks, done = [], 0
-        for time, _, kind, what in sorted(events, key=lambda e: (e[0], e[1])):
-            due = int(round(time * sample_rate))
-            if due > done:
-                blocks.append(synth.get_samples(due - done))
-                done = due
-            if kind == "on":
-                synth.noteon(0, what.pitch, what.velocity)
-            elif kind == "off":
-                synth.noteoff(0, what.pitch)
-            else:
-                synth.cc(0, 64, what)
-        blocks.append(synth.get_samples(int(tail * sample_rate)))
+        return renderer.render(performance, TRAIN_PRESETS[0], sample_rate, performance.duration + tail)
     finally:
-        synth.delete()
-    stereo = np.concatenate(blocks).astype(np.float32).reshape(-1, 2) / 32768.0
-    return stereo.mean(axis=1)
+        renderer.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,20 @@
+"""Small random-weight models for tests that check structure (not accuracy)."""
+
+from __future__ import annotations
+
+import torch
+
+from model.checkpoint import LoadedModel
+from model.config import DecoderConfig, ModelConfig, WindowConfig
+from model.features import FeatureConfig
+from model.network import CRGCN
+
+SMALL = ModelConfig(cnn_channels=(4, 4, 8), cnn_fc=32, rnn_hidden=16, gcn_hidden=(16,))
+
+
+def small_model(window: WindowConfig = WindowConfig(4, 6), label_head: str = "gcn", seed: int = 0) -> LoadedModel:
+    """A tiny CR-GCN in eval mode with the default features; biased so the decoder has notes to find."""
+    torch.manual_seed(seed)
+    config = ModelConfig(**{**SMALL.__dict__, "label_head": label_head})
+    model = CRGCN(config, FeatureConfig().n_mels).eval()
+    return LoadedModel(model, FeatureConfig(), window, DecoderConfig(0.3, 0.3), {"name": "test"})

@@ -1,0 +1,58 @@
+"""Checkpoints: self-describing round trip and clear errors for foreign or mismatched files."""
+
+import pytest
+import torch
+
+from model.checkpoint import SHIPPED_CHECKPOINT, CheckpointError, load_checkpoint, save_checkpoint
+from model.features import FeatureConfig
+from tests.model.model_fixtures import small_model
+
+
+def test_round_trip_keeps_configs_weights_and_metadata(tmp_path):
+    loaded = small_model()
+    save_checkpoint(tmp_path / "m.pt", loaded)
+    again = load_checkpoint(tmp_path / "m.pt", device="cpu")
+    assert again.model.config == loaded.model.config
+    assert again.features == loaded.features and again.window == loaded.window and again.decoder == loaded.decoder
+    assert again.metadata == {"name": "test"}
+    for (k, a), (_, b) in zip(loaded.model.state_dict().items(), again.model.state_dict().items(), strict=True):
+        assert torch.equal(a, b), k
+    assert not again.model.training
+
+
+def test_other_format_version_is_refused_with_a_message(tmp_path):
+    save_checkpoint(tmp_path / "m.pt", small_model())
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    payload["format_version"] = 99
+    torch.save(payload, tmp_path / "m.pt")
+    with pytest.raises(CheckpointError, match="format 99"):
+        load_checkpoint(tmp_path / "m.pt")
+
+
+def test_other_feature_parameters_are_refused_when_expected_ones_are_given(tmp_path):
+    save_checkpoint(tmp_path / "m.pt", small_model())
+    with pytest.raises(CheckpointError, match="trained with features"):
+        load_checkpoint(tmp_path / "m.pt", expect_features=FeatureConfig(hop_length=160))
+
+
+def test_garbage_and_missing_files_give_checkpoint_errors(tmp_path):
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="bad.pt"):
+        load_checkpoint(tmp_path / "bad.pt")
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_weights_that_do_not_fit_the_config_are_refused(tmp_path):
+    save_checkpoint(tmp_path / "m.pt", small_model())
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    payload["model_config"]["rnn_hidden"] = 17
+    torch.save(payload, tmp_path / "m.pt")
+    with pytest.raises(CheckpointError, match="do not fit"):
+        load_checkpoint(tmp_path / "m.pt")
+
+
+def test_the_shipped_checkpoint_loads_and_is_small():
+    loaded = load_checkpoint(device="cpu")
+    assert SHIPPED_CHECKPOINT.stat().st_size <= 25 * 2**20
+    assert loaded.features.sample_rate == 16000

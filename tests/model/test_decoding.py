@@ -1,0 +1,73 @@
+"""The note decoder: peak picking, frame continuation, re-strikes, pedal, and incremental == offline."""
+
+import numpy as np
+
+from model.config import DecoderConfig
+from model.decoding import Activations, NoteDecoder, decode
+from model.notes import Note, PedalSpan
+
+RATE = 10.0  # frames per second: frame t is at t / 10 s
+
+
+def acts(frames: int) -> Activations:
+    z = np.zeros((frames, 88), dtype=np.float32)
+    return Activations(z.copy(), z.copy(), z.copy(), z.copy(), np.zeros(frames, dtype=np.float32))
+
+
+def test_an_onset_peak_starts_a_note_that_lasts_while_the_frame_is_active():
+    a = acts(10)
+    a.onset[2:5, 39] = [0.6, 0.9, 0.7]  # peak at frame 3
+    a.frame[3:7, 39] = 0.8
+    a.velocity[3, 39] = 0.5
+    notes, _ = decode(a, DecoderConfig(), RATE)
+    assert notes == [Note(0.3, 0.7, 60, 64)]
+
+
+def test_a_new_onset_on_a_sounding_key_ends_the_old_note():
+    a = acts(12)
+    a.onset[2, 40] = 0.9
+    a.onset[6, 40] = 0.9
+    a.frame[2:10, 40] = 0.9
+    a.velocity[[2, 6], 40] = [0.2, 0.8]
+    notes, _ = decode(a, DecoderConfig(), RATE)
+    assert [(n.onset, n.offset, n.velocity) for n in notes] == [(0.2, 0.6, 25), (0.6, 1.0, 102)]
+
+
+def test_an_offset_peak_ends_a_note_even_if_the_frame_is_still_active():
+    a = acts(10)
+    a.onset[1, 0] = 0.9
+    a.frame[1:9, 0] = 0.9
+    a.offset[5, 0] = 0.8
+    notes, _ = decode(a, DecoderConfig(), RATE)
+    assert notes == [Note(0.1, 0.5, 21, 1)]
+
+
+def test_notes_still_open_at_the_end_close_there_and_pedal_spans_are_found():
+    a = acts(8)
+    a.onset[6, 87] = 0.9
+    a.frame[6:, 87] = 0.9
+    a.pedal[2:5] = 0.9
+    notes, pedals = decode(a, DecoderConfig(), RATE)
+    assert notes == [Note(0.6, 0.8, 108, 1)]
+    assert pedals == [PedalSpan(0.2, 0.5)]
+
+
+def test_below_threshold_onsets_make_no_notes():
+    a = acts(6)
+    a.onset[2, 10] = 0.4
+    a.frame[2:5, 10] = 0.9
+    assert decode(a, DecoderConfig(), RATE) == ([], [])
+
+
+def test_incremental_decoding_in_any_chunks_equals_offline_decoding():
+    rng = np.random.default_rng(3)
+    a = Activations(*(rng.random((300, 88)).astype(np.float32) ** 3 for _ in range(4)), rng.random(300).astype(np.float32))
+    offline = decode(a, DecoderConfig(), RATE)
+    decoder = NoteDecoder(DecoderConfig(), RATE)
+    bounds = np.sort(rng.choice(np.arange(1, 300), 25, replace=False))
+    events = []
+    for lo, hi in zip([0, *bounds], [*bounds, 300], strict=True):
+        events += decoder.push(a.slice(lo, hi))
+    events += decoder.flush()
+    assert (sorted(decoder.notes), sorted(decoder.pedals)) == offline
+    assert sum(e.kind == "note_off" for e in events) == len(offline[0])

@@ -1,0 +1,79 @@
+"""Streaming inference equals one whole-sequence pass, for any chunking of the audio."""
+
+import numpy as np
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.audio import decode_audio
+from model.config import WindowConfig
+from model.decoding import Activations, decode
+from model.features import LogMelExtractor
+from model.inference import IncrementalNetwork, TranscriptionStream
+from model.transcriber import Transcriber
+from tests.model.model_fixtures import small_model
+
+LOADED = small_model(WindowConfig(4, 6))
+
+
+def whole_pass(audio: np.ndarray) -> Activations:
+    mel = LogMelExtractor(LOADED.features)(torch.from_numpy(audio))
+    with torch.no_grad():
+        out = {k: torch.sigmoid(v[0]).numpy() for k, v in LOADED.model(mel[None], LOADED.window).items()}
+    return Activations(out["onset"], out["frame"], out["offset"], out["velocity"], out["pedal"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(1, 400), min_size=1, max_size=30), st.integers(0, 2**31 - 1))
+def test_incremental_network_matches_whole_pass_for_any_mel_chunking(sizes, seed):
+    rng = np.random.default_rng(seed)
+    audio = rng.standard_normal(16000).astype(np.float32) * 0.1
+    mel = LogMelExtractor(LOADED.features)(torch.from_numpy(audio))
+    net = IncrementalNetwork(LOADED, LOADED.window)
+    parts, start = [], 0
+    for size in sizes * 10:
+        if start >= mel.shape[0]:
+            break
+        parts.append(net.push(mel[start:start + size // 8 + 1]))
+        start += size // 8 + 1
+    parts.append(net.push(mel[start:], final=True))
+    streamed, whole = Activations.concat(parts), whole_pass(audio)
+    assert len(streamed) == len(whole)
+    for name in ("onset", "frame", "offset", "velocity", "pedal"):
+        np.testing.assert_allclose(getattr(streamed, name), getattr(whole, name), atol=1e-5)
+
+
+def test_stream_events_and_notes_equal_offline_decoding(piano_audio):
+    whole = whole_pass(piano_audio)
+    notes, pedals = decode(whole, LOADED.decoder, LOADED.features.frame_rate)
+    stream = TranscriptionStream(LOADED)
+    events = []
+    for chunk in np.array_split(piano_audio, 17):
+        events += stream.push(chunk)
+    events += stream.finish()
+    result = stream.result()
+    assert result.notes == notes and result.pedals == pedals
+    assert len(notes) > 0
+    assert sum(e.kind == "note_on" for e in events) == len(notes)
+    assert [e.time for e in events] == sorted(e.time for e in events)
+
+
+def test_transcriber_gives_the_same_notes_for_arrays_and_files(piano_wav):
+    transcriber = Transcriber(LOADED)
+    audio = decode_audio(piano_wav, 16000)
+    from_array = transcriber.transcribe(audio)
+    from_file = transcriber.transcribe(piano_wav)
+    assert from_array.notes == from_file.notes
+    assert abs(from_array.duration - len(audio) / 16000) < 1e-6
+    assert from_array.metadata["window"] == {"hop": 4, "lookahead": 6}
+
+
+def test_pushing_after_finish_is_an_error():
+    stream = TranscriptionStream(LOADED)
+    stream.finish()
+    try:
+        stream.push(np.zeros(10, dtype=np.float32))
+    except RuntimeError as exc:
+        assert "finished" in str(exc)
+    else:
+        raise AssertionError("push after finish must fail")
