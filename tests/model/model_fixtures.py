@@ -9,11 +9,12 @@ from model.config import DecoderConfig, ModelConfig, WindowConfig
 from model.features import FeatureConfig
 from model.network import CRGCN
 
+DEFAULT_WINDOW = WindowConfig(4, 6)
 SMALL = ModelConfig(cnn_channels=(4, 4, 8), cnn_fc=32, rnn_hidden=16, gcn_hidden=(16,))
 
 
-def small_model(window: WindowConfig = WindowConfig(4, 6), label_head: str = "gcn", seed: int = 0) -> LoadedModel:
-    """A tiny CR-GCN in eval mode with the default features; biased so the decoder has notes to find."""
+def small_model(window: WindowConfig = DEFAULT_WINDOW, label_head: str = "gcn", seed: int = 0) -> LoadedModel:
+    """A tiny random CR-GCN in eval mode with the default features and low decoder thresholds."""
     torch.manual_seed(seed)
     config = ModelConfig(**{**SMALL.__dict__, "label_head": label_head})
     model = CRGCN(config, FeatureConfig().n_mels).eval()
