@@ -63,9 +63,13 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
-    """The one Playwright driver of the test run (its sync API allows one per process)."""
+    """One Playwright driver per test module (its sync API allows one at a time per process).
+
+    Not session-scoped: while it lives, its event loop counts as running in the main thread, and
+    later tests that call asyncio.run() (the server's) would fail.
+    """
     with playwright_driver() as driver:
         yield driver
 
@@ -80,7 +84,7 @@ def browser_page(
             yield page
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def quiet_browser(tmp_path_factory: pytest.TempPathFactory, playwright: Playwright) -> Iterator[BrowserContext]:
     """One Chromium (fresh profile, no microphone) shared by the tests that need no audio."""
     with chromium_context(playwright, tmp_path_factory.mktemp("profile")) as context:
