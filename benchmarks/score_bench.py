@@ -27,10 +27,11 @@ import mir_eval
 import numpy as np
 import pretty_midi
 
+from model.data.splits import default_asap_root
 from model.midi import read_midi
 from model.notes import Note
 
-DEFAULT_ASAP_ROOT = Path("/work/shared/data/asap")
+DEFAULT_ASAP_ROOT = default_asap_root()
 VALIDATION_SPLIT = Path(__file__).resolve().parent.parent / "model" / "splits" / "validation.txt"
 MATCH_TOLERANCE_S = 0.1  # in score time (score MIDI at 120 bpm)
 SPEED_TARGET_S = 300.0  # the speed check uses the performance closest to five minutes

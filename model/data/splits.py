@@ -8,6 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SPLITS_DIR = Path(__file__).resolve().parent.parent / "splits"
+
+
+def default_asap_root() -> Path:
+    """$NOTESTREAM_ASAP, else the ASAP folder shared beside the checkout (../shared/data/asap)."""
+    import os
+
+    explicit = os.environ.get("NOTESTREAM_ASAP")
+    return Path(explicit) if explicit else Path(__file__).resolve().parents[3] / "shared" / "data" / "asap"
 SPLIT_NAMES = ("train", "validation", "benchmark")
 
 

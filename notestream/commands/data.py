@@ -8,10 +8,10 @@ from pathlib import Path
 from model.config import ModelConfig
 from model.data.corpus import RenderPlan, data_dir, render_corpus
 from model.data.soundfonts import missing_soundfonts
-from model.data.splits import make_splits, read_asap, write_splits
+from model.data.splits import default_asap_root, make_splits, read_asap, write_splits
 from model.features import FeatureConfig
 
-DEFAULT_ASAP = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "asap"
+DEFAULT_ASAP = default_asap_root()
 
 
 def register(subparsers) -> None:
