@@ -47,6 +47,7 @@ class TrainConfig:
     patience: int = 8  # validations without improvement before stopping
     seed: int = 1234
     device: str = "auto"
+    init_from: str | None = None  # an inference checkpoint whose weights start this run (e.g. the shipped one)
     train_lookaheads: tuple[int, ...] = (4, 8, 16, 32)
     window: WindowConfig = field(default_factory=WindowConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -103,6 +104,9 @@ class Trainer:
         self.step, self.best_f1, self.stale, self.wall = 0, -1.0, 0, 0.0
         if resume and (self.out / "last.pt").is_file():
             self._load_state(self.out / "last.pt")
+        elif config.init_from:
+            self.model.load_state_dict(torch.load(config.init_from, map_location=self.device, weights_only=True)["state_dict"])
+            log.info("weights initialised from %s", config.init_from)
 
     @property
     def use_amp(self) -> bool:

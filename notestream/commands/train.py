@@ -40,6 +40,8 @@ def register(subparsers) -> None:
     p.add_argument("--no-augment", choices=AUGMENTATIONS, action="append", default=[], help="switch an augmentation off")
     p.add_argument("--calibrate", type=Path, metavar="CHECKPOINT", default=None,
                    help="only tune CHECKPOINT's decoder thresholds on the validation split and save them into it")
+    p.add_argument("--init-from", default=None, metavar="CHECKPOINT",
+                   help="start from these weights (e.g. model/checkpoints/notestream.pt) with a fresh optimiser")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt with OUT/config.json")
     p.add_argument("--ship", action="store_true", help="copy OUT/best.pt to the shipped checkpoint at the end")
     p.set_defaults(func=run)
@@ -53,7 +55,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         steps=args.steps, batch_size=args.batch_size, crop_frames=args.crop_frames, learning_rate=args.lr,
         grad_accumulation=args.grad_accumulation, validate_every=args.validate_every,
         validation_segments=args.validation_segments, patience=args.patience, seed=args.seed, device=args.device,
-        amp=not args.no_amp, window=WindowConfig(args.hop, args.lookahead), augment=augment,
+        amp=not args.no_amp, init_from=args.init_from, window=WindowConfig(args.hop, args.lookahead), augment=augment,
         model=replace(d.model, label_head=args.label_head, adjacency_tau=args.tau),
     )
 

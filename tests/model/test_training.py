@@ -43,3 +43,14 @@ def test_data_stats_writes_tables_plots_and_the_label_graph(tmp_path, capsys):
     summary = {r["split"]: r for r in csv.DictReader((out / "summary.csv").open())}
     assert summary["train"]["notes"] == "48" and summary["train"]["segments"] == "3"
     assert "train: 3 segments, 48 notes" in capsys.readouterr().out
+
+
+def test_a_new_run_can_start_from_a_shipped_checkpoints_weights(tmp_path):
+    data = write_tiny_corpus(tmp_path / "data")
+    common = ["train", "--data-dir", str(data), "--steps", "1", "--batch-size", "1", "--crop-frames", "32",
+              "--validate-every", "1", "--validation-segments", "1", "--device", "cpu"]
+    assert main([*common, "--out", str(tmp_path / "first")]) == 0
+    first = load_checkpoint(tmp_path / "first" / "best.pt").model.state_dict()
+    assert main([*common, "--out", str(tmp_path / "second"), "--init-from", str(tmp_path / "first" / "best.pt"), "--lr", "0"]) == 0
+    second = load_checkpoint(tmp_path / "second" / "best.pt").model.state_dict()
+    assert all((first[k] == second[k]).all() for k in first if "running" not in k and "num_batches" not in k)
