@@ -214,18 +214,24 @@ def _jsonable(value):
 
 
 def _append_csv(path: Path, row: dict) -> None:
-    """Append a row; the header is the union of keys seen (validation rows add columns)."""
-    rows = list(csv.DictReader(path.open())) if path.is_file() else []
-    rows.append({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    if rows[:-1] and keys == list(rows[0].keys()):
+    """Append a row; only a row with new columns (the first validation) rewrites the file with a wider header."""
+    row = {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+    header: list[str] = []
+    if path.is_file():
+        with path.open(newline="") as f:
+            header = next(csv.reader(f), [])
+    if header and set(row) <= set(header):
         with path.open("a", newline="") as f:
-            csv.DictWriter(f, keys).writerow(rows[-1])
+            csv.DictWriter(f, header).writerow(row)
         return
+    rows = []
+    if header:
+        with path.open(newline="") as f:
+            rows = list(csv.DictReader(f))
     with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, keys)
+        writer = csv.DictWriter(f, list(dict.fromkeys([*header, *row])))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows([*rows, row])
 
 
 def plot_curves(log_csv: Path, out_png: Path) -> None:
@@ -235,7 +241,8 @@ def plot_curves(log_csv: Path, out_png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = list(csv.DictReader(log_csv.open()))
+    with log_csv.open(newline="") as f:
+        rows = list(csv.DictReader(f))
     if not rows:
         return
     steps = np.array([int(r["step"]) for r in rows])
