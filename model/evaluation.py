@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 import mir_eval
 import numpy as np
 
-from .notes import Note, Performance, extend_with_pedal
+from .notes import Note, PedalSpan, Performance, extend_with_pedal
 from .pianoroll import piano_roll
 
 ONSET_TOLERANCE = 0.05
@@ -97,3 +97,28 @@ def mean_scores(scores: list[TranscriptionScores]) -> TranscriptionScores:
         raise ValueError("no scores to average")
     keys = scores[0].to_dict().keys()
     return TranscriptionScores(**{k: float(np.mean([s.to_dict()[k] for s in scores])) for k in keys})
+
+
+PEDAL_TOLERANCE = 0.05
+
+
+@dataclass
+class PedalScores:
+    """F1 of sustain-pedal presses (onsets) and releases (offsets), each matched within a tolerance."""
+
+    pedal_onset_f1: float
+    pedal_offset_f1: float
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def score_pedals(est: list[PedalSpan], ref: list[PedalSpan], tolerance: float = PEDAL_TOLERANCE) -> PedalScores:
+    """Pedal onset and offset F1 with mir_eval's one-to-one event matching (50 ms by default)."""
+
+    def f1(est_times: list[float], ref_times: list[float]) -> float:
+        if not est_times or not ref_times:
+            return float(not est_times and not ref_times)
+        return float(mir_eval.onset.f_measure(np.array(ref_times), np.array(est_times), window=tolerance)[0])
+
+    return PedalScores(f1([p.onset for p in est], [p.onset for p in ref]), f1([p.offset for p in est], [p.offset for p in ref]))

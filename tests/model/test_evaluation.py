@@ -97,3 +97,15 @@ def test_mean_scores_average_each_metric() -> None:
     assert all(value == 0.75 for value in mean_scores([ones, halves]).to_dict().values())
     with pytest.raises(ValueError):
         mean_scores([])
+
+
+def test_pedal_presses_and_releases_are_scored_within_50_ms():
+    from model.evaluation import score_pedals
+    from model.notes import PedalSpan
+
+    ref = [PedalSpan(1.0, 2.0), PedalSpan(3.0, 4.0)]
+    est = [PedalSpan(1.03, 2.2), PedalSpan(5.0, 6.0)]
+    scores = score_pedals(est, ref)
+    assert scores.pedal_onset_f1 == pytest.approx(0.5)  # one of two presses within 50 ms
+    assert scores.pedal_offset_f1 == 0.0
+    assert score_pedals([], []).pedal_onset_f1 == 1.0 and score_pedals([], ref).pedal_onset_f1 == 0.0
