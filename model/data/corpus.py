@@ -112,7 +112,7 @@ def render_job(job: SegmentJob, out_dir: Path) -> dict:
     notes = np.array([[n.onset, n.offset, n.pitch, n.velocity] for n in segment.notes], dtype=np.float64).reshape(-1, 4)
     pedals = np.array([[p.onset, p.offset] for p in segment.pedals], dtype=np.float64).reshape(-1, 2)
     meta = {**asdict(job), "start_seconds": start, "preset": job.preset.name}
-    np.savez(path.with_suffix(".tmp.npz"), audio=pcm, notes=notes, pedals=pedals)
+    np.savez(path.with_suffix(".tmp.npz"), audio=pcm, notes=notes, pedals=pedals, meta=np.array(json.dumps(meta)))
     path.with_suffix(".tmp.npz").replace(path)
     return meta
 
@@ -125,21 +125,27 @@ def render_corpus(asap_root: Path, out_dir: Path, plan: RenderPlan, workers: int
     """Render every planned segment not already on disk; write a manifest per split. Returns counts."""
     jobs = [j for j in plan_jobs(read_asap(asap_root), read_splits(), plan) if j.split in splits]
     todo = [j for j in jobs if not (out_dir / j.split / f"{j.segment_id}.npz").is_file()]
-    metas: dict[str, dict] = {}
-    for split in splits:
-        manifest = out_dir / split / "manifest.json"
-        if manifest.is_file():
-            metas.update({m["segment_id"]: m for m in json.loads(manifest.read_text())["segments"]})
     with get_context("spawn").Pool(workers) as pool:
-        for meta in tqdm(pool.imap_unordered(_render_star, [(j, out_dir) for j in todo]), total=len(todo), desc="rendering", unit="seg"):
-            metas[meta["segment_id"]] = meta
-    counts = {}
-    for split in splits:
-        segs = sorted((m for m in metas.values() if m["split"] == split), key=lambda m: m["segment_id"])
-        (out_dir / split).mkdir(parents=True, exist_ok=True)
-        (out_dir / split / "manifest.json").write_text(json.dumps({"plan": asdict(plan), "segments": segs}, indent=1))
-        counts[split] = len(segs)
-    return counts
+        for _ in tqdm(pool.imap_unordered(_render_star, [(j, out_dir) for j in todo]), total=len(todo), desc="rendering", unit="seg"):
+            pass
+    return {split: write_manifest(out_dir / split, plan) for split in splits}
+
+
+def write_manifest(folder: Path, plan: RenderPlan) -> int:
+    """List every segment file on disk with its render facts (kept inside each file); returns the count."""
+    known = {}
+    if (folder / "manifest.json").is_file():
+        known = {m["segment_id"]: m for m in json.loads((folder / "manifest.json").read_text())["segments"]}
+    segments = []
+    for path in sorted(folder.glob("*.npz")):
+        if path.name.endswith(".tmp.npz"):
+            continue
+        with np.load(path) as z:
+            meta = json.loads(str(z["meta"])) if "meta" in z.files else known.get(path.stem, {"segment_id": path.stem})
+        segments.append(meta)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.json").write_text(json.dumps({"plan": asdict(plan), "segments": segments}, indent=1))
+    return len(segments)
 
 
 @dataclass

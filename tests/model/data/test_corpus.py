@@ -1,5 +1,7 @@
 """Rendering, cropping, splits and the on-disk segment layout."""
 
+import json
+
 import numpy as np
 
 from model.data.corpus import crop_performance, iter_segments, plan_jobs, render_job
@@ -69,3 +71,8 @@ def test_render_job_writes_a_segment_that_loads_back(tmp_path):
     (segment,) = iter_segments(tmp_path / "out", "train", 16000)
     assert segment.audio.dtype == np.int16 and segment.audio.size == 32000
     assert [n.pitch for n in segment.notes] == [60, 61, 62, 63]
+    from model.data.corpus import RenderPlan, write_manifest
+
+    assert write_manifest(tmp_path / "out" / "train", RenderPlan()) == 1
+    (listed,) = json.loads((tmp_path / "out" / "train" / "manifest.json").read_text())["segments"]
+    assert listed["segment_id"] == "w__p__0" and listed["preset"] == TRAIN_PRESETS[0].name and listed["detune_cents"] == 5.0
