@@ -19,11 +19,11 @@ from .config import DecoderConfig, ModelConfig, WindowConfig, config_from_dict
 from .data.augment import AugmentConfig, augment_batch
 from .data.corpus import iter_segments
 from .data.dataset import CropSampler
+from .data.statistics import split_statistics
 from .features import FeatureConfig, LogMelExtractor
-from .gcn import cooccurrence_counts, normalized_adjacency
+from .gcn import normalized_adjacency
 from .losses import LossConfig, transcription_loss
 from .network import CRGCN
-from .pianoroll import piano_roll
 from .validation import calibrate_decoder
 
 log = logging.getLogger(__name__)
@@ -64,13 +64,7 @@ def seed_everything(seed: int) -> None:
 
 def label_graph(data_root: Path, features: FeatureConfig, tau: float) -> tuple[np.ndarray, np.ndarray]:
     """Co-occurrence counts of the training labels' frames and the CR-GCN normalised adjacency."""
-    rolls = []
-    for seg in iter_segments(data_root, "train", features.sample_rate):
-        from .notes import extend_with_pedal
-
-        notes = extend_with_pedal(seg.notes, seg.pedals)
-        rolls.append(piano_roll(notes, features.n_frames(seg.audio.size), features.frame_rate))
-    counts = cooccurrence_counts(rolls)
+    counts = split_statistics(data_root, "train", features)["cooccurrence"]
     return counts, normalized_adjacency(counts, tau)
 
 

@@ -12,6 +12,7 @@ from .audio import iter_audio_chunks
 from .checkpoint import LoadedModel, load_checkpoint
 from .config import WindowConfig
 from .inference import TranscriptionStream
+from .network import CNN_CONTEXT
 from .notes import Note, PedalSpan, Performance
 
 CHUNK_SECONDS = 20.0
@@ -50,7 +51,7 @@ class Transcriber:
     @property
     def lookahead_seconds(self) -> float:
         """Worst-case future audio needed before a frame is decided (blocks, look-ahead, CNN, STFT)."""
-        frames = self.window.hop + self.window.lookahead + 3
+        frames = self.window.hop + self.window.lookahead + CNN_CONTEXT
         return frames / self.loaded.features.frame_rate + self.loaded.features.pad / self.sample_rate
 
     def stream(self) -> TranscriptionStream:
