@@ -62,10 +62,10 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def label_graph(data_root: Path, features: FeatureConfig, tau: float) -> tuple[np.ndarray, np.ndarray]:
+def label_graph(data_root: Path, features: FeatureConfig, tau: float, reweight: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Co-occurrence counts of the training labels' frames and the CR-GCN normalised adjacency."""
     counts = split_statistics(data_root, "train", features)["cooccurrence"]
-    return counts, normalized_adjacency(counts, tau)
+    return counts, normalized_adjacency(counts, tau, reweight)
 
 
 def lr_at(step: int, config: TrainConfig) -> float:
@@ -86,7 +86,8 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         seed_everything(config.seed)
         root = Path(config.data_dir)
-        self.counts, adjacency = label_graph(root, config.features, config.model.adjacency_tau)
+        self.counts, adjacency = label_graph(root, config.features, config.model.adjacency_tau,
+                                                   config.model.adjacency_reweight)
         np.save(self.out / "cooccurrence.npy", self.counts)
         self.model = CRGCN(config.model, config.features.n_mels, adjacency).to(self.device)
         self.mel = LogMelExtractor(config.features).to(self.device)
@@ -99,12 +100,20 @@ class Trainer:
         if resume and (self.out / "last.pt").is_file():
             self._load_state(self.out / "last.pt")
         elif config.init_from:
-            self.model.load_state_dict(torch.load(config.init_from, map_location=self.device, weights_only=True)["state_dict"])
-            log.info("weights initialised from %s", config.init_from)
+            self._init_weights(Path(config.init_from))
 
     @property
     def use_amp(self) -> bool:
         return self.config.amp and self.device.type == "cuda"
+
+    def _init_weights(self, path: Path) -> None:
+        """Start from another checkpoint's weights but keep this run's label graph (its tau may differ)."""
+        weights = torch.load(path, map_location=self.device, weights_only=True)["state_dict"]
+        weights = {name: value for name, value in weights.items() if not name.endswith("adjacency")}
+        missing, unexpected = self.model.load_state_dict(weights, strict=False)
+        if unexpected or any(not name.endswith("adjacency") for name in missing):
+            raise ValueError(f"{path} does not fit this model: missing {missing}, unexpected {unexpected}")
+        log.info("weights initialised from %s (label graph of this run, tau %.2f)", path, self.config.model.adjacency_tau)
 
     def _load_state(self, path: Path) -> None:
         state = torch.load(path, map_location=self.device, weights_only=False)

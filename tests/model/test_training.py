@@ -54,3 +54,16 @@ def test_a_new_run_can_start_from_a_shipped_checkpoints_weights(tmp_path):
     assert main([*common, "--out", str(tmp_path / "second"), "--init-from", str(tmp_path / "first" / "best.pt"), "--lr", "0"]) == 0
     second = load_checkpoint(tmp_path / "second" / "best.pt").model.state_dict()
     assert all((first[k] == second[k]).all() for k in first if "running" not in k and "num_batches" not in k)
+
+
+def test_init_from_keeps_this_runs_label_graph(tmp_path):
+    data = write_tiny_corpus(tmp_path / "data")
+    common = ["train", "--data-dir", str(data), "--steps", "1", "--batch-size", "1", "--crop-frames", "32",
+              "--validate-every", "1", "--validation-segments", "1", "--device", "cpu"]
+    assert main([*common, "--out", str(tmp_path / "first"), "--tau", "0.99"]) == 0
+    assert main([*common, "--out", str(tmp_path / "second"), "--tau", "0.01",
+                 "--init-from", str(tmp_path / "first" / "best.pt")]) == 0
+    first = load_checkpoint(tmp_path / "first" / "best.pt").model.state_dict()
+    second = load_checkpoint(tmp_path / "second" / "best.pt").model.state_dict()
+    key = next(k for k in first if k.endswith("adjacency"))
+    assert (second[key] > 0).sum() > (first[key] > 0).sum()
