@@ -29,6 +29,7 @@ class ModelConfig:
     label_head: str = "gcn"  # "gcn" or "linear" (the ablation)
     gcn_hidden: tuple[int, ...] = (128, 256)
     adjacency_tau: float = 0.7
+    adjacency_reweight: float = 0.0  # 0: the paper's D^-1/2 (A+I) D^-1/2; p > 0: ML-GCN re-weighting, neighbours share p
     dropout: float = 0.2
 
     @property

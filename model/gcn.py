@@ -18,12 +18,20 @@ def cooccurrence_counts(frame_rolls: list[np.ndarray]) -> np.ndarray:
     return counts
 
 
-def normalized_adjacency(counts: np.ndarray, tau: float) -> np.ndarray:
-    """CR-GCN adjacency: A_ij = [P(j|i) >= tau] off the diagonal, then D^-1/2 (A + I) D^-1/2."""
+def normalized_adjacency(counts: np.ndarray, tau: float, reweight: float = 0.0) -> np.ndarray:
+    """CR-GCN adjacency: A_ij = [P(j|i) >= tau] off the diagonal, then D^-1/2 (A + I) D^-1/2.
+
+    With `reweight` p > 0 (ML-GCN, Chen et al. 2019) each key keeps weight 1 - p on itself and its
+    neighbours share p equally, so a dense graph cannot smooth co-occurring keys into one classifier.
+    """
     occurrences = np.diag(counts).copy()
     conditional = counts / np.maximum(occurrences[:, None], 1.0)
     binary = (conditional >= tau).astype(np.float64)
     np.fill_diagonal(binary, 0.0)
+    if reweight > 0:
+        degree = binary.sum(axis=1, keepdims=True)
+        shared = np.where(degree > 0, reweight * binary / np.maximum(degree, 1.0), 0.0)
+        return (shared + np.diag(np.where(degree[:, 0] > 0, 1.0 - reweight, 1.0))).astype(np.float32)
     with_self = binary + np.eye(N_KEYS)
     inv_sqrt = 1.0 / np.sqrt(with_self.sum(axis=1))
     return (with_self * inv_sqrt[:, None] * inv_sqrt[None, :]).astype(np.float32)

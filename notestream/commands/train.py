@@ -35,6 +35,8 @@ def register(subparsers) -> None:
     p.add_argument("--no-amp", action="store_true", help="disable mixed precision on CUDA")
     p.add_argument("--label-head", choices=("gcn", "linear"), default=d.model.label_head, help="linear = the no-GCN ablation")
     p.add_argument("--tau", type=float, default=d.model.adjacency_tau, help="label-graph threshold on P(j|i)")
+    p.add_argument("--reweight", type=float, default=d.model.adjacency_reweight,
+                   help="ML-GCN adjacency re-weighting p (0 = the paper's normalisation)")
     p.add_argument("--hop", type=int, default=d.window.hop, help="streaming block size in frames")
     p.add_argument("--lookahead", type=int, default=d.window.lookahead, help="look-ahead frames the checkpoint ships with")
     p.add_argument("--no-augment", choices=AUGMENTATIONS, action="append", default=[], help="switch an augmentation off")
@@ -56,7 +58,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         grad_accumulation=args.grad_accumulation, validate_every=args.validate_every,
         validation_segments=args.validation_segments, patience=args.patience, seed=args.seed, device=args.device,
         amp=not args.no_amp, init_from=args.init_from, window=WindowConfig(args.hop, args.lookahead), augment=augment,
-        model=replace(d.model, label_head=args.label_head, adjacency_tau=args.tau),
+        model=replace(d.model, label_head=args.label_head, adjacency_tau=args.tau,
+                      adjacency_reweight=args.reweight),
     )
 
 
