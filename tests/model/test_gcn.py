@@ -1,6 +1,7 @@
 """The label graph: co-occurrence counts and the CR-GCN normalised adjacency, worked by hand."""
 
 import numpy as np
+import pytest
 
 from model.gcn import cooccurrence_counts, normalized_adjacency
 
@@ -24,3 +25,15 @@ def test_adjacency_thresholds_conditional_probability_then_normalises():
     assert adj[0, 1] == 0
     assert np.isclose(adj[1, 1], 1 / degree_1) and np.isclose(adj[0, 0], 1.0)
     assert np.isclose(adj[5, 5], 1.0) and adj[5].sum() == 1.0
+
+
+def test_reweighted_adjacency_keeps_each_key_its_own_share():
+    counts = np.zeros((88, 88))
+    counts[np.arange(88), np.arange(88)] = 10.0
+    counts[0, 1] = counts[1, 0] = 9.0  # keys 0 and 1 almost always together
+    counts[0, 2] = counts[2, 0] = 8.0
+    adjacency = normalized_adjacency(counts, tau=0.5, reweight=0.2)
+    np.testing.assert_allclose(adjacency.sum(axis=1), 1.0, rtol=1e-6)
+    assert adjacency[0, 0] == pytest.approx(0.8) and adjacency[0, 1] == pytest.approx(0.1) and adjacency[0, 2] == pytest.approx(0.1)
+    assert adjacency[1, 1] == pytest.approx(0.8) and adjacency[1, 0] == pytest.approx(0.2)
+    assert adjacency[5, 5] == 1.0 and adjacency[5].sum() == 1.0  # no neighbours: itself only
