@@ -72,14 +72,27 @@ class BoundedBiGRU(nn.Module):
         Returns (batch, min(n_blocks * hop, len(x)), hidden).
         """
         b, t, _ = x.shape
-        blocks = look_ahead_windows(x, n_blocks, window)
-        span = window.hop + window.lookahead
-        lengths = torch.clamp(t - torch.arange(n_blocks) * window.hop, max=span).repeat_interleave(b)
-        blocks = blocks.transpose(0, 1).reshape(n_blocks * b, span, -1)
-        out, _ = self.backward_rnn(_reverse_valid(blocks, lengths))
-        out = _reverse_valid(out, lengths)[:, : window.hop]
-        out = out.reshape(n_blocks, b, window.hop, -1).transpose(0, 1).reshape(b, n_blocks * window.hop, -1)
+        blocks, lengths = block_inputs(x, n_blocks, window)
+        out = self.run_blocks(blocks, lengths, window.hop)
+        out = out.reshape(b, n_blocks * window.hop, -1)
         return out[:, : min(t, n_blocks * window.hop)]
+
+    def run_blocks(self, blocks: torch.Tensor, lengths: torch.Tensor, hop: int) -> torch.Tensor:
+        """The backward GRU over independent blocks (n, span, dim) with valid `lengths`: (n, hop, hidden).
+
+        Blocks of any streams can share one call: each is a sequence of its own.
+        """
+        out, _ = self.backward_rnn(_reverse_valid(blocks, lengths))
+        return _reverse_valid(out, lengths)[:, :hop]
+
+
+def block_inputs(x: torch.Tensor, n_blocks: int, window: WindowConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """x (batch, time, dim) cut into (batch * n_blocks, hop + lookahead, dim) blocks, batch-major, and the
+    number of real frames in each (blocks are cut short where x ends)."""
+    b, t, d = x.shape
+    span = window.hop + window.lookahead
+    lengths = torch.clamp(t - torch.arange(n_blocks) * window.hop, max=span).repeat(b)
+    return look_ahead_windows(x, n_blocks, window).reshape(b * n_blocks, span, d), lengths
 
 
 def _reverse_valid(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -14,7 +14,7 @@ from .data.corpus import Segment
 from .decoding import Activations, decode
 from .evaluation import TranscriptionScores, mean_scores, score_performances
 from .features import LogMelExtractor, StreamingLogMel
-from .inference import IncrementalNetwork
+from .incremental import IncrementalNetwork
 from .notes import Performance
 from .transcriber import Transcriber
 

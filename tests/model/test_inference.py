@@ -9,7 +9,8 @@ from model.audio import decode_audio
 from model.config import WindowConfig
 from model.decoding import Activations, decode
 from model.features import LogMelExtractor
-from model.inference import IncrementalNetwork, TranscriptionStream
+from model.incremental import IncrementalNetwork, push_networks
+from model.inference import TranscriptionStream, push_streams
 from model.transcriber import Transcriber
 from tests.model.model_fixtures import small_model
 
@@ -77,3 +78,38 @@ def test_pushing_after_finish_is_an_error():
         assert "finished" in str(exc)
     else:
         raise AssertionError("push after finish must fail")
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 60), min_size=1, max_size=12), min_size=2, max_size=4), st.integers(0, 2**31 - 1))
+def test_streams_batched_together_each_match_their_own_whole_pass(chunkings, seed):
+    rng = np.random.default_rng(seed)
+    audios = [rng.standard_normal(int(rng.integers(2000, 12000))).astype(np.float32) * 0.1 for _ in chunkings]
+    mels = [LogMelExtractor(LOADED.features)(torch.from_numpy(a)) for a in audios]
+    nets = [IncrementalNetwork(LOADED, LOADED.window) for _ in audios]
+    parts: list[list[Activations]] = [[] for _ in audios]
+    starts = [0] * len(audios)
+    for step in range(max(map(len, chunkings)) * 3):
+        sizes = [c[step % len(c)] for c in chunkings]  # some streams get no frames in a round
+        chunks = [m[s: s + n] for m, s, n in zip(mels, starts, sizes, strict=True)]
+        for i, acts in enumerate(push_networks(nets, chunks, [False] * len(nets))):
+            parts[i].append(acts)
+        starts = [s + n for s, n in zip(starts, sizes, strict=True)]
+    for i, acts in enumerate(push_networks(nets, [m[s:] for m, s in zip(mels, starts, strict=True)], [True] * len(nets))):
+        parts[i].append(acts)
+    for audio, part in zip(audios, parts, strict=True):
+        streamed, whole = Activations.concat(part), whole_pass(audio)
+        assert len(streamed) == len(whole)
+        for name in ("onset", "frame", "offset", "velocity", "pedal"):
+            np.testing.assert_allclose(getattr(streamed, name), getattr(whole, name), atol=1e-5)
+
+
+def test_push_streams_gives_each_stream_what_its_own_push_gives(piano_audio):
+    alone, together = TranscriptionStream(LOADED), [TranscriptionStream(LOADED) for _ in range(3)]
+    quiet = np.zeros_like(piano_audio)
+    expected, got = [], [[] for _ in together]
+    for chunk, silent in zip(np.array_split(piano_audio, 9), np.array_split(quiet, 9), strict=True):
+        expected += alone.push(chunk)
+        for i, events in enumerate(push_streams(together, [chunk, silent, chunk[: len(chunk) // 2]])):
+            got[i] += events
+    assert got[0] == expected and len(expected) > 0

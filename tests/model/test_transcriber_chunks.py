@@ -8,7 +8,7 @@ import torch
 from model.checkpoint import load_checkpoint
 from model.decoding import Activations, decode
 from model.features import LogMelExtractor
-from model.inference import cnn_features
+from model.incremental import cnn_features
 from model.transcriber import CHUNK_SECONDS, Transcriber
 
 LOADED = load_checkpoint(device="cpu")  # the shipped model: its real sizes, whatever its training

@@ -1,0 +1,203 @@
+"""The network run incrementally on mel frames as they arrive, for one stream or many at once.
+
+`push_networks` advances several streams of one model with a single CNN, forward-GRU, backward-GRU
+and head pass between them (what a server with many live sessions wants); a lone stream is the
+case of one. Either way every stream gets exactly what one whole-sequence pass over its audio gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .checkpoint import LoadedModel
+from .config import WindowConfig
+from .decoding import Activations
+from .network import CNN_CONTEXT, CRGCN, ConvFrontEnd, block_inputs
+
+
+@dataclass
+class _CnnJob:
+    """Mel frames for the CNN and the slice of its output that is new and exact."""
+
+    segment: torch.Tensor  # (frames, n_mels)
+    keep: slice
+    exact_end: bool  # the segment ends the stream: its last frames need the CNN's own edge padding
+
+
+class IncrementalNetwork:
+    """One stream's network state: mel context for the CNN, the forward GRU's state, frames awaiting look-ahead.
+
+    The CNN is evaluated with 3 frames of context on each side, the forward GRU carries its state,
+    and the backward GRU runs block by block once a block's look-ahead has arrived.
+    """
+
+    def __init__(self, loaded: LoadedModel, window: WindowConfig):
+        self.model, self.window, self.device = loaded.model, window, loaded.device
+        cfg = loaded.model.config
+        self._mel = torch.zeros(0, loaded.features.n_mels)
+        self._mel_start = 0  # absolute index of self._mel[0]
+        self._n_features = 0
+        self._features = torch.zeros(1, 0, cfg.cnn_fc, device=self.device)
+        self._forward_out = torch.zeros(1, 0, cfg.rnn_hidden, device=self.device)
+        self._state: torch.Tensor | None = None
+
+    def push(self, mel: torch.Tensor, final: bool = False) -> Activations:
+        """Add mel frames (n, n_mels); return activations for every frame now decided."""
+        return push_networks([self], [mel], [final])[0]
+
+    def _cnn_job(self, mel: torch.Tensor, final: bool) -> _CnnJob | None:
+        """Take new mel frames; return the CNN work that decides new features (None: not enough context yet)."""
+        self._mel = torch.cat([self._mel, mel.cpu()])
+        total = self._mel_start + self._mel.shape[0]
+        upto = total if final else total - CNN_CONTEXT
+        if upto <= self._n_features:
+            return None
+        lo = max(0, self._n_features - CNN_CONTEXT)
+        stop = total if final else upto + CNN_CONTEXT
+        job = _CnnJob(self._mel[lo - self._mel_start: stop - self._mel_start], slice(self._n_features - lo, upto - lo), final)
+        self._n_features = upto
+        keep_from = max(0, upto - CNN_CONTEXT)
+        self._mel = self._mel[keep_from - self._mel_start:]
+        self._mel_start = keep_from
+        return job
+
+    def _ready_blocks(self, final: bool) -> int:
+        hop, pending = self.window.hop, self._features.shape[1]
+        return -(-pending // hop) if final else max(0, (pending - self.window.lookahead) // hop)
+
+
+@torch.inference_mode()
+def push_networks(networks: list[IncrementalNetwork], mels: list[torch.Tensor], finals: list[bool]) -> list[Activations]:
+    """Advance streams of one model together: add each stream's mel frames, return each one's decided activations."""
+    model = networks[0].model
+    if any(n.model is not model or n.window.hop != networks[0].window.hop for n in networks):
+        raise ValueError("streams batched together must share one model and one block size")
+    jobs = [n._cnn_job(mel, final) for n, mel, final in zip(networks, mels, finals, strict=True)]
+    active = [(n, job) for n, job in zip(networks, jobs, strict=True) if job is not None]
+    if active:
+        features = _run_cnn(model.cnn, [job for _, job in active], networks[0].device)
+        _run_forward_gru(model, [n for n, _ in active], features)
+    return _run_backward_and_heads(model, networks, finals)
+
+
+def _run_cnn(cnn: ConvFrontEnd, jobs: list[_CnnJob], device: torch.device) -> list[torch.Tensor]:
+    """CNN features (1, n, fc) for each job; jobs not ending their stream share one zero-padded batch.
+
+    Right padding never reaches a kept frame of those jobs (their segment carries CNN_CONTEXT frames past
+    the last kept one); a job ending its stream runs alone so its edge sees the CNN's own padding.
+    """
+    out: list[torch.Tensor | None] = [None] * len(jobs)
+    batched = [i for i, job in enumerate(jobs) if not job.exact_end]
+    if batched:
+        longest = max(jobs[i].segment.shape[0] for i in batched)
+        padded = torch.stack([nn.functional.pad(jobs[i].segment, (0, 0, 0, longest - jobs[i].segment.shape[0]))
+                              for i in batched])
+        features = cnn_features(cnn, padded.to(device))
+        for row, i in enumerate(batched):
+            out[i] = features[row: row + 1, jobs[i].keep]
+    for i, job in enumerate(jobs):
+        if job.exact_end:
+            out[i] = cnn_features(cnn, job.segment.unsqueeze(0).to(device))[:, job.keep]
+    return out
+
+
+def _run_forward_gru(model: CRGCN, networks: list[IncrementalNetwork], features: list[torch.Tensor]) -> None:
+    """One forward-GRU call for all streams (packed by length), each continuing from its own state."""
+    hidden = model.config.rnn_hidden
+    device = features[0].device
+    states = torch.cat([n._state if n._state is not None else torch.zeros(1, 1, hidden, device=device)
+                        for n in networks], dim=1)
+    packed = nn.utils.rnn.pack_sequence([f[0] for f in features], enforce_sorted=False)
+    out, last = model.rnn.forward_rnn(packed, states)
+    out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
+    for i, (net, feat) in enumerate(zip(networks, features, strict=True)):
+        net._state = last[:, i: i + 1].contiguous()
+        net._features = torch.cat([net._features, feat], dim=1)
+        net._forward_out = torch.cat([net._forward_out, out[i: i + 1, : feat.shape[1]]], dim=1)
+
+
+def _run_backward_and_heads(model: CRGCN, networks: list[IncrementalNetwork], finals: list[bool]) -> list[Activations]:
+    """Run every block whose look-ahead has arrived, of all streams, through one backward-GRU and one head call."""
+    blocks, lengths, spans = [], [], []
+    for net, final in zip(networks, finals, strict=True):
+        n_blocks = net._ready_blocks(final)
+        spans.append(n_blocks)
+        if n_blocks:
+            window = net.window
+            x, n = block_inputs(net._features[:, : n_blocks * window.hop + window.lookahead], n_blocks, window)
+            blocks.append(x)
+            lengths.append(n)
+    if not blocks:
+        return [empty_activations() for _ in networks]
+    hop = networks[0].window.hop
+    backward = model.rnn.run_blocks(torch.cat(blocks), torch.cat(lengths), hop).split([s for s in spans if s])
+    embeddings, sizes = [], []
+    ready = iter(backward)
+    for net, n_blocks in zip(networks, spans, strict=True):
+        if not n_blocks:
+            sizes.append(0)
+            continue
+        back = next(ready).reshape(1, n_blocks * hop, -1)[:, : net._features.shape[1]]
+        n_out = back.shape[1]
+        embeddings.append(torch.cat([net._forward_out[:, :n_out], back], dim=-1))
+        net._features, net._forward_out = net._features[:, n_out:], net._forward_out[:, n_out:]
+        sizes.append(n_out)
+    logits = model.heads(torch.cat(embeddings, dim=1))
+    probs = {k: torch.sigmoid(v[0]).float().cpu().numpy() for k, v in logits.items()}
+    return _split_activations(probs, sizes)
+
+
+def _split_activations(probs: dict[str, np.ndarray], sizes: list[int]) -> list[Activations]:
+    bounds = np.cumsum([0, *sizes])
+    return [Activations(*(probs[k][lo:hi] for k in ("onset", "frame", "offset", "velocity", "pedal")))
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def cnn_features(cnn: ConvFrontEnd, mel: torch.Tensor) -> torch.Tensor:
+    """`cnn(mel)`, bit for bit, with two CPU shortcuts: frequency pairs pooled by a reshape and `amax`,
+    and ReLU in place.
+
+    torch's CPU `max_pool2d` kernel takes a third of the CNN's time for (1, 2) windows; a max is exact,
+    so the result is identical.
+    """
+    if mel.device.type != "cpu":
+        return cnn(mel)
+    x = mel.unsqueeze(1)
+    for i, layer in enumerate(cnn.stack):
+        if _is_frequency_pair_pool(layer):
+            x = _pool_frequency_pairs(x)
+        elif isinstance(layer, nn.ReLU) and i > 0:
+            x = x.relu_()  # an intermediate of this function, not the caller's mel: no copy needed
+        else:
+            x = layer(x)
+    return cnn.fc(x.transpose(1, 2).flatten(-2))
+
+
+def _is_frequency_pair_pool(layer: nn.Module) -> bool:
+    return (
+        isinstance(layer, nn.MaxPool2d)
+        and _pair(layer.kernel_size) == (1, 2)
+        and _pair(layer.stride) == (1, 2)
+        and _pair(layer.padding) == (0, 0)
+        and _pair(layer.dilation) == (1, 1)
+        and not layer.ceil_mode
+    )
+
+
+def _pair(value: int | tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(value) if isinstance(value, tuple | list) else (value, value)
+
+
+def _pool_frequency_pairs(x: torch.Tensor) -> torch.Tensor:
+    """max over bins (2i, 2i+1) of the last axis, dropping an odd last bin (as MaxPool2d((1, 2)) does)."""
+    half = x.shape[-1] // 2
+    return x[..., : 2 * half].unflatten(-1, (half, 2)).amax(-1)
+
+
+def empty_activations() -> Activations:
+    z = np.zeros((0, 88), dtype=np.float32)
+    return Activations(z, z, z, z, np.zeros(0, dtype=np.float32))
