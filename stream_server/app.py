@@ -45,6 +45,9 @@ def _register_gauges(state: ServerState) -> None:
     metrics = state.metrics
     metrics.gauge("notestream_sessions_live", "Streaming sessions in memory (connected or awaiting resume).", lambda: len(state.live))
     metrics.gauge("notestream_connections", "Open streaming WebSocket connections.", lambda: len(state.connections))
+    metrics.gauge("notestream_inference_rounds", "Batched model rounds run for live sessions.", lambda: state.batcher.rounds)
+    metrics.gauge("notestream_inference_round_sessions", "Session steps those rounds served (sessions per round = this / rounds).",
+                  lambda: state.batcher.items)
     metrics.gauge("notestream_jobs_running", "Upload jobs queued or running.", lambda: sum(1 for t in state.tasks if not t.done()))
 
 

@@ -1,6 +1,6 @@
 """One live session: audio in order through resampler and TranscriptionStream, events stored then sent.
 
-`SessionCore` is the synchronous part (runs in the inference executor); `LiveSession` is its asyncio
+`SessionCore` is the synchronous part (run in batched rounds by batching.InferenceBatcher); `LiveSession` is its asyncio
 shell: a bounded audio queue, a pump task, and the connection currently attached (if any).
 """
 
@@ -62,8 +62,8 @@ class SessionCore:
         mono = self.resampler.push(interleaved)
         return len(self.stream.push(mono)) if mono.size else 0
 
-    def process(self, chunks: list[tuple[np.ndarray, float]], final: bool) -> list[DecidedEvent]:
-        """Append `chunks` (interleaved float32, arrival time) to the audio file, run the model, number events."""
+    def take(self, chunks: list[tuple[np.ndarray, float]], final: bool) -> np.ndarray:
+        """Store `chunks` and note their arrival; return the new audio resampled for the model."""
         parts = []
         for interleaved, arrival in chunks:
             self.audio_file.append(interleaved)
@@ -73,10 +73,12 @@ class SessionCore:
             parts.append(self.resampler.push(interleaved))
         if final:
             parts.append(self.resampler.flush())
-        mono = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-        events = self.stream.push(mono) if mono.size else []
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+    def number(self, events: list[NoteEvent], final: bool) -> list[DecidedEvent]:
+        """Number the events the model decided (flushing its tail first when the session ends)."""
         if final:
-            events += self.stream.finish()
+            events = events + self.stream.finish()
             self.audio_file.close()
         decided = [DecidedEvent(self.next_seq + i, e, self._anchor_arrival(e)) for i, e in enumerate(events)]
         self.next_seq += len(decided)
@@ -189,7 +191,7 @@ class LiveSession:
     async def _process(self, chunks: list, final: bool) -> None:
         state = self.state
         started = asyncio.get_running_loop().time()
-        decided = await state.infer(self.core.process, chunks, final)
+        decided = await state.batcher.process(self.core, chunks, final)
         state.metrics.inference_seconds.inc(asyncio.get_running_loop().time() - started)
         state.metrics.audio_seconds.inc(sum(c.size for c, _ in chunks) / self.core.channels / self.sample_rate)
         frames = self.core.input_frames

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from model.transcriber import Transcriber
 
+from .batching import InferenceBatcher
 from .exports import prepare_engraving_thread
 from .live_session import LiveSession, SessionCore
 from .metrics import Metrics
@@ -59,6 +60,7 @@ class ServerState:
         self.job_progress: dict = {}  # job id -> jobs.JobProgress while it runs
         self.tasks: set[asyncio.Task] = set()  # background tasks, referenced so they are not collected
         self._inference = ThreadPoolExecutor(config.workers, thread_name_prefix="inference")
+        self.batcher = InferenceBatcher(self._inference)  # live sessions' model work, batched round by round
         self._storage = ThreadPoolExecutor(1, thread_name_prefix="storage")  # SQLite: one thread
         self.jobs_executor = ThreadPoolExecutor(1, thread_name_prefix="jobs")
         self.engraving = ThreadPoolExecutor(1, thread_name_prefix="engraving", initializer=prepare_engraving_thread)

@@ -27,3 +27,22 @@ def test_streamed_44k_stereo_float_audio_is_resampled_like_the_file_decoder(serv
     assert len(offline) > 0
     assert score_notes(notes_of(events), offline).note_f1 >= 0.99
     assert abs(final["duration"] - 3.0) < 0.01
+
+
+def test_concurrent_sessions_are_batched_and_each_matches_offline(server, piano_16k, piano_44k_stereo, transcriber):
+    files = [(piano_16k, "pcm_s16le", 5), (piano_44k_stereo, "f32le", 6), (piano_16k, "f32le", 7), (piano_16k, "pcm_s16le", 8)]
+
+    async def all_at_once():
+        runs = []
+        for path, encoding, seed in files:
+            data, rate, channels = pcm_bytes(path, encoding=encoding)
+            runs.append(stream_whole(server.ws, split_randomly(data, seed=seed, high=8000), rate, channels, encoding))
+        return await asyncio.gather(*runs)
+
+    results = asyncio.run(all_at_once())
+    for (path, _, _), (events, final, _) in zip(files, results, strict=True):
+        offline = transcriber.transcribe(path).notes
+        assert len(offline) > 0 and final["notes"] == len(notes_of(events))
+        assert score_notes(notes_of(events), offline).note_f1 >= 0.99
+    batcher = server.state.batcher
+    assert batcher.items > batcher.rounds, "concurrent sessions should have shared model rounds"
