@@ -1,6 +1,6 @@
 """`notestream bench report`: benchmarks/RESULTS.md from the JSON every bench leaves in benchmarks/results/.
 
-Each bench writes `benchmarks/results/<bench>.json` (accuracy, lookahead, speed, latency, load, score);
+Each bench writes `benchmarks/results/<bench>.json` (accuracy, lookahead, speed, latency, load, batching, score);
 this module only reads them, so the page can be regenerated at any time without rerunning anything. A
 bench that has not been run yet gets a line saying which command produces it.
 """
@@ -65,6 +65,8 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
     ("speed", "Speed of our model", "notestream bench speed", _from_module("benchmarks.speed_bench")),
     ("latency", "Live note-on latency through the server", "notestream bench latency", _latency),
     ("load", "Concurrent live streams one server sustains", "notestream bench load", _load),
+    ("batching", "What batching live streams saves (model CPU per stream)", "notestream bench batching",
+     _from_module("benchmarks.batching_bench")),
     ("score", "Sheet music (ASAP) beside music21", "notestream bench score", _from_module("benchmarks.score_bench")),
 )
 
