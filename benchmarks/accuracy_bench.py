@@ -68,11 +68,12 @@ def work_of(segment_id: str) -> str:
     return segment_id.rsplit("__", 2)[0]
 
 
-def load_benchmark_segments(root: Path, limit: int | None, sample_rate: int = 16000) -> list[Segment]:
-    """Benchmark segments taken round-robin across works, so a `limit` still spans as many pieces as it can."""
-    folder = root / "benchmark"
+def load_benchmark_segments(root: Path, limit: int | None, sample_rate: int = 16000, split: str = "benchmark") -> list[Segment]:
+    """A split's segments (the benchmark's by default) taken round-robin across works, so a `limit` still
+    spans as many pieces as it can."""
+    folder = root / split
     if not folder.is_dir():
-        raise ValueError(f"{folder}: no rendered data; run `notestream data render --splits benchmark`")
+        raise ValueError(f"{folder}: no rendered data; run `notestream data render --splits {split}`")
     by_work: dict[str, list[Path]] = {}
     for path in sorted(p for p in folder.glob("*.npz") if not p.name.endswith(".tmp.npz")):
         by_work.setdefault(work_of(path.stem), []).append(path)

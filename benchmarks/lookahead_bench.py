@@ -67,7 +67,7 @@ def plot_tradeoff(report: dict, path: Path) -> None:
     window = report["checkpoint_window"]
     ax.set_title(f"Streaming trade-off (hop {rows[0]['hop']}; trained with look-ahead {window['lookahead']})")
     ax.set_xlabel("algorithmic latency (ms)")
-    ax.set_ylabel("F1 on the benchmark split")
+    ax.set_ylabel(f"F1 on the {report.get('split', 'benchmark')} split")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend()
@@ -81,7 +81,7 @@ def format_markdown(report: dict, plot: str | None = None) -> str:
     """One row per window; `plot` is a relative link to the PNG, if there is one."""
     window = report["checkpoint_window"]
     lines = [f"Same weights ({report['checkpoint_steps'] or 0} training steps, trained with hop {window['hop']} "
-             f"look-ahead {window['lookahead']}) on {len(report['segments'])} benchmark segments "
+             f"look-ahead {window['lookahead']}) on {len(report['segments'])} {report.get('split', 'benchmark')} segments "
              f"({report['audio_seconds']:.0f} s).", "",
              "| hop | look-ahead (frames) | latency (ms) | note F1 | note+offset F1 | note+offset+vel F1 | frame F1 "
              "| RTF (CPU) |", "|---" * 8 + "|"]
@@ -101,6 +101,8 @@ def register_lookahead_bench(bench_subparsers) -> None:
                                     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default=None, help="data folder holding rendered/ (default $NOTESTREAM_DATA or ./data)")
     p.add_argument("--limit", type=int, default=None, help="use the first N benchmark segments")
+    p.add_argument("--split", choices=("benchmark", "validation"), default="benchmark",
+                   help="validation: choose the shipped look-ahead without looking at the benchmark")
     p.add_argument("--hop", type=int, default=DEFAULT_HOP, help="output block, in frames")
     p.add_argument("--lookaheads", default=",".join(map(str, DEFAULT_LOOKAHEADS)), help="comma-separated, in frames")
     p.add_argument("--checkpoint", type=Path, default=None, help="default: the shipped checkpoint")
@@ -117,8 +119,9 @@ def run(args: argparse.Namespace) -> int:
     lookaheads = tuple(int(x) for x in args.lookaheads.split(",") if x.strip())
     if not lookaheads or min(lookaheads) < 0 or args.hop < 1:
         raise ValueError("give at least one look-ahead (frames >= 0) and a hop of at least 1 frame")
-    segments = load_benchmark_segments(data_dir(args.data_dir) / "rendered", args.limit)
+    segments = load_benchmark_segments(data_dir(args.data_dir) / "rendered", args.limit, split=args.split)
     report = run_lookahead_benchmark(load_checkpoint(args.checkpoint, "cpu"), segments, args.hop, lookaheads)
+    report["split"] = args.split
     plot_tradeoff(report, args.plot)
     print(format_markdown(report))
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -31,3 +31,14 @@ def test_no_lookahead_is_a_user_error(tiny_split, tmp_path, capsys):
     assert code == 2
     assert "at least one look-ahead" in capsys.readouterr().err
     assert not (tmp_path / "l.json").exists()
+
+
+def test_the_look_ahead_can_be_chosen_on_the_validation_split(tiny_split, tmp_path, capsys):
+    (tmp_path / "rendered").mkdir()
+    (tmp_path / "rendered" / "validation").symlink_to(tiny_split.data_dir / "rendered" / "benchmark")
+    out = tmp_path / "lookahead.json"
+    assert main(["bench", "lookahead", "--data-dir", str(tmp_path), "--split", "validation", "--lookaheads", "8",
+                 "--json", str(out), "--plot", str(tmp_path / "l.png")]) == 0
+    report = json.loads(out.read_text())
+    assert report["split"] == "validation" and report["segments"] == tiny_split.segment_ids
+    assert "validation segments" in capsys.readouterr().out
