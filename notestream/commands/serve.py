@@ -28,7 +28,9 @@ def register(subparsers) -> None:
     p.add_argument("--max-session-minutes", type=float, default=240.0, help="longest streamed session")
     p.add_argument("--max-upload-mb", type=float, default=200.0, help="largest uploaded file")
     p.add_argument("--resume-window", type=float, default=120.0, help="seconds a dropped session waits for its client")
-    p.add_argument("--workers", type=int, default=1, help="inference threads (1 suits a small CPU)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="inference threads (live sessions share one batched model round at a time; "
+                        "more threads only help replays after a restart)")
     p.add_argument("--log-format", choices=("json", "text"), default="json", help="json: one object per log line")
     p.set_defaults(func=run)
 
