@@ -26,9 +26,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from model.audio import write_wav
 from model.data.corpus import Segment, data_dir, load_segment
-from model.evaluation import mean_scores, score_performances
+from model.evaluation import mean_scores, score_pedals, score_performances
 from model.midi import read_midi
 from model.validation import reference_performance, segment_audio
 
@@ -39,6 +41,7 @@ RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 SYSTEMS = ("notestream", "transkun", "basic-pitch")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
 SCORE_KEYS = ("note_f1", "note_offset_f1", "note_offset_velocity_f1", "frame_f1")
+PEDAL_KEYS = ("pedal_onset_f1", "pedal_offset_f1")
 
 
 @dataclass(frozen=True)
@@ -136,15 +139,22 @@ def run_system(system: System, wavs: list[Path], out_dir: Path, threads: int, op
 
 
 def score_system(midi_dir: Path, segments: list[Segment]) -> dict:
-    """Mean and per-segment scores of the MIDI files a system wrote, one per segment."""
-    per_segment = {}
+    """Mean and per-segment scores of the MIDI files a system wrote, one per segment; sustain-pedal press and
+    release F1 too when the system writes pedal at all."""
+    per_segment, pedal, writes_pedal = {}, [], False
     for segment in segments:
         midi = midi_dir / f"{segment.segment_id}.mid"
         if not midi.is_file():
             raise ValueError(f"{midi}: the system wrote no MIDI for this segment")
-        per_segment[segment.segment_id] = score_performances(read_midi(midi), reference_performance(segment))
-    return {"mean": mean_scores(list(per_segment.values())).to_dict(),
-            "per_segment": {k: v.to_dict() for k, v in per_segment.items()}}
+        est, ref = read_midi(midi), reference_performance(segment)
+        per_segment[segment.segment_id] = score_performances(est, ref)
+        pedal.append(score_pedals(est.pedals, ref.pedals, duration=segment.audio.size / segment.sample_rate))
+        writes_pedal |= bool(est.pedals)
+    result = {"mean": mean_scores(list(per_segment.values())).to_dict(),
+              "per_segment": {k: v.to_dict() for k, v in per_segment.items()}}
+    if writes_pedal:
+        result["pedal"] = {key: float(np.mean([getattr(p, key) for p in pedal])) for key in PEDAL_KEYS}
+    return result
 
 
 def speed_summary(outcome: RunOutcome, audio_seconds: float) -> dict:
@@ -190,20 +200,23 @@ def format_markdown(report: dict) -> str:
     """The side-by-side table: accuracy, speed and memory per system; skipped or failed systems say why."""
     lines = [f"{len(report['segments'])} benchmark segments, {report['audio_seconds']:.0f} s of audio, "
              f"{report['threads']} CPU thread(s) per system, all systems in the same run.", "",
-             "| system | version | note F1 | note+offset F1 | note+offset+vel F1 | frame F1 | RTF (wall) | RTF (CPU) "
-             "| load (s) | peak RSS (MB) |", "|---" * 10 + "|"]
+             "| system | version | note F1 | note+offset F1 | note+offset+vel F1 | frame F1 | pedal press F1 "
+             "| pedal release F1 | RTF (wall) | RTF (CPU) | load (s) | peak RSS (MB) |", "|---" * 12 + "|"]
     notes = []
     for name, result in report["systems"].items():
         if result["status"] != "ok":
             notes.append(f"- {name}: {result['status']} — {result['reason']}")
             continue
-        mean, speed = result["mean"], result["speed"]
+        mean, speed, pedal = result["mean"], result["speed"], result.get("pedal")
+        pedal_cells = " | ".join(f"{pedal[k]:.3f}" if pedal else "—" for k in PEDAL_KEYS)
         lines.append(f"| {name} | {result['version']} | " + " | ".join(f"{mean[k]:.3f}" for k in SCORE_KEYS)
-                     + f" | {speed['rtf']:.3f} | {speed['cpu_rtf']:.3f} | {speed['load_seconds']:.1f} "
+                     + f" | {pedal_cells} | {speed['rtf']:.3f} | {speed['cpu_rtf']:.3f} | {speed['load_seconds']:.1f} "
                        f"| {speed['peak_rss_mb']:.0f} |")
     legend = ["", "Scores: mir_eval (onset 50 ms; offsets 20 % or 50 ms), sustain pedal applied to reference and output "
-              "alike. RTF: transcription time / audio time (lower is faster), with wall time and with the process's CPU "
-              "time; load: model load plus a 2 s warm-up, not in the RTF; peak RSS: the system's whole process."]
+              "alike. Pedal: presses and releases matched within 50 ms, mean over segments, events cut by a segment's "
+              "edges left out; — where a system writes no pedal. RTF: transcription time / audio time (lower is "
+              "faster), with wall time and with the process's CPU time; load: model load plus a 2 s warm-up, not in "
+              "the RTF; peak RSS: the system's whole process."]
     return "\n".join(lines + legend + ([""] + notes if notes else []))
 
 

@@ -113,10 +113,22 @@ class PedalScores:
         return asdict(self)
 
 
-def score_pedals(est: list[PedalSpan], ref: list[PedalSpan], tolerance: float = PEDAL_TOLERANCE) -> PedalScores:
-    """Pedal onset and offset F1 with mir_eval's one-to-one event matching (50 ms by default)."""
+def score_pedals(est: list[PedalSpan], ref: list[PedalSpan], tolerance: float = PEDAL_TOLERANCE,
+                 duration: float | None = None) -> PedalScores:
+    """Pedal onset and offset F1 with mir_eval's one-to-one event matching (50 ms by default).
+
+    With the excerpt's `duration`, presses and releases within `tolerance` of its edges are left out of
+    both sides: a pedal already down when an excerpt starts (or still down when it ends) has no press
+    (or release) there to find.
+    """
+
+    def inside(times: list[float]) -> list[float]:
+        if duration is None:
+            return times
+        return [t for t in times if tolerance < t < duration - tolerance]
 
     def f1(est_times: list[float], ref_times: list[float]) -> float:
+        est_times, ref_times = inside(est_times), inside(ref_times)
         if not est_times or not ref_times:
             return float(not est_times and not ref_times)
         return float(mir_eval.onset.f_measure(np.array(ref_times), np.array(est_times), window=tolerance)[0])

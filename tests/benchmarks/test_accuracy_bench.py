@@ -61,3 +61,29 @@ def test_a_peer_counts_as_installed_only_when_its_venv_python_exists(tmp_path):
     (tmp_path / "basic-pitch" / "bin" / "python").symlink_to(sys.executable)
     system = find_system("basic-pitch", tmp_path)
     assert system.installed and system.runner.name == "run_basic_pitch.py" and system.runner.is_file()
+
+
+def test_pedal_is_scored_for_systems_that_write_it_and_marked_absent_otherwise(tiny_split, tmp_path):
+    from benchmarks.accuracy_bench import load_benchmark_segments, score_system
+    from model.midi import write_midi
+    from model.notes import Performance
+    from model.validation import reference_performance
+
+    segments = load_benchmark_segments(tiny_split.data_dir / "rendered", None)
+    (tmp_path / "perfect").mkdir()
+    (tmp_path / "no-pedal").mkdir()
+    for segment in segments:
+        reference = reference_performance(segment)
+        write_midi(reference, tmp_path / "perfect" / f"{segment.segment_id}.mid")
+        write_midi(Performance(reference.notes, []), tmp_path / "no-pedal" / f"{segment.segment_id}.mid")
+    perfect, no_pedal = score_system(tmp_path / "perfect", segments), score_system(tmp_path / "no-pedal", segments)
+    assert perfect["mean"]["note_f1"] == 1.0 and perfect["pedal"] == {"pedal_onset_f1": 1.0, "pedal_offset_f1": 1.0}
+    assert "pedal" not in no_pedal
+    report = {"segments": [s.segment_id for s in segments], "audio_seconds": 4.0, "threads": 1, "systems": {
+        name: {"status": "ok", "version": "x", **scores, "speed": {"rtf": 0.1, "cpu_rtf": 0.1, "load_seconds": 1.0,
+                                                                   "peak_rss_mb": 100.0}}
+        for name, scores in (("perfect", perfect), ("no-pedal", no_pedal))}}
+    table = format_markdown(report)
+    assert "| perfect | x | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 |" in table
+    no_pedal_row = next(line for line in table.splitlines() if line.startswith("| no-pedal |"))
+    assert no_pedal_row.split(" | ")[6:8] == ["—", "—"]

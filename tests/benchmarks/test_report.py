@@ -34,7 +34,7 @@ def test_sections_come_from_the_json_files_and_missing_benches_say_so(tmp_path):
     (results / "latency.json").write_text(json.dumps({"benchmark": "latency", "seconds_per_stream": 20.0, "chunk_ms": 20.0,
                                                       **summarise([StreamReport(latencies=[0.1, 0.2, 0.3])])}))
     text = results_markdown(results)
-    assert "| notestream | 0.1.0, 5000 steps | 0.912 | 0.700 | 0.600 | 0.850 | 0.050 | 0.040 | 1.5 | 310 |" in text
+    assert "| notestream | 0.1.0, 5000 steps | 0.912 | 0.700 | 0.600 | 0.850 | — | — | 0.050 | 0.040 | 1.5 | 310 |" in text
     assert "transkun: skipped" in text
     assert "| 8 | 4 | 514 | 0.912 |" in text
     assert "| 3 | 200.0 |" in text  # three note-ons, p50 200 ms

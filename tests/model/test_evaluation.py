@@ -109,3 +109,15 @@ def test_pedal_presses_and_releases_are_scored_within_50_ms():
     assert scores.pedal_onset_f1 == pytest.approx(0.5)  # one of two presses within 50 ms
     assert scores.pedal_offset_f1 == 0.0
     assert score_pedals([], []).pedal_onset_f1 == 1.0 and score_pedals([], ref).pedal_onset_f1 == 0.0
+
+
+def test_pedal_events_cut_by_an_excerpts_edges_are_left_out_of_both_sides():
+    from model.evaluation import score_pedals
+    from model.notes import PedalSpan
+
+    ref = [PedalSpan(0.0, 1.0), PedalSpan(2.0, 10.0)]  # down before the excerpt starts, still down at its end
+    est = [PedalSpan(0.3, 1.01), PedalSpan(2.02, 9.0)]
+    scores = score_pedals(est, ref, duration=10.0)
+    assert scores.pedal_onset_f1 == pytest.approx(2 / 3)  # presses: ref {2.0}, est {0.3, 2.02}
+    assert scores.pedal_offset_f1 == pytest.approx(2 / 3)  # releases: ref {1.0}, est {1.01, 9.0}
+    assert score_pedals(est, ref).pedal_onset_f1 == pytest.approx(0.5)  # without the duration: 0.0 counts
