@@ -81,14 +81,22 @@ class InferenceBatcher:
             items, self._pending = self._pending, []
             try:
                 await loop.run_in_executor(self._executor, run_round, items)
-            except BaseException as exc:  # the executor is shutting down, or this task was cancelled
-                for item in items:
-                    item.outcome = item.outcome or RuntimeError(f"inference stopped: {exc!r}")
-                _settle(items)
+            except asyncio.CancelledError:
+                _fail(items + self._pending, RuntimeError("inference stopped: the server is shutting down"))
                 raise
+            except Exception as exc:  # noqa: BLE001 — e.g. the executor was shut down: those sessions hear why
+                _fail(items, RuntimeError(f"inference failed: {exc!r}"))
             self.rounds += 1
             self.items += len(items)
             _settle(items)
+
+
+def _fail(items: list[RoundItem], error: BaseException) -> None:
+    """Settle `items`; those the round did not reach get `error` (results already made are still delivered)."""
+    for item in items:
+        if item.outcome is None:
+            item.outcome = error
+    _settle(items)
 
 
 def _settle(items: list[RoundItem]) -> None:
