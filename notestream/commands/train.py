@@ -37,8 +37,10 @@ def register(subparsers) -> None:
     p.add_argument("--tau", type=float, default=d.model.adjacency_tau, help="label-graph threshold on P(j|i)")
     p.add_argument("--reweight", type=float, default=d.model.adjacency_reweight,
                    help="ML-GCN adjacency re-weighting p (0 = the paper's normalisation)")
-    p.add_argument("--hop", type=int, default=d.window.hop, help="streaming block size in frames")
-    p.add_argument("--lookahead", type=int, default=d.window.lookahead, help="look-ahead frames the checkpoint ships with")
+    p.add_argument("--hop", type=int, default=None, help=f"streaming block size in frames (default {d.window.hop})")
+    p.add_argument("--lookahead", type=int, default=None,
+                   help=f"look-ahead frames the checkpoint ships with (default {d.window.lookahead}); "
+                        "with --calibrate: re-window that checkpoint, then tune its thresholds for the new window")
     p.add_argument("--no-augment", choices=AUGMENTATIONS, action="append", default=[], help="switch an augmentation off")
     p.add_argument("--calibrate", type=Path, metavar="CHECKPOINT", default=None,
                    help="only tune CHECKPOINT's decoder thresholds on the validation split and save them into it")
@@ -57,32 +59,37 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         steps=args.steps, batch_size=args.batch_size, crop_frames=args.crop_frames, learning_rate=args.lr,
         grad_accumulation=args.grad_accumulation, validate_every=args.validate_every,
         validation_segments=args.validation_segments, patience=args.patience, seed=args.seed, device=args.device,
-        amp=not args.no_amp, init_from=args.init_from, window=WindowConfig(args.hop, args.lookahead), augment=augment,
+        amp=not args.no_amp, init_from=args.init_from, window=WindowConfig(args.hop or d.window.hop,
+                                                                       d.window.lookahead if args.lookahead is None else args.lookahead), augment=augment,
         model=replace(d.model, label_head=args.label_head, adjacency_tau=args.tau,
                       adjacency_reweight=args.reweight),
     )
 
 
-def calibrate(checkpoint: Path, data: Path, limit: int) -> int:
+def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, lookahead: int | None = None) -> int:
     from model.checkpoint import load_checkpoint, save_checkpoint
     from model.data.corpus import iter_segments
     from model.validation import calibrate_decoder
 
     loaded = load_checkpoint(checkpoint, device="cpu")
+    loaded.window = WindowConfig(hop or loaded.window.hop, loaded.window.lookahead if lookahead is None else lookahead)
     segments = list(iter_segments(data, "validation", loaded.features.sample_rate))[:limit]
     before = loaded.decoder
     loaded.decoder, scores = calibrate_decoder(loaded, segments)
     f1 = scores.note_f1
-    loaded.metadata["decoder_calibration"] = {"validation_segments": len(segments), "note_f1": f1}
+    loaded.metadata["decoder_calibration"] = {"validation_segments": len(segments), "note_f1": f1,
+                                              "window": {"hop": loaded.window.hop, "lookahead": loaded.window.lookahead}}
     save_checkpoint(checkpoint, loaded)
     print(f"{checkpoint}: onset threshold {before.onset_threshold} -> {loaded.decoder.onset_threshold}, "
-          f"frame threshold {before.frame_threshold} -> {loaded.decoder.frame_threshold}; validation note F1 {f1:.4f}")
+          f"frame threshold {before.frame_threshold} -> {loaded.decoder.frame_threshold}; window hop {loaded.window.hop} "
+          f"look-ahead {loaded.window.lookahead}; validation note F1 {f1:.4f}")
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
     if args.calibrate:
-        return calibrate(args.calibrate, Path(args.data_dir) if args.data_dir else data_dir() / "rendered", args.validation_segments)
+        data = Path(args.data_dir) if args.data_dir else data_dir() / "rendered"
+        return calibrate(args.calibrate, data, args.validation_segments, args.hop, args.lookahead)
     config_path = Path(args.out) / "config.json"
     if args.resume and config_path.is_file():
         config = train_config_from_dict(json.loads(config_path.read_text()))

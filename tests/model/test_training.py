@@ -67,3 +67,18 @@ def test_init_from_keeps_this_runs_label_graph(tmp_path):
     second = load_checkpoint(tmp_path / "second" / "best.pt").model.state_dict()
     key = next(k for k in first if k.endswith("adjacency"))
     assert (second[key] > 0).sum() > (first[key] > 0).sum()
+
+
+def test_calibrate_can_re_window_a_checkpoint_and_tune_it_for_the_new_look_ahead(tmp_path, capsys):
+    data = write_tiny_corpus(tmp_path / "data")
+    out = tmp_path / "run"
+    assert main(["train", "--data-dir", str(data), "--out", str(out), "--steps", "1", "--batch-size", "1",
+                 "--crop-frames", "32", "--validate-every", "1", "--validation-segments", "1", "--device", "cpu"]) == 0
+    before = load_checkpoint(out / "best.pt", device="cpu")
+    assert before.window.lookahead == 16
+    assert main(["train", "--data-dir", str(data), "--calibrate", str(out / "best.pt"), "--lookahead", "8",
+                 "--validation-segments", "1"]) == 0
+    after = load_checkpoint(out / "best.pt", device="cpu")
+    assert (after.window.hop, after.window.lookahead) == (before.window.hop, 8)
+    assert after.metadata["decoder_calibration"]["window"] == {"hop": before.window.hop, "lookahead": 8}
+    assert "look-ahead 8" in capsys.readouterr().out
