@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from model.config import ModelConfig
-from model.data.corpus import RenderPlan, data_dir, render_corpus
+from model.data.corpus import SOURCES, RenderPlan, data_dir, render_corpus
 from model.data.soundfonts import missing_soundfonts
 from model.data.splits import default_asap_root, make_splits, read_asap, write_splits
 from model.features import FeatureConfig
@@ -18,11 +19,15 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("data", help="build training data (render ASAP, prepare MAESTRO, statistics)", description=__doc__)
     sub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
 
-    r = sub.add_parser("render", help="render ASAP performances through piano SoundFonts into the data dir")
+    r = sub.add_parser("render", help="render ASAP performances (and humanised music21 scores) through piano SoundFonts")
     r.add_argument("--asap", type=Path, default=DEFAULT_ASAP, help="ASAP folder (with metadata.csv)")
     r.add_argument("--data-dir", default=None, help="output folder (default $NOTESTREAM_DATA or ./data)")
-    r.add_argument("--workers", type=int, default=2, help="render processes")
+    r.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="render processes (default: one per core)")
     r.add_argument("--splits", default="train,validation,benchmark", help="comma-separated splits to render")
+    r.add_argument("--sources", default=",".join(SOURCES),
+                   help="comma-separated: asap (performances, every split) and music21 (humanised public-domain scores, train only)")
+    r.add_argument("--music21-performances", type=int, default=RenderPlan.music21_performances,
+                   help="humanised performances per music21 keyboard work (chorales: one each)")
     r.add_argument("--segment-seconds", type=float, default=RenderPlan.segment_seconds)
     r.add_argument("--segments-per-performance", type=int, default=RenderPlan.train_segments_per_performance)
     r.add_argument("--no-detune", action="store_true", help="switch off the +/-20 cent render detuning")
@@ -51,10 +56,14 @@ def run_render(args: argparse.Namespace) -> int:
     missing = missing_soundfonts()
     if missing:
         raise ValueError(f"SoundFonts missing: {', '.join(missing)} (run `make system-deps`)")
+    sources = tuple(args.sources.split(","))
+    unknown = set(sources) - set(SOURCES)
+    if unknown:
+        raise ValueError(f"--sources: unknown {', '.join(sorted(unknown))}; choose from {', '.join(SOURCES)}")
     plan = RenderPlan(segment_seconds=args.segment_seconds, train_segments_per_performance=args.segments_per_performance,
-                      detune_cents=0.0 if args.no_detune else RenderPlan.detune_cents)
+                      detune_cents=0.0 if args.no_detune else RenderPlan.detune_cents, music21_performances=args.music21_performances)
     out = data_dir(args.data_dir) / "rendered"
-    counts = render_corpus(args.asap, out, plan, args.workers, tuple(args.splits.split(",")))
+    counts = render_corpus(args.asap, out, plan, args.workers, tuple(args.splits.split(",")), sources)
     print(f"rendered corpus in {out}: " + ", ".join(f"{k} {v} segments" for k, v in counts.items()))
     return 0
 
