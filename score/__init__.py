@@ -1,6 +1,7 @@
 """Sheet music from a performance: notes in, a two-staff MusicXML score and engraved SVG pages out."""
 
-from .engrave import build_score, engrave, musicxml_text, render_svg_pages, write_musicxml
+from .engrave import build_score, engrave, musicxml_text, render_svg_pages, score_musicxml, write_musicxml
+from .musicxml import notation_to_musicxml
 from .notation import NotatedChord, Notation, notate
 
 __all__ = [
@@ -10,6 +11,8 @@ __all__ = [
     "engrave",
     "musicxml_text",
     "notate",
+    "notation_to_musicxml",
     "render_svg_pages",
+    "score_musicxml",
     "write_musicxml",
 ]

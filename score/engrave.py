@@ -1,22 +1,24 @@
-"""Sheet music out: MusicXML written by music21 and SVG pages engraved by Verovio.
+"""Sheet music out: MusicXML written straight from the Notation, SVG pages engraved by Verovio.
 
 `engrave(notes, pedals, out_stem)` is the one call `notestream transcribe` and the streaming service use;
-`build_score`, `write_musicxml` and `render_svg_pages` are the steps, for callers that want one of them.
+`score_musicxml`, `render_svg_pages` and `build_score` (a music21 Score, for callers that want to edit
+the music) are the steps. music21 is imported only by the functions that hand out or take a Score.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import verovio
-from music21 import stream
-from music21.musicxml.m21ToXml import GeneralObjectExporter
 
 from model.notes import Note, PedalSpan
 
+from .musicxml import notation_to_musicxml
 from .notation import notate
-from .staves import PEDAL_DOWN_TEXT, PEDAL_UP_TEXT, notation_to_score
+
+if TYPE_CHECKING:
+    from music21 import stream
 
 VEROVIO_OPTIONS = {
     "pageWidth": 2100,  # A4 portrait, in Verovio's tenths of a millimetre
@@ -28,34 +30,33 @@ VEROVIO_OPTIONS = {
 }
 
 
-def build_score(
-    notes: list[Note], pedals: list[PedalSpan] | None = None, title: str | None = None
-) -> stream.Score:
-    """Performed notes (and sustain-pedal spans) -> a two-staff piano score.
+def score_musicxml(notes: list[Note], pedals: list[PedalSpan] | None = None, title: str | None = None) -> str:
+    """Performed notes (and sustain-pedal spans) -> a two-staff piano score as MusicXML text.
 
     Beats, meter and key are estimated from the notes. No notes (or only spurious ones) give a valid
     score of one bar's rest, so a silent session still yields a page.
     """
-    return notation_to_score(notate(notes, pedals), title)
+    return notation_to_musicxml(notate(notes, pedals), title)
+
+
+def build_score(
+    notes: list[Note], pedals: list[PedalSpan] | None = None, title: str | None = None
+) -> stream.Score:
+    """The same score as a music21 Score (two PartStaffs), parsed from `score_musicxml`."""
+    from music21 import converter
+
+    return converter.parse(score_musicxml(notes, pedals, title), format="musicxml")
 
 
 def musicxml_text(score: stream.Score) -> str:
-    """The score as a MusicXML document (the score is already well-formed, so no makeNotation pass)."""
-    exporter = GeneralObjectExporter(score)
-    exporter.makeNotation = False
-    return pedal_words_to_marks(exporter.parse().decode("utf-8"))
+    """A music21 Score as a MusicXML document (music21's own exporter, for edited scores)."""
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-
-def pedal_words_to_marks(musicxml: str) -> str:
-    """Replace the 'Ped.' / '*' text directions written by `notation_to_score` with MusicXML pedal marks."""
-    for text, kind in ((PEDAL_DOWN_TEXT, "start"), (PEDAL_UP_TEXT, "stop")):
-        words = re.compile(rf"<words([^>]*)>{re.escape(text)}</words>")
-        musicxml = words.sub(f'<pedal type="{kind}" line="no" sign="yes" />', musicxml)
-    return musicxml
+    return GeneralObjectExporter(score).parse().decode("utf-8")
 
 
 def write_musicxml(score: stream.Score, path: str | Path) -> Path:
-    """Write the score as uncompressed MusicXML; returns the path."""
+    """Write a music21 Score as uncompressed MusicXML; returns the path."""
     path = Path(path)
     path.write_text(musicxml_text(score), encoding="utf-8")
     return path
@@ -76,7 +77,7 @@ def engrave(
     """Write `<stem>.musicxml` and `<stem>-<page>.svg` files; returns {'musicxml': [...], 'svg': [...]}."""
     out_stem = Path(out_stem)
     out_stem.parent.mkdir(parents=True, exist_ok=True)
-    text = musicxml_text(build_score(notes, pedals, title))
+    text = score_musicxml(notes, pedals, title)
     xml_path = out_stem.with_name(out_stem.name + ".musicxml")
     xml_path.write_text(text, encoding="utf-8")
     svg_paths = []

@@ -36,9 +36,9 @@ def stage_sheet_music(
     musicxml: bool = True, svg: bool = True, title: str | None = None,
 ) -> None:
     """Write `<stem>.musicxml` and/or `<stem>-<page>.svg` through `staged`; surplus old pages go on commit."""
-    from score import build_score, musicxml_text, render_svg_pages
+    from score import render_svg_pages, score_musicxml
 
-    text = musicxml_text(build_score(notes, pedals, title))
+    text = score_musicxml(notes, pedals, title)
     if musicxml:
         staged.path(stem.with_name(stem.name + ".musicxml")).write_text(text, encoding="utf-8")
     if svg:

@@ -1,0 +1,85 @@
+"""The page layout of a Notation in plain fractions: rests filling the gaps, notes cut into written values.
+
+Kept free of any notation library so the MusicXML writer stays fast and these decisions stay testable.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .notation import NotatedChord, Notation
+
+EXPRESSIBLE = sorted(
+    {Fraction(2) ** -k * m for k in range(-2, 5) for m in (1, Fraction(3, 2))}
+    | {Fraction(1, 3), Fraction(2, 3), Fraction(1, 6)},
+    reverse=True,
+)
+TREBLE_FROM = 60  # a staff whose median pitch is at least this gets a treble clef
+
+
+def split_at_grid(
+    start: Fraction, end: Fraction, beat: Fraction, bar_length: Fraction
+) -> list[tuple[Fraction, Fraction]]:
+    """(start, length) pieces of [start, end) that each fit one written note value: cut at bar lines, at
+    beat boundaries when off the beat, and into expressible values (tied together by the caller)."""
+    pieces = []
+    while start < end:
+        next_bar = (start // bar_length + 1) * bar_length
+        next_beat = (start // beat + 1) * beat
+        stop = min(end, next_bar)
+        if start % beat or (stop % beat and stop - start > beat):
+            stop = min(stop, next_beat) if start % beat else stop - stop % beat
+        span = stop - start
+        if span in EXPRESSIBLE:
+            length = span
+        elif start % beat == 0 and span >= beat:
+            length = next(v for v in EXPRESSIBLE if v <= span and v % beat == 0)
+        else:
+            length = next(v for v in EXPRESSIBLE if v <= span)
+        pieces.append((start, length))
+        start += length
+    return pieces
+
+
+def staff_events(notation: Notation, hand: int) -> list[tuple[Fraction, Fraction, NotatedChord | None]]:
+    """(start, length, chord or None for a rest) of one hand, gaps filled with rests up to the last bar line."""
+    events, cursor = [], Fraction(0)
+    for c in (c for c in notation.chords if c.hand == hand):
+        if c.start > cursor:
+            events.append((cursor, c.start - cursor, None))
+        events.append((c.start, c.length, c))
+        cursor = c.start + c.length
+    last_bar_end = notation.bar_length * bar_count(notation)
+    if last_bar_end > cursor:
+        events.append((cursor, last_bar_end - cursor, None))
+    return events
+
+
+def bar_count(notation: Notation) -> int:
+    """Number of bars: up to the bar holding the end of the last chord, at least one."""
+    end = max((c.start + c.length for c in notation.chords), default=notation.bar_length)
+    return max(1, -(-end // notation.bar_length))
+
+
+def written_pieces(
+    notation: Notation, hand: int
+) -> list[tuple[Fraction, Fraction, NotatedChord | None, str | None]]:
+    """(start, written length, chord or None, tie 'start' / 'continue' / 'stop' or None) of one staff."""
+    bar_length, beat = notation.bar_length, Fraction(notation.meter.beat_quarter_length)
+    out = []
+    for start, length, c in staff_events(notation, hand):
+        pieces = split_at_grid(start, start + length, beat, bar_length)
+        for i, (piece_start, piece_length) in enumerate(pieces):
+            tie = None
+            if c is not None and len(pieces) > 1:
+                tie = "start" if i == 0 else "stop" if i == len(pieces) - 1 else "continue"
+            out.append((piece_start, piece_length, c, tie))
+    return out
+
+
+def treble_staff(notation: Notation, hand: int) -> bool:
+    """Whether a hand's staff takes a treble clef: its median pitch is at or above middle C."""
+    pitches = sorted(p for c in notation.chords if c.hand == hand for p in c.pitches)
+    if not pitches:
+        return hand == 1
+    return pitches[len(pitches) // 2] >= TREBLE_FROM
