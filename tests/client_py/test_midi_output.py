@@ -50,7 +50,7 @@ class MidiMonitor:
         names = [self.port.get_port_name(i) for i in range(self.port.get_port_count())]
         self.port.open_port(next(i for i, name in enumerate(names) if name_part in name))
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[list[int]]:
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[list[int]]:  # returns as soon as all arrive
         deadline = time.monotonic() + timeout
         while len(self.messages) < count and time.monotonic() < deadline:
             self._drain()
