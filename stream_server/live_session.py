@@ -146,6 +146,12 @@ class LiveSession:
             put.cancel()
             raise ProtocolError("internal", self.failure or "the session stopped processing audio", 1011)
 
+    async def settle(self) -> None:
+        """Wait until every received chunk is processed and stored: a resuming client resends from there,
+        so audio still queued from the dropped connection must not be counted twice."""
+        while self.processed_frames < self.received_frames and not self._pump.done():
+            await asyncio.sleep(0.01)
+
     async def attach(self, sink: Sink, after_seq: int) -> None:
         """Send this connection the stored events after `after_seq`, then every new event."""
         async with self._send_lock:

@@ -79,6 +79,7 @@ class StreamConnection:
             await self.ws.close(code=CLOSE_TRY_LATER, message=b"busy")
             return
         self.session = session
+        await session.settle()
         await self.send({"type": "ready", "session": session.id, "token": token, "model_sample_rate": self.state.transcriber.sample_rate,
                          "audio_seconds": round(session.processed_frames / session.sample_rate, 6),
                          "audio_frames": session.processed_frames, "lookahead": round(self.state.transcriber.lookahead_seconds, 4),

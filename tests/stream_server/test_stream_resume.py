@@ -74,6 +74,42 @@ def test_reconnect_with_token_continues_the_same_session(server, piano_16k, tran
     assert final["session"] == ready["session"]
 
 
+def test_resuming_while_the_model_lags_counts_no_audio_twice(server, piano_16k, monkeypatch):
+    """Audio still queued from the dropped connection is processed before `ready` tells the client where to resend from."""
+    import stream_server.batching as batching
+
+    def slow_round(items):
+        time.sleep(0.5)
+        run_round(items)
+
+    run_round = batching.run_round
+    monkeypatch.setattr(batching, "run_round", slow_round)
+    data, _, _ = pcm_bytes(piano_16k)
+    half = len(data) // 2
+
+    async def drop_while_queued() -> dict:
+        ws = await connect(server.ws, max_size=None)
+        ready = await start(ws, 16000)
+        await send_chunks(ws, split_randomly(data[:half], seed=2, high=1200))
+        await asyncio.sleep(0.05)
+        ws.transport.abort()
+        return ready
+
+    async def resume_when_released() -> tuple[dict, list[dict], dict]:
+        for _ in range(50):  # the server releases the session once its handler sees the drop
+            try:
+                return await resume_and_finish(server.ws, ready, data, 0)
+            except AssertionError as refused:
+                assert "session_in_use" in str(refused)
+                await asyncio.sleep(0.2)
+        raise AssertionError("the dropped connection never released its session")
+
+    ready = asyncio.run(drop_while_queued())
+    resumed, _, final = asyncio.run(resume_when_released())
+    assert resumed["audio_frames"] > 0
+    assert final["duration"] == pytest.approx(len(data) / 2 / 16000, abs=1e-4)  # every sample once
+
+
 def test_resume_with_a_wrong_token_is_unauthorized(server, piano_16k):
     data, _, _ = pcm_bytes(piano_16k)
     ready, _ = asyncio.run(stream_part_until_acknowledged(server.ws, data[:8000], seed=2))
