@@ -50,13 +50,17 @@ class MidiMonitor:
         names = [self.port.get_port_name(i) for i in range(self.port.get_port_count())]
         self.port.open_port(next(i for i, name in enumerate(names) if name_part in name))
 
-    def wait_for(self, count: int, timeout: float = 30.0) -> list[list[int]]:  # returns as soon as all arrive
+    def wait_for(self, count: int, timeout: float = 30.0, quiet: float = 0.3) -> list[list[int]]:
+        """Messages once at least `count` have come and none for `quiet` seconds (a loaded machine delivers late)."""
         deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
+        last_change, seen = time.monotonic(), 0
+        while time.monotonic() < deadline:
             self._drain()
+            if len(self.messages) != seen:
+                last_change, seen = time.monotonic(), len(self.messages)
+            if seen >= count and time.monotonic() - last_change >= quiet:
+                break
             time.sleep(0.02)
-        time.sleep(0.1)  # nothing more should arrive
-        self._drain()
         return list(self.messages)
 
     def _drain(self) -> None:
