@@ -80,7 +80,7 @@ def plot_tradeoff(report: dict, path: Path) -> None:
 def format_markdown(report: dict, plot: str | None = None) -> str:
     """One row per window; `plot` is a relative link to the PNG, if there is one."""
     window = report["checkpoint_window"]
-    lines = [f"Same weights ({report['checkpoint_steps'] or 0} training steps, trained with hop {window['hop']} "
+    lines = [f"Same weights ({report['checkpoint_steps'] or 0} training steps, shipped with hop {window['hop']} "
              f"look-ahead {window['lookahead']}) on {len(report['segments'])} {report.get('split', 'benchmark')} segments "
              f"({report['audio_seconds']:.0f} s).", "",
              "| hop | look-ahead (frames) | latency (ms) | note F1 | note+offset F1 | note+offset+vel F1 | frame F1 "
