@@ -74,8 +74,8 @@ class IncrementalNetwork:
 def push_networks(networks: list[IncrementalNetwork], mels: list[torch.Tensor], finals: list[bool]) -> list[Activations]:
     """Advance streams of one model together: add each stream's mel frames, return each one's decided activations."""
     model = networks[0].model
-    if any(n.model is not model or n.window.hop != networks[0].window.hop for n in networks):
-        raise ValueError("streams batched together must share one model and one block size")
+    if any(n.model is not model or n.window != networks[0].window for n in networks):
+        raise ValueError("streams batched together must share one model and one window (hop and look-ahead)")
     jobs = [n._cnn_job(mel, final) for n, mel, final in zip(networks, mels, finals, strict=True)]
     active = [(n, job) for n, job in zip(networks, jobs, strict=True) if job is not None]
     if active:

@@ -113,3 +113,12 @@ def test_push_streams_gives_each_stream_what_its_own_push_gives(piano_audio):
         for i, events in enumerate(push_streams(together, [chunk, silent, chunk[: len(chunk) // 2]])):
             got[i] += events
     assert got[0] == expected and len(expected) > 0
+
+
+def test_streams_with_different_windows_cannot_share_a_batch():
+    import pytest
+
+    nets = [IncrementalNetwork(LOADED, WindowConfig(4, 6)), IncrementalNetwork(LOADED, WindowConfig(4, 2))]
+    mel = torch.zeros(40, LOADED.features.n_mels)
+    with pytest.raises(ValueError, match="one window"):
+        push_networks(nets, [mel, mel], [False, False])
