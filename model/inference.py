@@ -63,10 +63,10 @@ def push_streams(streams: list[TranscriptionStream], audios: list[np.ndarray]) -
 
     Each stream gets what its own `push` would give; a server batches its live sessions through this.
     """
+    if any(stream.finished for stream in streams):
+        raise RuntimeError("this stream has finished; start a new one")
     mels = []
     for stream, audio in zip(streams, audios, strict=True):
-        if stream.finished:
-            raise RuntimeError("this stream has finished; start a new one")
         stream._samples += int(np.asarray(audio).size)
         mels.append(stream._mel.push(audio))
     moving = [i for i, mel in enumerate(mels) if mel.shape[0]]
