@@ -87,7 +87,7 @@ class Trainer:
         seed_everything(config.seed)
         root = Path(config.data_dir)
         self.counts, adjacency = label_graph(root, config.features, config.model.adjacency_tau,
-                                                   config.model.adjacency_reweight)
+                                             config.model.adjacency_reweight)
         np.save(self.out / "cooccurrence.npy", self.counts)
         self.model = CRGCN(config.model, config.features.n_mels, adjacency).to(self.device)
         self.mel = LogMelExtractor(config.features).to(self.device)

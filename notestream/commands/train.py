@@ -59,11 +59,15 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         steps=args.steps, batch_size=args.batch_size, crop_frames=args.crop_frames, learning_rate=args.lr,
         grad_accumulation=args.grad_accumulation, validate_every=args.validate_every,
         validation_segments=args.validation_segments, patience=args.patience, seed=args.seed, device=args.device,
-        amp=not args.no_amp, init_from=args.init_from, window=WindowConfig(args.hop or d.window.hop,
-                                                                       d.window.lookahead if args.lookahead is None else args.lookahead), augment=augment,
+        amp=not args.no_amp, init_from=args.init_from, window=replace_window(d.window, args.hop, args.lookahead), augment=augment,
         model=replace(d.model, label_head=args.label_head, adjacency_tau=args.tau,
                       adjacency_reweight=args.reweight),
     )
+
+
+def replace_window(base: WindowConfig, hop: int | None, lookahead: int | None) -> WindowConfig:
+    """`base` with the hop and look-ahead that were given (None keeps base's)."""
+    return WindowConfig(base.hop if hop is None else hop, base.lookahead if lookahead is None else lookahead)
 
 
 def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, lookahead: int | None = None) -> int:
@@ -72,7 +76,7 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
     from model.validation import calibrate_decoder
 
     loaded = load_checkpoint(checkpoint, device="cpu")
-    loaded.window = WindowConfig(hop or loaded.window.hop, loaded.window.lookahead if lookahead is None else lookahead)
+    loaded.window = replace_window(loaded.window, hop, lookahead)
     segments = list(iter_segments(data, "validation", loaded.features.sample_rate))[:limit]
     before = loaded.decoder
     loaded.decoder, scores = calibrate_decoder(loaded, segments)
