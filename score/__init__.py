@@ -1,8 +1,9 @@
-"""Sheet music from a performance: notes in, a two-staff MusicXML score and engraved SVG pages out."""
+"""Sheet music from a performance: notes in, a two-staff MusicXML score, engraved SVG pages and a PDF out."""
 
 from .engrave import build_score, engrave, musicxml_text, render_svg_pages, score_musicxml, write_musicxml
 from .musicxml import notation_to_musicxml
 from .notation import NotatedChord, Notation, notate
+from .pdf import svg_pages_to_pdf
 
 __all__ = [
     "NotatedChord",
@@ -14,5 +15,6 @@ __all__ = [
     "notation_to_musicxml",
     "render_svg_pages",
     "score_musicxml",
+    "svg_pages_to_pdf",
     "write_musicxml",
 ]

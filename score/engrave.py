@@ -1,4 +1,5 @@
-"""Sheet music out: MusicXML written straight from the Notation, SVG pages engraved by Verovio.
+"""Sheet music out: MusicXML written straight from the Notation, SVG pages engraved by Verovio, and
+optionally those pages as one PDF.
 
 `engrave(notes, pedals, out_stem)` is the one call `notestream transcribe` and the streaming service use;
 `score_musicxml`, `render_svg_pages` and `build_score` (a music21 Score, for callers that want to edit
@@ -16,6 +17,7 @@ from model.notes import Note, PedalSpan
 
 from .musicxml import notation_to_musicxml
 from .notation import notate
+from .pdf import svg_pages_to_pdf
 
 if TYPE_CHECKING:
     from music21 import stream
@@ -72,17 +74,26 @@ def render_svg_pages(musicxml: str, options: dict | None = None) -> list[str]:
 
 
 def engrave(
-    notes: list[Note], pedals: list[PedalSpan] | None, out_stem: str | Path, title: str | None = None
+    notes: list[Note], pedals: list[PedalSpan] | None, out_stem: str | Path, title: str | None = None,
+    pdf: bool = False,
 ) -> dict[str, list[Path]]:
-    """Write `<stem>.musicxml` and `<stem>-<page>.svg` files; returns {'musicxml': [...], 'svg': [...]}."""
+    """Write `<stem>.musicxml`, `<stem>-<page>.svg` and, with `pdf`, `<stem>.pdf`.
+
+    Returns {'musicxml': [...], 'svg': [...], 'pdf': [...]} ('pdf' empty unless asked for).
+    """
     out_stem = Path(out_stem)
     out_stem.parent.mkdir(parents=True, exist_ok=True)
     text = score_musicxml(notes, pedals, title)
     xml_path = out_stem.with_name(out_stem.name + ".musicxml")
     xml_path.write_text(text, encoding="utf-8")
+    pages = render_svg_pages(text)
     svg_paths = []
-    for page, svg in enumerate(render_svg_pages(text), start=1):
+    for page, svg in enumerate(pages, start=1):
         svg_path = out_stem.with_name(f"{out_stem.name}-{page}.svg")
         svg_path.write_text(svg, encoding="utf-8")
         svg_paths.append(svg_path)
-    return {"musicxml": [xml_path], "svg": svg_paths}
+    pdf_paths = []
+    if pdf:
+        pdf_paths.append(out_stem.with_name(out_stem.name + ".pdf"))
+        pdf_paths[0].write_bytes(svg_pages_to_pdf(pages, title))
+    return {"musicxml": [xml_path], "svg": svg_paths, "pdf": pdf_paths}

@@ -107,4 +107,5 @@ def event_message(seq: int, event: NoteEvent) -> dict:
 def session_urls(session_id: str) -> dict[str, str]:
     """Where a session's results live (relative URLs; the token must be added to read them)."""
     base = f"/v1/sessions/{session_id}"
-    return {"json": base, "midi": f"{base}.mid", "musicxml": f"{base}.musicxml", "svg": f"{base}.svg", "audio": f"{base}.flac"}
+    return {"json": base, "midi": f"{base}.mid", "musicxml": f"{base}.musicxml", "svg": f"{base}.svg",
+            "pdf": f"{base}.pdf", "audio": f"{base}.flac"}

@@ -1,9 +1,10 @@
-"""`GET /v1/sessions/{id}[.mid|.musicxml|.svg|.flac]`: a session's notes and its exports."""
+"""`GET /v1/sessions/{id}[.mid|.musicxml|.svg|.pdf|.flac]`: a session's notes and its exports."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+from functools import partial
 from pathlib import Path
 
 from aiohttp import web
@@ -18,7 +19,8 @@ from .state import STATE_KEY, ServerState
 from .storage import SessionRecord, notes_from_events
 
 EXPORT_TYPES = {".mid": "audio/midi", ".musicxml": "application/vnd.recordare.musicxml+xml", ".svg": "image/svg+xml",
-                ".flac": "audio/flac"}
+                ".pdf": "application/pdf", ".flac": "audio/flac"}
+SCORE_FILES = {".musicxml": "score.musicxml", ".pdf": "score.pdf"}  # and ".svg": score-<page>.svg
 
 
 def session_performance(state: ServerState, record: SessionRecord) -> Performance:
@@ -85,8 +87,7 @@ async def _export(state: ServerState, record: SessionRecord, suffix: str, page: 
     folder = state.store.session_dir(record.id) / ("" if final else "provisional")  # open: rewritten each time
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / "score"
-    target = folder / "notes.mid" if suffix == ".mid" else stem.with_name(
-        "score.musicxml" if suffix == ".musicxml" else f"score-{page}.svg")
+    target = folder / "notes.mid" if suffix == ".mid" else folder / SCORE_FILES.get(suffix, f"score-{page}.svg")
     if final and target.exists():
         return target
     performance = await state.stored(session_performance, state, record)
@@ -97,7 +98,8 @@ async def _export(state: ServerState, record: SessionRecord, suffix: str, page: 
         engrave = score_engrave()
     except ScoreUnavailable as exc:
         raise json_error(503, "score_unavailable", f"{exc}; the .mid export and the JSON notes are") from exc
-    await asyncio.get_running_loop().run_in_executor(state.engraving, engrave, performance.notes, performance.pedals, stem)
+    await asyncio.get_running_loop().run_in_executor(
+        state.engraving, partial(engrave, pdf=suffix == ".pdf"), performance.notes, performance.pedals, stem)
     if not target.exists():
         raise json_error(404, "no_page", f"the score of session {record.id} has no page {page}")
     return target

@@ -1,4 +1,4 @@
-"""A transcription written out: MIDI, JSON, TSV, a readable listing, MusicXML and SVG sheet music, and a
+"""A transcription written out: MIDI, JSON, TSV, a readable listing, MusicXML, SVG and PDF sheet music, and a
 re-synthesised WAV. Every file of one export appears together, complete, or not at all (`StagedFiles`).
 
     export_transcription(transcription, Path("out/piece"), ["mid", "json", "txt"])
@@ -17,9 +17,11 @@ from .sheet import existing_svg_pages, stage_sheet_music, svg_page_path
 from .staging import StagedFiles
 from .text import transcription_record, write_json, write_listing, write_tsv
 
-EXPORT_FORMATS = ("mid", "json", "tsv", "txt", "musicxml", "svg", "wav")
+EXPORT_FORMATS = ("mid", "json", "tsv", "txt", "musicxml", "svg", "pdf", "wav")
+SHEET_FORMATS = {"musicxml", "svg", "pdf"}
 # The file each format writes, after the output stem ("svg" writes <stem>-1.svg, <stem>-2.svg, ...).
-SUFFIXES = {"mid": ".mid", "json": ".json", "tsv": ".tsv", "txt": ".txt", "musicxml": ".musicxml", "wav": ".synth.wav"}
+SUFFIXES = {"mid": ".mid", "json": ".json", "tsv": ".tsv", "txt": ".txt", "musicxml": ".musicxml", "pdf": ".pdf",
+            "wav": ".synth.wav"}
 
 
 def parse_formats(text: str) -> list[str]:
@@ -59,7 +61,7 @@ def export_transcription(
     t = transcription
     with StagedFiles() as staged:
         for fmt in formats:
-            if fmt in ("musicxml", "svg"):
+            if fmt in SHEET_FORMATS:
                 continue
             path = staged.path(stem.with_name(stem.name + SUFFIXES[fmt]))
             if fmt == "mid":
@@ -73,8 +75,8 @@ def export_transcription(
                 write_listing(t.notes, path, source)
             elif fmt == "wav":
                 write_resynthesis(t.performance, path, t.duration)
-        if "musicxml" in formats or "svg" in formats:
+        if SHEET_FORMATS & set(formats):
             stage_sheet_music(t.notes, t.pedals, stem, staged, "musicxml" in formats, "svg" in formats,
-                              title=Path(source).stem if source else None)
+                              title=Path(source).stem if source else None, pdf="pdf" in formats)
         written = staged.final_paths
     return written

@@ -1,4 +1,4 @@
-"""Sheet music through the `score` package: one MusicXML file and one SVG per engraved page."""
+"""Sheet music through the `score` package: one MusicXML file, one SVG per engraved page, a PDF of the pages."""
 
 from __future__ import annotations
 
@@ -33,18 +33,25 @@ def existing_svg_pages(stem: Path, after: int = 0) -> list[Path]:
 
 def stage_sheet_music(
     notes: list[Note], pedals: list[PedalSpan], stem: Path, staged: StagedFiles,
-    musicxml: bool = True, svg: bool = True, title: str | None = None,
+    musicxml: bool = True, svg: bool = True, title: str | None = None, pdf: bool = False,
 ) -> None:
-    """Write `<stem>.musicxml` and/or `<stem>-<page>.svg` through `staged`; surplus old pages go on commit."""
-    from score import render_svg_pages, score_musicxml
+    """Write `<stem>.musicxml`, `<stem>-<page>.svg` and/or `<stem>.pdf` through `staged`.
+
+    Surplus SVG pages of an earlier, longer export go on commit.
+    """
+    from score import render_svg_pages, score_musicxml, svg_pages_to_pdf
 
     text = score_musicxml(notes, pedals, title)
     if musicxml:
         staged.path(stem.with_name(stem.name + ".musicxml")).write_text(text, encoding="utf-8")
+    if not (svg or pdf):
+        return
+    prepare_verovio_thread()
+    pages = render_svg_pages(text)
     if svg:
-        prepare_verovio_thread()
-        pages = render_svg_pages(text)
         for page, drawing in enumerate(pages, start=1):
             staged.path(svg_page_path(stem, page)).write_text(drawing, encoding="utf-8")
         for old in existing_svg_pages(stem, after=len(pages)):
             staged.remove_on_commit(old)
+    if pdf:
+        staged.path(stem.with_name(stem.name + ".pdf")).write_bytes(svg_pages_to_pdf(pages, title))

@@ -2,7 +2,7 @@
 
 Inputs are audio or video files, or folders searched recursively (other files are skipped with a
 warning). Outputs go to OUTDIR, keeping each file's path below the folder it was found in:
-`<name>.mid`, `.json`, `.tsv`, `.txt`, `.musicxml`, `-<page>.svg` and `.synth.wav` (the transcription
+`<name>.mid`, `.json`, `.tsv`, `.txt`, `.musicxml`, `-<page>.svg`, `.pdf` and `.synth.wav` (the transcription
 played back). Every file of one input appears complete or not at all, and existing outputs are only
 replaced with --force.
 """

@@ -83,7 +83,7 @@ def test_live_notes_reach_the_page_and_the_midi_output_as_the_server_decided_the
     assert [0xB0, 123, 0] in midi  # all notes off when the session ends
 
     formats = page.eval_on_selector_all("#live-downloads a[data-format]", "as => as.map(a => a.dataset.format)")
-    assert formats == ["midi", "musicxml", "svg", "json"]
+    assert formats == ["midi", "musicxml", "svg", "pdf", "json"]
     midi_file = page.request.get(server_url + page.get_attribute("#live-downloads a[data-format=midi]", "href"))
     assert midi_file.ok and midi_file.body()[:4] == b"MThd"
     page.get_by_role("tab", name="My sessions").click()

@@ -71,6 +71,13 @@ def test_sheet_music_export_writes_musicxml_and_svg_pages_and_drops_surplus_old_
     assert not (tmp_path / "take-7.svg").exists()
 
 
+def test_pdf_export_alone_writes_one_pdf_and_no_svg_pages(transcription: Transcription, tmp_path: Path) -> None:
+    written = export_transcription(transcription, tmp_path / "take", ["pdf"], source="take.wav")
+    assert written == [tmp_path / "take.pdf"]
+    assert (tmp_path / "take.pdf").read_bytes().startswith(b"%PDF-")
+    assert not list(tmp_path.glob("*.svg")) and not (tmp_path / "take.musicxml").exists()
+
+
 def test_an_interrupted_export_leaves_previous_files_and_no_partial_ones(tmp_path: Path) -> None:
     (tmp_path / "take.mid").write_bytes(b"the previous transcription")
     with pytest.raises(KeyboardInterrupt), StagedFiles() as staged:
@@ -89,9 +96,9 @@ def test_existing_outputs_are_found_for_every_chosen_format_only(transcription: 
 
 def test_format_names_are_checked_and_all_means_every_format() -> None:
     assert parse_formats("MID, json,mid") == ["mid", "json"]
-    assert "wav" in parse_formats("all") and "svg" in parse_formats("all")
-    with pytest.raises(ValueError, match="unknown output format.*pdf.*choose from"):
-        parse_formats("mid,pdf")
+    assert "wav" in parse_formats("all") and "svg" in parse_formats("all") and "pdf" in parse_formats("all")
+    with pytest.raises(ValueError, match="unknown output format.*png.*choose from"):
+        parse_formats("mid,png")
 
 
 def _rms(audio: np.ndarray, rate: int, start: float, stop: float) -> float:

@@ -84,7 +84,7 @@ def test_video_files_are_transcribed_from_their_audio_track(piano_wav: Path, tmp
 @pytest.mark.parametrize(("argv", "message"), [
     (["no-such-take.wav"], "no-such-take.wav: no such file or folder"),
     (["{notes}"], "no audio or video files among the inputs"),
-    (["{take}", "--formats", "mid,pdf"], "unknown output format(s) pdf"),
+    (["{take}", "--formats", "mid,png"], "unknown output format(s) png"),
 ])
 def test_user_errors_are_one_line_naming_the_problem(
     argv: list[str], message: str, recordings: Path, capsys: pytest.CaptureFixture

@@ -36,7 +36,7 @@ def upload(server, name: str, payload: bytes, **kwargs) -> tuple[int, dict]:
     return status, json.loads(body)
 
 
-def test_session_results_need_the_token_and_come_as_json_midi_score_and_audio(server, piano_16k):
+def test_session_results_need_the_token_and_come_as_json_midi_score_pdf_and_audio(server, piano_16k):
     data, rate, channels = pcm_bytes(piano_16k)
     events, final, ready = asyncio.run(stream_whole(server.ws, split_randomly(data, seed=7, high=40000), rate, channels))
     urls, token = final["urls"], ready["token"]
@@ -52,11 +52,13 @@ def test_session_results_need_the_token_and_come_as_json_midi_score_and_audio(se
     assert status == 200 and b"<score-partwise" in xml
     status, svg, kind = get(server.http + urls["svg"] + f"?token={token}")
     assert status == 200 and kind == "image/svg+xml" and b"<svg" in svg
+    status, pdf, kind = get(server.http + urls["pdf"] + f"?token={token}")
+    assert status == 200 and kind == "application/pdf" and pdf.startswith(b"%PDF-")
     status, flac, _ = get(server.http + urls["audio"] + f"?token={token}")
     with av.open(io.BytesIO(flac)) as container:
         seconds = sum(f.samples for f in container.decode(audio=0)) / container.streams.audio[0].rate
     assert status == 200 and abs(seconds - 3.0) < 0.01
-    assert get(server.http + urls["json"] + f".pdf?token={token}")[0] == 404
+    assert get(server.http + urls["json"] + f".png?token={token}")[0] == 404
 
 
 def test_uploaded_file_is_transcribed_like_the_library_does(server, piano_16k, transcriber):

@@ -45,6 +45,7 @@ export function sessionUrls(id, urls = {}) {
     midi: urls.midi ?? `${base}.mid`,
     musicxml: urls.musicxml ?? `${base}.musicxml`,
     svg: urls.svg ?? `${base}.svg`,
+    pdf: urls.pdf ?? `${base}.pdf`,
     audio: urls.audio ?? `${base}.flac`,
   };
 }

@@ -1,4 +1,4 @@
-// Download links for a finished session: MIDI, MusicXML, SVG, JSON (token in the query string).
+// Download links for a finished session: MIDI, MusicXML, SVG, PDF, JSON (token in the query string).
 
 import { sessionUrls, withToken } from "./api.js";
 
@@ -6,6 +6,7 @@ const FORMATS = [
   ["midi", "MIDI", "mid"],
   ["musicxml", "MusicXML", "musicxml"],
   ["svg", "Sheet (SVG)", "svg"],
+  ["pdf", "Sheet (PDF)", "pdf"],
   ["json", "Notes (JSON)", "json"],
 ];
 
