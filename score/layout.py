@@ -42,8 +42,9 @@ def split_at_grid(
 
 
 def staff_events(notation: Notation, hand: int) -> list[tuple[Fraction, Fraction, NotatedChord | None]]:
-    """(start, length, chord or None for a rest) of one hand, gaps filled with rests up to the last bar line."""
-    events, cursor = [], Fraction(0)
+    """(start, length, chord or None for a rest) of one hand, gaps filled with rests from the start of the
+    music (a pickup bar's first chord) up to the last bar line."""
+    events, cursor = [], notation.pickup_start
     for c in (c for c in notation.chords if c.hand == hand):
         if c.start > cursor:
             events.append((cursor, c.start - cursor, None))

@@ -181,6 +181,13 @@ def _divisions(staves: dict[int, list]) -> int:
     return math.lcm(*denominators)
 
 
+def _measure_tag(index: int, pickup: bool) -> str:
+    """A pickup bar is measure 0, written short and marked implicit (not counted); the rest count from 1."""
+    if pickup and index == 0:
+        return '<measure number="0" implicit="yes">'
+    return f'<measure number="{index if pickup else index + 1}">'
+
+
 def notation_to_musicxml(notation: Notation, title: str | None = None) -> str:
     """A score-partwise MusicXML document of the Notation (right hand above, left hand below)."""
     bar_length = notation.bar_length
@@ -190,16 +197,17 @@ def notation_to_musicxml(notation: Notation, title: str | None = None) -> str:
     for staff, pieces in staves.items():
         for piece in pieces:
             bars[int(piece[0] // bar_length)][staff].append(piece)
+    pickup = notation.pickup_start
     pedals: dict[int, list[tuple[Fraction, str]]] = {}
     for start, end in notation.pedals:
-        for position, kind in ((start, "start"), (end, "stop")):
+        for position, kind in ((max(start, pickup), "start"), (max(end, pickup), "stop")):
             number = min(int(position // bar_length), len(bars) - 1)
             pedals.setdefault(number, []).append((min(position - number * bar_length, bar_length), kind))
     measures = []
     for number, content in bars.items():
         body = [_attributes_xml(notation, divisions)] if number == 0 else []
         body += _staff_bar_xml(content[1], 1, notation, divisions)
-        body.append(f"<backup><duration>{int(bar_length * divisions)}</duration></backup>")
+        body.append(f"<backup><duration>{int((bar_length - (pickup if number == 0 else 0)) * divisions)}</duration></backup>")
         body += _staff_bar_xml(content[2], 2, notation, divisions)
         cursor = bar_length
         for position, kind in sorted(pedals.get(number, [])):
@@ -207,7 +215,7 @@ def notation_to_musicxml(notation: Notation, title: str | None = None) -> str:
             body.append(mark)
         if number == len(bars) - 1:
             body.append('<barline location="right"><bar-style>light-heavy</bar-style></barline>')
-        measures.append(f'<measure number="{number + 1}">' + "".join(body) + "</measure>")
+        measures.append(_measure_tag(number, pickup > 0) + "".join(body) + "</measure>")
     name = escape(title or "")
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -53,6 +53,17 @@ class Notation:
     def bar_length(self) -> Fraction:
         return Fraction(self.meter.beats_per_bar) * Fraction(self.meter.beat_quarter_length)
 
+    @property
+    def pickup_start(self) -> Fraction:
+        """Where the music of a pickup (anacrusis) bar begins, in quarters; 0 when bar 1 is a full bar.
+
+        The first bar is written short, from its first chord, instead of opening with a bar of rests.
+        """
+        if self.origin_beat >= 0 or not self.chords:
+            return Fraction(0)
+        first = min(c.start for c in self.chords)
+        return first if 0 < first < self.bar_length else Fraction(0)
+
     def beat_to_quarters(self, beat: Fraction) -> Fraction:
         return (beat - self.origin_beat) * Fraction(self.meter.beat_quarter_length)
 

@@ -95,3 +95,36 @@ def test_a_silent_performance_is_one_bar_of_rests_on_each_staff():
     root = ET.fromstring(notation_to_musicxml(notate([])).encode())
     (measure,) = root.iter("measure")
     assert [n.find("rest") is not None for n in measure.findall("note")] == [True, True]
+
+
+def staff_quarters(measure: ET.Element, staff: str, divisions: int) -> Fraction:
+    """How much time a staff's notes and rests fill in one measure (chord members counted once)."""
+    notes = [n for n in measure.findall("note") if n.findtext("staff") == staff and n.find("chord") is None]
+    return sum((Fraction(int(n.findtext("duration")), divisions) for n in notes), Fraction(0))
+
+
+def test_a_pickup_is_a_short_measure_zero_and_full_bars_count_from_one():
+    chords = [
+        NotatedChord(1, Fraction(3), Fraction(1), (67,), ()),  # the upbeat, on beat 4 of the pickup bar
+        NotatedChord(1, Fraction(4), Fraction(4), (72,), ()),
+        NotatedChord(0, Fraction(4), Fraction(4), (48,), ()),
+    ]
+    notation = notation_of(chords, pedals=[(Fraction(2), Fraction(6))])
+    notation.origin_beat = -3
+    root = ET.fromstring(notation_to_musicxml(notation).encode())
+    divisions = int(root.findtext(".//divisions"))
+    pickup, first = list(root.iter("measure"))
+    assert (pickup.get("number"), pickup.get("implicit")) == ("0", "yes")
+    assert first.get("number") == "1" and first.get("implicit") is None
+    assert staff_quarters(pickup, "1", divisions) == staff_quarters(pickup, "2", divisions) == 1
+    right_hand = [n for n in pickup.findall("note") if n.findtext("staff") == "1"]
+    assert [n.find("rest") is None for n in right_hand] == [True]  # the upbeat alone, no rests before it
+    assert int(pickup.findtext("backup/duration")) == divisions
+    assert pickup.find(".//pedal[@type='start']") is not None  # a pedal pressed earlier starts with the music
+
+
+def test_a_piece_starting_on_the_downbeat_has_no_pickup():
+    notation = notation_of([NotatedChord(1, Fraction(0), Fraction(4), (72,), ())])
+    notation.origin_beat = -3  # even with a pickup phase, nothing sounds before the first bar line
+    (measure,) = ET.fromstring(notation_to_musicxml(notation).encode()).iter("measure")
+    assert measure.get("number") == "1" and measure.get("implicit") is None
