@@ -201,7 +201,7 @@ def evaluate_music21_baseline(row: dict, asap_root: Path) -> dict:
     }
 
 
-def time_engraving(midi_path: Path) -> dict:
+def time_engraving(midi_path: Path, label: str | None = None) -> dict:
     """Seconds for each step from a performance MIDI to MusicXML text and SVG pages; the PDF (an export made
     on request, not with every score) is timed apart."""
     from score.engrave import render_svg_pages
@@ -223,7 +223,7 @@ def time_engraving(midi_path: Path) -> dict:
     svg_pages_to_pdf(pages)
     pdf_cpu_seconds = time.process_time() - pdf_cpu_start
     return {
-        "file": str(midi_path),
+        "file": label or midi_path.name,
         "performance_seconds": perf.duration,
         "notes": len(perf.notes),
         "pages": len(pages),
@@ -263,7 +263,7 @@ def run_score_benchmark(asap_root: Path, split_works: list[str] | None, limit: i
             "ours": _mean([p["ours"] for p in per_performance.values()]),
             "music21": _mean([p["music21"] for p in per_performance.values()]),
         },
-        "speed": time_engraving(asap_root / closest),
+        "speed": time_engraving(asap_root / closest, f"asap:{closest}"),
     }
 
 
