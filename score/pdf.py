@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 PAGE_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)(?:px)?"[^>]*?\bheight="([\d.]+)(?:px)?"')
 NESTED_VIEWPORT = re.compile(r'<svg\b[^>]*\bviewBox="0 0 ([\d.]+) ([\d.]+)"[^>]*>')
@@ -55,3 +56,12 @@ def svg_pages_to_pdf(pages: list[str], title: str | None = None) -> bytes:
         document.showPage()
     document.save()
     return out.getvalue()
+
+
+def write_pdf(svg_paths: list[Path], out: Path, title: str | None = None) -> Path:
+    """`svg_pages_to_pdf` from SVG files to a PDF file, written whole (temp file, then rename)."""
+    document = svg_pages_to_pdf([Path(p).read_text(encoding="utf-8") for p in svg_paths], title)
+    partial = out.with_name(out.name + ".part")
+    partial.write_bytes(document)
+    partial.replace(out)
+    return out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from functools import partial
 from pathlib import Path
 
 from aiohttp import web
@@ -98,8 +97,12 @@ async def _export(state: ServerState, record: SessionRecord, suffix: str, page: 
         engrave = score_engrave()
     except ScoreUnavailable as exc:
         raise json_error(503, "score_unavailable", f"{exc}; the .mid export and the JSON notes are") from exc
-    await asyncio.get_running_loop().run_in_executor(
-        state.engraving, partial(engrave, pdf=suffix == ".pdf"), performance.notes, performance.pedals, stem)
+    loop = asyncio.get_running_loop()
+    written = await loop.run_in_executor(state.engraving, engrave, performance.notes, performance.pedals, stem)
+    if suffix == ".pdf":
+        from score.pdf import write_pdf
+
+        await loop.run_in_executor(state.pdf_drawing, write_pdf, written["svg"], target)
     if not target.exists():
         raise json_error(404, "no_page", f"the score of session {record.id} has no page {page}")
     return target

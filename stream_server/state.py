@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,9 @@ class ServerState:
         self._storage = ThreadPoolExecutor(1, thread_name_prefix="storage")  # SQLite: one thread
         self.jobs_executor = ThreadPoolExecutor(1, thread_name_prefix="jobs")
         self.engraving = ThreadPoolExecutor(1, thread_name_prefix="engraving", initializer=prepare_engraving_thread)
+        # PDF drawing is seconds of pure Python per page: in its own process it cannot hold the GIL that
+        # live sessions need. Spawned (not forked) because this process runs threads.
+        self.pdf_drawing = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         self._expiry: dict[str, asyncio.TimerHandle] = {}
         self._opening: set[str] = set()
         self.stopping = False
@@ -173,6 +177,7 @@ class ServerState:
         await asyncio.gather(*(c.shutdown() for c in list(self.connections)))
         await asyncio.gather(*(self.finalise(s, "server shutdown") for s in list(self.live.values())))
         self.jobs_executor.shutdown(wait=False, cancel_futures=True)  # a running job stops at its next chunk
+        self.pdf_drawing.shutdown(wait=False, cancel_futures=True)
         for executor in (self._inference, self.engraving, self._storage):
             executor.shutdown(wait=True)
         self.store.close()

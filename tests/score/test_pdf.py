@@ -10,7 +10,7 @@ from svglib.svglib import svg2rlg
 
 from model.notes import Note
 from score import engrave, render_svg_pages, score_musicxml, svg_pages_to_pdf
-from score.pdf import flatten_page
+from score.pdf import flatten_page, write_pdf
 
 
 def scale_and_chords() -> list[Note]:
@@ -59,3 +59,13 @@ def test_engrave_writes_a_pdf_only_when_asked(tmp_path):
     paths = engrave(scale_and_chords(), None, tmp_path / "b", title="Scale", pdf=True)
     assert paths["pdf"] == [tmp_path / "b.pdf"]
     assert pdf_page_count(paths["pdf"][0].read_bytes()) == len(paths["svg"])
+
+
+def test_write_pdf_reads_page_files_and_leaves_only_the_whole_pdf(two_pages, tmp_path):
+    paths = []
+    for number, svg in enumerate(two_pages, start=1):
+        paths.append(tmp_path / f"score-{number}.svg")
+        paths[-1].write_text(svg, encoding="utf-8")
+    out = write_pdf(paths, tmp_path / "score.pdf")
+    assert pdf_page_count(out.read_bytes()) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["score-1.svg", "score-2.svg", "score.pdf"]
