@@ -30,6 +30,8 @@ class ModelConfig:
     gcn_hidden: tuple[int, ...] = (128, 256)
     adjacency_tau: float = 0.7
     adjacency_reweight: float = 0.0  # 0: the paper's D^-1/2 (A+I) D^-1/2; p > 0: ML-GCN re-weighting, neighbours share p
+    label_graph: str = "cooccurrence"  # "cooccurrence" (the paper, thresholded at adjacency_tau) or "harmonic" (partials 2..6)
+    gcn_residual: bool = False  # classifiers = free per-key weights + the GCN output (its last layer starts at zero)
     dropout: float = 0.2
 
     @property

@@ -114,7 +114,7 @@ class CRGCN(nn.Module):
         self.rnn = BoundedBiGRU(config.cnn_fc, config.rnn_hidden)
         if config.label_head == "gcn":
             adj = adjacency if adjacency is not None else np.eye(N_KEYS, dtype=np.float32)
-            self.head = GCNClassifierHead(adj, config.embedding, len(HEADS), config.gcn_hidden)
+            self.head = GCNClassifierHead(adj, config.embedding, len(HEADS), config.gcn_hidden, config.gcn_residual)
         elif config.label_head == "linear":
             self.head = LinearClassifierHead(config.embedding, len(HEADS))
         else:

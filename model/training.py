@@ -21,7 +21,7 @@ from .data.corpus import iter_segments
 from .data.dataset import CropSampler
 from .data.statistics import split_statistics
 from .features import FeatureConfig, LogMelExtractor
-from .gcn import normalized_adjacency
+from .gcn import harmonic_adjacency, normalized_adjacency
 from .losses import LossConfig, transcription_loss
 from .network import CRGCN
 from .validation import calibrate_decoder
@@ -62,10 +62,14 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def label_graph(data_root: Path, features: FeatureConfig, tau: float, reweight: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Co-occurrence counts of the training labels' frames and the CR-GCN normalised adjacency."""
+def label_graph(data_root: Path, features: FeatureConfig, model: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Co-occurrence counts of the training labels' frames and the normalised adjacency of `model.label_graph`."""
     counts = split_statistics(data_root, "train", features)["cooccurrence"]
-    return counts, normalized_adjacency(counts, tau, reweight)
+    if model.label_graph == "cooccurrence":
+        return counts, normalized_adjacency(counts, model.adjacency_tau, model.adjacency_reweight)
+    if model.label_graph == "harmonic":
+        return counts, harmonic_adjacency(model.adjacency_reweight)
+    raise ValueError(f"unknown label_graph {model.label_graph!r}; expected 'cooccurrence' or 'harmonic'")
 
 
 def lr_at(step: int, config: TrainConfig) -> float:
@@ -86,8 +90,7 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         seed_everything(config.seed)
         root = Path(config.data_dir)
-        self.counts, adjacency = label_graph(root, config.features, config.model.adjacency_tau,
-                                             config.model.adjacency_reweight)
+        self.counts, adjacency = label_graph(root, config.features, config.model)
         np.save(self.out / "cooccurrence.npy", self.counts)
         self.model = CRGCN(config.model, config.features.n_mels, adjacency).to(self.device)
         self.mel = LogMelExtractor(config.features).to(self.device)
@@ -113,7 +116,8 @@ class Trainer:
         missing, unexpected = self.model.load_state_dict(weights, strict=False)
         if unexpected or any(not name.endswith("adjacency") for name in missing):
             raise ValueError(f"{path} does not fit this model: missing {missing}, unexpected {unexpected}")
-        log.info("weights initialised from %s (label graph of this run, tau %.2f)", path, self.config.model.adjacency_tau)
+        log.info("weights initialised from %s (label graph of this run: %s, tau %.2f)", path,
+                 self.config.model.label_graph, self.config.model.adjacency_tau)
 
     def _load_state(self, path: Path) -> None:
         state = torch.load(path, map_location=self.device, weights_only=False)

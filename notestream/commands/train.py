@@ -12,6 +12,7 @@ from model.config import WindowConfig
 from model.data.augment import AugmentConfig
 from model.data.corpus import data_dir
 from model.training import TrainConfig, Trainer, train_config_from_dict
+from notestream.cli import UserError
 
 AUGMENTATIONS = ("gain", "eq_tilt", "reverb", "noise")
 
@@ -37,6 +38,10 @@ def register(subparsers) -> None:
     p.add_argument("--tau", type=float, default=d.model.adjacency_tau, help="label-graph threshold on P(j|i)")
     p.add_argument("--reweight", type=float, default=d.model.adjacency_reweight,
                    help="ML-GCN adjacency re-weighting p (0 = the paper's normalisation)")
+    p.add_argument("--label-graph", choices=("cooccurrence", "harmonic"), default=d.model.label_graph,
+                   help="GCN graph: keys that sound together (the paper, --tau) or keys a partial 2..6 apart (confusable)")
+    p.add_argument("--gcn-residual", action="store_true",
+                   help="GCN head adds to free per-key classifiers (its last layer starts at zero)")
     p.add_argument("--hop", type=int, default=None, help=f"streaming block size in frames (default {d.window.hop})")
     p.add_argument("--lookahead", type=int, default=None,
                    help=f"look-ahead frames the checkpoint ships with (default {d.window.lookahead}); "
@@ -52,6 +57,8 @@ def register(subparsers) -> None:
 
 
 def build_config(args: argparse.Namespace) -> TrainConfig:
+    if args.label_head == "linear" and (args.gcn_residual or args.label_graph != "cooccurrence"):
+        raise UserError("--gcn-residual and --label-graph shape the GCN head; a --label-head linear run has none")
     d = TrainConfig()
     augment = replace(AugmentConfig(), **{name: False for name in args.no_augment})
     return replace(
@@ -60,8 +67,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         grad_accumulation=args.grad_accumulation, validate_every=args.validate_every,
         validation_segments=args.validation_segments, patience=args.patience, seed=args.seed, device=args.device,
         amp=not args.no_amp, init_from=args.init_from, window=replace_window(d.window, args.hop, args.lookahead), augment=augment,
-        model=replace(d.model, label_head=args.label_head, adjacency_tau=args.tau,
-                      adjacency_reweight=args.reweight),
+        model=replace(d.model, label_head=args.label_head, adjacency_tau=args.tau, adjacency_reweight=args.reweight,
+                      label_graph=args.label_graph, gcn_residual=args.gcn_residual),
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import torch
 
 from model.checkpoint import LoadedModel
@@ -13,9 +16,13 @@ DEFAULT_WINDOW = WindowConfig(4, 6)
 SMALL = ModelConfig(cnn_channels=(4, 4, 8), cnn_fc=32, rnn_hidden=16, gcn_hidden=(16,))
 
 
-def small_model(window: WindowConfig = DEFAULT_WINDOW, label_head: str = "gcn", seed: int = 0) -> LoadedModel:
-    """A tiny random CR-GCN in eval mode with the default features and low decoder thresholds."""
+def small_model(window: WindowConfig = DEFAULT_WINDOW, label_head: str = "gcn", seed: int = 0,
+                adjacency: np.ndarray | None = None, **config: Any) -> LoadedModel:
+    """A tiny random CR-GCN in eval mode with the default features and low decoder thresholds.
+
+    `config` overrides fields of the small ModelConfig (e.g. gcn_residual=True).
+    """
     torch.manual_seed(seed)
-    config = ModelConfig(**{**SMALL.__dict__, "label_head": label_head})
-    model = CRGCN(config, FeatureConfig().n_mels).eval()
+    model_config = ModelConfig(**{**SMALL.__dict__, "label_head": label_head, **config})
+    model = CRGCN(model_config, FeatureConfig().n_mels, adjacency).eval()
     return LoadedModel(model, FeatureConfig(), window, DecoderConfig(0.3, 0.3), {"name": "test"})

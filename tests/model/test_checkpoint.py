@@ -5,7 +5,13 @@ import torch
 
 from model.checkpoint import SHIPPED_CHECKPOINT, CheckpointError, load_checkpoint, save_checkpoint
 from model.features import FeatureConfig
+from model.gcn import harmonic_adjacency
 from tests.model.model_fixtures import small_model
+
+
+def logits(loaded, mel: torch.Tensor) -> dict[str, torch.Tensor]:
+    with torch.no_grad():
+        return loaded.model(mel, loaded.window)
 
 
 def test_round_trip_keeps_configs_weights_and_metadata(tmp_path):
@@ -18,6 +24,34 @@ def test_round_trip_keeps_configs_weights_and_metadata(tmp_path):
     for (k, a), (_, b) in zip(loaded.model.state_dict().items(), again.model.state_dict().items(), strict=True):
         assert torch.equal(a, b), k
     assert not again.model.training
+
+
+def test_a_checkpoint_from_before_the_graph_options_loads_and_gives_the_same_outputs(tmp_path):
+    loaded = small_model()
+    save_checkpoint(tmp_path / "m.pt", loaded)
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    for name in ("adjacency_reweight", "label_graph", "gcn_residual"):
+        del payload["model_config"][name]
+    torch.save(payload, tmp_path / "m.pt")
+    again = load_checkpoint(tmp_path / "m.pt", device="cpu")
+    assert (again.model.config.label_graph, again.model.config.gcn_residual) == ("cooccurrence", False)
+    mel = torch.randn(1, 30, 229)
+    for name, value in logits(loaded, mel).items():
+        assert torch.equal(value, logits(again, mel)[name]), name
+
+
+def test_a_residual_harmonic_model_round_trips_with_its_graph_and_free_classifiers(tmp_path):
+    loaded = small_model(adjacency=harmonic_adjacency(), label_graph="harmonic", gcn_residual=True)
+    with torch.no_grad():
+        loaded.model.head.layers[-1].weight.normal_()  # a trained graph part, not the zero start
+    save_checkpoint(tmp_path / "m.pt", loaded)
+    again = load_checkpoint(tmp_path / "m.pt", device="cpu")
+    assert again.model.config == loaded.model.config
+    assert torch.equal(again.model.head.adjacency, torch.from_numpy(harmonic_adjacency()))
+    assert torch.equal(again.model.head.free, loaded.model.head.free)
+    mel = torch.randn(1, 30, 229)
+    for name, value in logits(loaded, mel).items():
+        assert torch.equal(value, logits(again, mel)[name]), name
 
 
 def test_other_format_version_is_refused_with_a_message(tmp_path):

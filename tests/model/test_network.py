@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from model.config import WindowConfig
+from model.gcn import harmonic_adjacency
 from model.network import CNN_CONTEXT, look_ahead_windows
 from tests.model.model_fixtures import small_model
 
@@ -53,3 +54,14 @@ def test_gcn_classifiers_follow_the_adjacency():
     weights = head.classifiers()
     assert weights.shape == (4, 88, loaded.model.config.embedding)
     assert np.isfinite(weights.detach().numpy()).all()
+
+
+def test_residual_harmonic_head_starts_as_a_linear_head_with_the_same_interface():
+    loaded = small_model(adjacency=harmonic_adjacency(), label_graph="harmonic", gcn_residual=True)
+    head = loaded.model.head
+    assert torch.equal(head.classifiers(), head.free)
+    assert head.free.shape == (4, 88, loaded.model.config.embedding)
+    with torch.no_grad():
+        out = loaded.model(torch.randn(2, 21, 229), loaded.window)
+    assert {k: tuple(v.shape) for k, v in out.items()} == {
+        "onset": (2, 21, 88), "frame": (2, 21, 88), "offset": (2, 21, 88), "velocity": (2, 21, 88), "pedal": (2, 21)}

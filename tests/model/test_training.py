@@ -2,7 +2,10 @@
 
 import csv
 
+import torch
+
 from model.checkpoint import load_checkpoint
+from model.gcn import harmonic_adjacency
 from notestream.cli import main
 from tests.model.data.tiny_corpus import write_tiny_corpus
 
@@ -82,3 +85,39 @@ def test_calibrate_can_re_window_a_checkpoint_and_tune_it_for_the_new_look_ahead
     assert (after.window.hop, after.window.lookahead) == (before.window.hop, 8)
     assert after.metadata["decoder_calibration"]["window"] == {"hop": before.window.hop, "lookahead": 8}
     assert "look-ahead 8" in capsys.readouterr().out
+
+
+def test_a_residual_harmonic_run_records_its_graph_resumes_and_calibrates(tmp_path):
+    data = write_tiny_corpus(tmp_path / "data")
+    out = tmp_path / "run"
+    common = ["train", "--data-dir", str(data), "--out", str(out), "--batch-size", "1", "--crop-frames", "32",
+              "--validate-every", "1", "--validation-segments", "1", "--device", "cpu"]
+    assert main([*common, "--steps", "1", "--label-graph", "harmonic", "--gcn-residual"]) == 0
+    assert main([*common, "--steps", "2", "--resume"]) == 0  # the graph options come back from config.json
+    best = load_checkpoint(out / "best.pt", device="cpu")
+    assert (best.model.config.label_graph, best.model.config.gcn_residual) == ("harmonic", True)
+    assert best.metadata["train_config"]["model"]["label_graph"] == "harmonic"
+    assert torch.equal(best.model.head.adjacency, torch.from_numpy(harmonic_adjacency()))
+    last = torch.load(out / "last.pt", weights_only=False)
+    assert last["step"] == 2 and "head.free" in last["model"]
+    assert main(["train", "--data-dir", str(data), "--calibrate", str(out / "best.pt"), "--validation-segments", "1"]) == 0
+    assert load_checkpoint(out / "best.pt", device="cpu").model.config.label_graph == "harmonic"
+
+
+def test_init_from_a_checkpoint_without_free_classifiers_into_a_residual_run_is_refused(tmp_path, capsys):
+    data = write_tiny_corpus(tmp_path / "data")
+    common = ["train", "--data-dir", str(data), "--steps", "1", "--batch-size", "1", "--crop-frames", "32",
+              "--validate-every", "1", "--validation-segments", "1", "--device", "cpu"]
+    assert main([*common, "--out", str(tmp_path / "first")]) == 0
+    assert main([*common, "--out", str(tmp_path / "second"), "--gcn-residual",
+                 "--init-from", str(tmp_path / "first" / "best.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "does not fit this model" in err and "head.free" in err
+
+
+def test_graph_options_on_a_linear_head_are_refused(tmp_path, capsys):
+    argv = ["train", "--data-dir", str(tmp_path), "--out", str(tmp_path / "run"), "--label-head", "linear"]
+    assert main([*argv, "--gcn-residual"]) == 2
+    assert main([*argv, "--label-graph", "harmonic"]) == 2
+    assert "a --label-head linear run has none" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
