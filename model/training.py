@@ -161,7 +161,8 @@ class Trainer:
     def loaded(self) -> LoadedModel:
         metadata = {"train_segments": len(self.sampler.segments), "name": Path(self.config.out_dir).name, "steps": self.step, "wall_seconds": round(self.wall),
                     "best_validation_note_f1": self.best_f1, "train_config": _jsonable(asdict(self.config)),
-                    "data": "ASAP performances rendered through piano SoundFonts (see model/README.md)"}
+                    "data": "performances rendered through piano SoundFonts from train_config.data_dir "
+                            "(see model/README.md)", "train_segments_by_source": self.sampler.segments_by_source()}
         return LoadedModel(self.model, self.config.features, self.config.window, DecoderConfig(), metadata)
 
     def validate(self) -> tuple[dict[str, float], DecoderConfig]:

@@ -12,6 +12,7 @@ from ..features import FeatureConfig
 from ..notes import Note
 from ..pianoroll import frame_labels
 from .corpus import Segment, iter_segments
+from .music21_corpus import ID_PREFIX as MUSIC21_ID_PREFIX
 
 
 @dataclass
@@ -59,6 +60,14 @@ class CropSampler:
         self.refresh()
         if not self.segments:
             raise FileNotFoundError(f"{root / split}: no segments")
+
+    def segments_by_source(self) -> dict[str, int]:
+        """Segments per source: `music21` for the music21 corpus's scores, `performance` for the rest."""
+        counts: dict[str, int] = {}
+        for seg in self.segments:
+            source = "music21" if seg.segment_id.startswith(MUSIC21_ID_PREFIX) else "performance"
+            counts[source] = counts.get(source, 0) + 1
+        return counts
 
     def refresh(self) -> int:
         """Load segments that appeared since the last call (rendering may still be running); returns the count."""

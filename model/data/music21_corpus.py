@@ -20,6 +20,9 @@ from .humanize import Score, ScoreNote, humanize
 KEYBOARD, SATB = "keyboard", "satb"  # which parts are played: the piano staves, or the four voices
 
 
+ID_PREFIX = "music21__"  # every segment rendered from the music21 corpus has an id starting with this
+
+
 @dataclass(frozen=True)
 class Music21Work:
     """A piece in the music21 corpus: its corpus path, who wrote it, what it is, and what to play."""
@@ -32,7 +35,7 @@ class Music21Work:
 
     @property
     def id(self) -> str:
-        return "music21__" + re.sub(r"[^A-Za-z0-9-]+", "_", self.path.rsplit(".", 1)[0])
+        return ID_PREFIX + re.sub(r"[^A-Za-z0-9-]+", "_", self.path.rsplit(".", 1)[0])
 
 
 # Composers all died before 1955 and the works were published before 1929 (public domain in the US

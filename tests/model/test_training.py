@@ -12,6 +12,7 @@ from tests.model.data.tiny_corpus import write_tiny_corpus
 
 def test_training_writes_logs_and_a_loadable_best_checkpoint_then_resumes(tmp_path):
     data = write_tiny_corpus(tmp_path / "data")
+    (data / "train" / "seg2.npz").rename(data / "train" / "music21__tiny_piece__h0.npz")
     out = tmp_path / "run"
     common = ["train", "--data-dir", str(data), "--out", str(out), "--batch-size", "2", "--crop-frames", "40",
               "--validate-every", "2", "--validation-segments", "1", "--device", "cpu"]
@@ -19,6 +20,7 @@ def test_training_writes_logs_and_a_loadable_best_checkpoint_then_resumes(tmp_pa
     best = load_checkpoint(out / "best.pt", device="cpu")
     assert best.metadata["steps"] == 2 and "train_config" in best.metadata
     assert best.metadata["train_config"]["augment"]["reverb"] is True
+    assert best.metadata["train_segments_by_source"] == {"performance": 2, "music21": 1}
     assert (out / "curves.png").stat().st_size > 1000
     assert main([*common, "--steps", "3", "--resume"]) == 0
     rows = list(csv.DictReader((out / "log.csv").open()))
