@@ -33,12 +33,16 @@ def test_uploaded_file_is_transcribed_shown_and_downloadable(
     else:
         assert page.inner_text("#sheet").startswith("No sheet music: ")
 
-    hrefs = page.eval_on_selector_all("#result-downloads a[data-format]", "as => as.map(a => a.getAttribute('href'))")
-    assert len(hrefs) == 4
-    midi = page.request.get(server_url + hrefs[0])
+    hrefs = dict(page.eval_on_selector_all(
+        "#result-downloads a[data-format]", "as => as.map(a => [a.dataset.format, a.getAttribute('href')])"))
+    assert list(hrefs) == ["midi", "musicxml", "svg", "pdf", "json"]
+    midi = page.request.get(server_url + hrefs["midi"])
     assert midi.ok and midi.body()[:4] == b"MThd"
-    notes_json = page.request.get(server_url + hrefs[3]).json()
+    notes_json = page.request.get(server_url + hrefs["json"]).json()
     assert len(notes_json["notes"]) == len(expected)
+    if page.get_attribute("#sheet", "data-state") == "ready":
+        pdf = page.request.get(server_url + hrefs["pdf"], timeout=120_000)
+        assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF-")
 
     page.get_by_role("button", name="Play transcription").click()
     page.wait_for_function("document.querySelector('#synth-play').getAttribute('aria-pressed') === 'true'")
