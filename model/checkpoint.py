@@ -93,6 +93,12 @@ def load_checkpoint(path: str | Path | None = None, device: str = "auto", expect
         model,
         features,
         config_from_dict(WindowConfig, payload["window"]),
-        config_from_dict(DecoderConfig, payload["decoder"]),
+        decoder_from_dict(payload["decoder"]),
         payload.get("metadata", {}),
     )
+
+
+def decoder_from_dict(data: dict) -> DecoderConfig:
+    """Decoder thresholds; checkpoints saved before `offset_threshold` existed ended notes on offsets at
+    the onset threshold, so that is what they keep."""
+    return config_from_dict(DecoderConfig, {"offset_threshold": data["onset_threshold"], **data})

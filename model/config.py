@@ -41,11 +41,16 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class DecoderConfig:
-    """Thresholds turning activations into notes and pedal spans."""
+    """Thresholds turning activations into notes and pedal spans.
+
+    `offset_threshold` None: notes end on the frame activation alone, the offset head is not used
+    (calibration chooses this when the offset head cuts sustained notes short).
+    """
 
     onset_threshold: float = 0.5
     frame_threshold: float = 0.5
     pedal_threshold: float = 0.5
+    offset_threshold: float | None = 0.5
 
 
 def config_to_dict(config: Any) -> dict:

@@ -2,8 +2,8 @@
 
 Offline decoding is `push` of the whole array followed by `flush`, so both modes agree by
 construction. An onset is a local peak of the onset activation above threshold (decided one frame
-later); a note then lasts while the frame activation stays above threshold and no offset peak or
-new onset of the same key arrives.
+later); a note then lasts while the frame activation stays above threshold and no offset activation above
+its threshold (when one is set) or new onset of the same key arrives.
 """
 
 from __future__ import annotations
@@ -91,7 +91,9 @@ class NoteDecoder:
         cfg = self.config
         prev_onset = np.concatenate([self._prev_onset[None], acts.onset[:-1]])
         peaks = (acts.onset >= cfg.onset_threshold) & (acts.onset >= prev_onset) & (acts.onset > next_onset)
-        ends = (acts.frame < cfg.frame_threshold) | (acts.offset >= cfg.onset_threshold)
+        ends = acts.frame < cfg.frame_threshold
+        if cfg.offset_threshold is not None:
+            ends |= acts.offset >= cfg.offset_threshold
         rows = self._decode_keys(peaks, ends, acts.velocity) + self._decode_pedal(acts.pedal)
         rows.sort(key=_row_order)  # by frame, then offs < pedal < ons, then key
         self._prev_onset = acts.onset[-1].copy()

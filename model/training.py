@@ -197,7 +197,8 @@ class Trainer:
             if validating:
                 scores, decoder = self.validate()
                 row.update({f"val_{k}": v for k, v in scores.items()})
-                row.update(val_onset_threshold=decoder.onset_threshold, val_frame_threshold=decoder.frame_threshold)
+                row.update(val_onset_threshold=decoder.onset_threshold, val_frame_threshold=decoder.frame_threshold,
+                           val_offset_threshold=decoder.offset_threshold)
             _append_csv(self.out / "log.csv", row)
             if validating:
                 self._after_validation(scores["note_f1"], decoder)

@@ -91,9 +91,12 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
     loaded.metadata["decoder_calibration"] = {"validation_segments": len(segments), "note_f1": f1,
                                               "window": {"hop": loaded.window.hop, "lookahead": loaded.window.lookahead}}
     save_checkpoint(checkpoint, loaded)
-    print(f"{checkpoint}: onset threshold {before.onset_threshold} -> {loaded.decoder.onset_threshold}, "
-          f"frame threshold {before.frame_threshold} -> {loaded.decoder.frame_threshold}; window hop {loaded.window.hop} "
-          f"look-ahead {loaded.window.lookahead}; validation note F1 {f1:.4f}")
+    after = loaded.decoder
+    print(f"{checkpoint}: onset threshold {before.onset_threshold} -> {after.onset_threshold}, "
+          f"frame threshold {before.frame_threshold} -> {after.frame_threshold}, "
+          f"offset threshold {before.offset_threshold} -> {after.offset_threshold} (None: not used); "
+          f"window hop {loaded.window.hop} look-ahead {loaded.window.lookahead}; validation note F1 {f1:.4f}, "
+          f"note-with-offset F1 {scores.note_offset_f1:.4f}, frame F1 {scores.frame_f1:.4f}")
     return 0
 
 

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from model.checkpoint import SHIPPED_CHECKPOINT, CheckpointError, load_checkpoint, save_checkpoint
+from model.config import DecoderConfig
 from model.features import FeatureConfig
 from model.gcn import harmonic_adjacency
 from tests.model.model_fixtures import small_model
@@ -38,6 +39,22 @@ def test_a_checkpoint_from_before_the_graph_options_loads_and_gives_the_same_out
     mel = torch.randn(1, 30, 229)
     for name, value in logits(loaded, mel).items():
         assert torch.equal(value, logits(again, mel)[name]), name
+
+
+def test_a_checkpoint_from_before_the_offset_threshold_keeps_ending_notes_on_offsets_at_its_onset_threshold(tmp_path):
+    save_checkpoint(tmp_path / "m.pt", small_model())
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    del payload["decoder"]["offset_threshold"]
+    torch.save(payload, tmp_path / "m.pt")
+    decoder = load_checkpoint(tmp_path / "m.pt", device="cpu").decoder
+    assert decoder.offset_threshold == decoder.onset_threshold == 0.3
+
+
+def test_a_decoder_without_offset_threshold_round_trips(tmp_path):
+    loaded = small_model()
+    loaded.decoder = DecoderConfig(0.4, 0.5, 0.5, None)
+    save_checkpoint(tmp_path / "m.pt", loaded)
+    assert load_checkpoint(tmp_path / "m.pt", device="cpu").decoder == DecoderConfig(0.4, 0.5, 0.5, None)
 
 
 def test_a_residual_harmonic_model_round_trips_with_its_graph_and_free_classifiers(tmp_path):

@@ -42,6 +42,15 @@ def test_an_offset_peak_ends_a_note_even_if_the_frame_is_still_active():
     assert notes == [Note(0.1, 0.5, 21, 1)]
 
 
+def test_without_an_offset_threshold_only_the_frame_activation_ends_a_note():
+    a = acts(10)
+    a.onset[1, 0] = 0.9
+    a.frame[1:9, 0] = 0.9
+    a.offset[5, 0] = 0.99
+    notes, _ = decode(a, DecoderConfig(offset_threshold=None), RATE)
+    assert notes == [Note(0.1, 0.9, 21, 1)]
+
+
 def test_notes_still_open_at_the_end_close_there_and_pedal_spans_are_found():
     a = acts(8)
     a.onset[6, 87] = 0.9
