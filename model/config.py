@@ -44,13 +44,15 @@ class DecoderConfig:
     """Thresholds turning activations into notes and pedal spans.
 
     `offset_threshold` None: notes end on the frame activation alone, the offset head is not used
-    (calibration chooses this when the offset head cuts sustained notes short).
+    (calibration chooses this when the offset head cuts sustained notes short). The pedal goes down at
+    `pedal_threshold` and up below `pedal_release_threshold`.
     """
 
     onset_threshold: float = 0.5
     frame_threshold: float = 0.5
     pedal_threshold: float = 0.5
     offset_threshold: float | None = 0.5
+    pedal_release_threshold: float | None = None  # None: the pedal_threshold (no hysteresis)
 
 
 def config_to_dict(config: Any) -> dict:

@@ -149,7 +149,7 @@ class NoteDecoder:
         return rows
 
     def _decode_pedal(self, pedal: np.ndarray) -> list[_Row]:
-        down = pedal >= self.config.pedal_threshold
+        down = pedal_down(pedal, self.config, self._pedal_since >= 0)
         was_down = np.concatenate([[self._pedal_since >= 0], down[:-1]])
         rows: list[_Row] = []
         for t in np.flatnonzero(down != was_down).tolist():
@@ -171,6 +171,16 @@ class NoteDecoder:
         self.pedals.append(PedalSpan(self._pedal_since / self.frame_rate, frame / self.frame_rate))
         self._pedal_since = -1
         return NoteEvent("pedal_off", frame / self.frame_rate, None, 0)
+
+
+def pedal_down(pedal: np.ndarray, config: DecoderConfig, down_before: bool) -> np.ndarray:
+    """Pedal state per frame with hysteresis: pressed at >= pedal_threshold, released below the release
+    threshold, otherwise as the frame before (so a wavering activation does not flutter the pedal)."""
+    release = config.pedal_threshold if config.pedal_release_threshold is None else config.pedal_release_threshold
+    decisive = np.where(pedal >= config.pedal_threshold, 1, np.where(pedal < release, 0, -1))
+    states = np.concatenate([[int(down_before)], decisive])
+    last = np.maximum.accumulate(np.where(states >= 0, np.arange(states.size), 0))
+    return states[last][1:].astype(bool)
 
 
 def decode(acts: Activations, config: DecoderConfig, frame_rate: float) -> tuple[list[Note], list[PedalSpan]]:

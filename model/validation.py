@@ -12,7 +12,7 @@ from .checkpoint import LoadedModel
 from .config import DecoderConfig, WindowConfig
 from .data.corpus import Segment
 from .decoding import Activations, decode
-from .evaluation import TranscriptionScores, mean_scores, score_performances
+from .evaluation import TranscriptionScores, mean_scores, score_pedals, score_performances
 from .features import LogMelExtractor, StreamingLogMel
 from .incremental import IncrementalNetwork
 from .notes import Performance
@@ -54,30 +54,38 @@ def segment_activations(loaded: LoadedModel, segment: Segment) -> Activations:
 ONSET_THRESHOLDS = (0.15, 0.2, 0.3, 0.4, 0.5, 0.6)
 FRAME_THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
 OFFSET_THRESHOLDS = (0.3, 0.5, 0.7, None)  # None: notes end on the frame activation alone
+PEDAL_THRESHOLDS = ((0.5, None), (0.5, 0.4), (0.6, 0.4), (0.6, 0.5), (0.7, 0.4), (0.7, 0.5))  # (press, release)
 
 
 def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[DecoderConfig, TranscriptionScores]:
     """Tune the decoder thresholds on `segments` (validation only); returns the config and its mean scores.
 
-    Notes exist by their onsets alone, so the onset threshold is chosen first, for note F1. The frame
-    and offset thresholds only decide where notes end: they are chosen together for note-with-offset
-    F1 plus frame F1. The network runs once per segment; only decoding is repeated.
+    Notes exist by their onsets alone, so the onset threshold is chosen first, for note F1. The pedal
+    thresholds are chosen next, for pedal press + release F1. The frame and offset thresholds only
+    decide where notes end (pedal-extended in scoring): they are chosen last, together, for
+    note-with-offset F1 plus frame F1. The network runs once per segment; only decoding is repeated.
     """
     activations = [segment_activations(loaded, seg) for seg in segments]
     references = [reference_performance(seg) for seg in segments]
+    frame_rate = loaded.features.frame_rate
 
-    def mean_with(config: DecoderConfig) -> TranscriptionScores:
-        scores = []
-        for acts, ref in zip(activations, references, strict=True):
-            notes, pedals = decode(acts, config, loaded.features.frame_rate)
-            scores.append(score_performances(Performance(notes, pedals), ref))
-        return mean_scores(scores)
+    def decoded(config: DecoderConfig) -> list[tuple[Performance, Performance, float]]:
+        return [(Performance(*decode(acts, config, frame_rate)), ref, len(acts) / frame_rate)
+                for acts, ref in zip(activations, references, strict=True)]
 
-    onset_configs = [replace(loaded.decoder, onset_threshold=t) for t in ONSET_THRESHOLDS]
-    onset_config = _best(onset_configs, mean_with, lambda m: (round(m.note_f1, 4), m.frame_f1))[0]
-    end_configs = [replace(onset_config, frame_threshold=f, offset_threshold=o)
-                   for f in FRAME_THRESHOLDS for o in OFFSET_THRESHOLDS]
-    return _best(end_configs, mean_with, lambda m: m.note_offset_f1 + m.frame_f1)
+    def notes_with(config: DecoderConfig) -> TranscriptionScores:
+        return mean_scores([score_performances(est, ref) for est, ref, _ in decoded(config)])
+
+    def pedal_f1(config: DecoderConfig) -> float:
+        scores = [score_pedals(est.pedals, ref.pedals, duration=seconds) for est, ref, seconds in decoded(config)]
+        return float(np.mean([s.pedal_onset_f1 + s.pedal_offset_f1 for s in scores]))
+
+    config = _best([replace(loaded.decoder, onset_threshold=t) for t in ONSET_THRESHOLDS], notes_with,
+                   lambda m: (round(m.note_f1, 4), m.frame_f1))[0]
+    pedal_configs = [replace(config, pedal_threshold=p, pedal_release_threshold=r) for p, r in PEDAL_THRESHOLDS]
+    config = max(pedal_configs, key=pedal_f1)
+    end_configs = [replace(config, frame_threshold=f, offset_threshold=o) for f in FRAME_THRESHOLDS for o in OFFSET_THRESHOLDS]
+    return _best(end_configs, notes_with, lambda m: m.note_offset_f1 + m.frame_f1)
 
 
 def _best(configs: list[DecoderConfig], evaluate: Callable[[DecoderConfig], TranscriptionScores],

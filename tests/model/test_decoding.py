@@ -1,6 +1,7 @@
 """The note decoder: peak picking, frame continuation, re-strikes, pedal, and incremental == offline."""
 
 import numpy as np
+import pytest
 
 from model.config import DecoderConfig
 from model.decoding import Activations, NoteDecoder, decode
@@ -68,11 +69,20 @@ def test_below_threshold_onsets_make_no_notes():
     assert decode(a, DecoderConfig(), RATE) == ([], [])
 
 
-def test_incremental_decoding_in_any_chunks_equals_offline_decoding():
+def test_pedal_hysteresis_holds_the_pedal_through_a_wavering_activation():
+    a = acts(10)
+    a.pedal[:] = [0.1, 0.7, 0.55, 0.45, 0.58, 0.5, 0.3, 0.45, 0.62, 0.2]
+    assert decode(a, DecoderConfig(), RATE)[1] == [PedalSpan(0.1, 0.3), PedalSpan(0.4, 0.6), PedalSpan(0.8, 0.9)]
+    hysteresis = DecoderConfig(pedal_threshold=0.6, pedal_release_threshold=0.4)
+    assert decode(a, hysteresis, RATE)[1] == [PedalSpan(0.1, 0.6), PedalSpan(0.8, 0.9)]
+
+
+@pytest.mark.parametrize("config", [DecoderConfig(), DecoderConfig(0.3, 0.4, 0.6, None, 0.4)])
+def test_incremental_decoding_in_any_chunks_equals_offline_decoding(config):
     rng = np.random.default_rng(3)
     a = Activations(*(rng.random((300, 88)).astype(np.float32) ** 3 for _ in range(4)), rng.random(300).astype(np.float32))
-    offline = decode(a, DecoderConfig(), RATE)
-    decoder = NoteDecoder(DecoderConfig(), RATE)
+    offline = decode(a, config, RATE)
+    decoder = NoteDecoder(config, RATE)
     bounds = np.sort(rng.choice(np.arange(1, 300), 25, replace=False))
     events = []
     for lo, hi in zip([0, *bounds], [*bounds, 300], strict=True):
