@@ -87,3 +87,23 @@ def test_pedal_is_scored_for_systems_that_write_it_and_marked_absent_otherwise(t
     assert "| perfect | x | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 |" in table
     no_pedal_row = next(line for line in table.splitlines() if line.startswith("| no-pedal |"))
     assert no_pedal_row.split(" | ")[6:8] == ["—", "—"]
+
+
+def test_a_run_of_our_model_alone_can_keep_the_peers_results_of_an_earlier_run(tiny_split, tmp_path, capsys):
+    out = tmp_path / "accuracy.json"
+    args = ["bench", "accuracy", "--data-dir", str(tiny_split.data_dir), "--systems", "notestream", "--json", str(out)]
+    assert main(args) == 0
+    earlier = json.loads(out.read_text())
+    peer = {**earlier["systems"]["notestream"], "version": "2.0.1"}  # a complete entry standing in for transkun's
+    earlier["systems"]["transkun"] = peer
+    out.write_text(json.dumps(earlier))
+    capsys.readouterr()
+    assert main([*args, "--reuse-others"]) == 0
+    report = json.loads(out.read_text())
+    assert report["systems"]["transkun"] == {**peer, "earlier_run": True}
+    assert report["systems"]["notestream"]["status"] == "ok" and "earlier_run" not in report["systems"]["notestream"]
+    assert "transkun from an earlier run" in capsys.readouterr().out
+
+    out.write_text(json.dumps({**earlier, "threads": 2}))
+    assert main([*args, "--reuse-others"]) != 0  # other threads: the peers' speed would not compare
+    assert "run every system again" in capsys.readouterr().err
