@@ -214,7 +214,7 @@ def reuse_earlier_results(report: dict, earlier: dict) -> dict:
 def format_markdown(report: dict) -> str:
     """The side-by-side table: accuracy, speed and memory per system; skipped or failed systems say why."""
     reused = [name for name, result in report["systems"].items() if result.get("earlier_run")]
-    runs = (f"{', '.join(reused)} from an earlier run of the same segments, the others in this run" if reused
+    runs = (f"{' and '.join(reused)} from an earlier run of the same segments, the others from this one" if reused
             else "all systems in the same run")
     lines = [f"{len(report['segments'])} benchmark segments, {report['audio_seconds']:.0f} s of audio, "
              f"{report['threads']} CPU thread(s) per system, {runs}.", "",
