@@ -27,13 +27,22 @@ def test_round_trip_keeps_configs_weights_and_metadata(tmp_path):
     assert not again.model.training
 
 
+def save_edited(path, loaded, edit) -> None:
+    """Save `loaded`, then rewrite the file's payload with `edit` (an older or foreign checkpoint)."""
+    save_checkpoint(path, loaded)
+    payload = torch.load(path, weights_only=True)
+    edit(payload)
+    torch.save(payload, path)
+
+
 def test_a_checkpoint_from_before_the_graph_options_loads_and_gives_the_same_outputs(tmp_path):
     loaded = small_model()
-    save_checkpoint(tmp_path / "m.pt", loaded)
-    payload = torch.load(tmp_path / "m.pt", weights_only=True)
-    for name in ("adjacency_reweight", "label_graph", "gcn_residual"):
-        del payload["model_config"][name]
-    torch.save(payload, tmp_path / "m.pt")
+
+    def drop_graph_options(payload):
+        for name in ("adjacency_reweight", "label_graph", "gcn_residual"):
+            del payload["model_config"][name]
+
+    save_edited(tmp_path / "m.pt", loaded, drop_graph_options)
     again = load_checkpoint(tmp_path / "m.pt", device="cpu")
     assert (again.model.config.label_graph, again.model.config.gcn_residual) == ("cooccurrence", False)
     mel = torch.randn(1, 30, 229)
@@ -42,10 +51,7 @@ def test_a_checkpoint_from_before_the_graph_options_loads_and_gives_the_same_out
 
 
 def test_a_checkpoint_from_before_the_offset_threshold_keeps_ending_notes_on_offsets_at_its_onset_threshold(tmp_path):
-    save_checkpoint(tmp_path / "m.pt", small_model())
-    payload = torch.load(tmp_path / "m.pt", weights_only=True)
-    del payload["decoder"]["offset_threshold"]
-    torch.save(payload, tmp_path / "m.pt")
+    save_edited(tmp_path / "m.pt", small_model(), lambda payload: payload["decoder"].pop("offset_threshold"))
     decoder = load_checkpoint(tmp_path / "m.pt", device="cpu").decoder
     assert decoder.offset_threshold == decoder.onset_threshold == 0.3
 
@@ -72,10 +78,7 @@ def test_a_residual_harmonic_model_round_trips_with_its_graph_and_free_classifie
 
 
 def test_other_format_version_is_refused_with_a_message(tmp_path):
-    save_checkpoint(tmp_path / "m.pt", small_model())
-    payload = torch.load(tmp_path / "m.pt", weights_only=True)
-    payload["format_version"] = 99
-    torch.save(payload, tmp_path / "m.pt")
+    save_edited(tmp_path / "m.pt", small_model(), lambda payload: payload.update(format_version=99))
     with pytest.raises(CheckpointError, match="format 99"):
         load_checkpoint(tmp_path / "m.pt")
 
