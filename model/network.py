@@ -91,14 +91,14 @@ def block_inputs(x: torch.Tensor, n_blocks: int, window: WindowConfig) -> tuple[
     number of real frames in each (blocks are cut short where x ends)."""
     b, t, d = x.shape
     span = window.hop + window.lookahead
-    lengths = torch.clamp(t - torch.arange(n_blocks) * window.hop, max=span).repeat(b)
+    lengths = torch.clamp(t - torch.arange(n_blocks, device=x.device) * window.hop, max=span).repeat(b)
     return look_ahead_windows(x, n_blocks, window).reshape(b * n_blocks, span, d), lengths
 
 
 def _reverse_valid(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Reverse each sequence's first `lengths[i]` frames in place, leaving padding at the end."""
     t = x.shape[1]
-    idx = torch.arange(t).unsqueeze(0).expand(x.shape[0], t)
+    idx = torch.arange(t, device=x.device).unsqueeze(0).expand(x.shape[0], t)
     rev = lengths.unsqueeze(1) - 1 - idx
     rev = torch.where(rev >= 0, rev, idx)
     return x.gather(1, rev.unsqueeze(-1).expand_as(x))

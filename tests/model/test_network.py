@@ -65,3 +65,30 @@ def test_residual_harmonic_head_starts_as_a_linear_head_with_the_same_interface(
         out = loaded.model(torch.randn(2, 21, 229), loaded.window)
     assert {k: tuple(v.shape) for k, v in out.items()} == {
         "onset": (2, 21, 88), "frame": (2, 21, 88), "offset": (2, 21, 88), "velocity": (2, 21, 88), "pedal": (2, 21)}
+
+
+class _DeviceMixes(torch.overrides.TorchFunctionMode):
+    """Records every torch call whose (non-scalar) tensor arguments sit on more than one device."""
+
+    def __init__(self):
+        super().__init__()
+        self.mixed: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        leaves = torch.utils._pytree.tree_leaves((args, kwargs))
+        devices = {a.device.type for a in leaves if isinstance(a, torch.Tensor) and a.dim() > 0}
+        if len(devices) > 1:
+            self.mixed.append(getattr(func, "__name__", str(func)))
+        return func(*args, **kwargs)
+
+
+def test_the_forward_pass_keeps_every_tensor_on_the_inputs_device():
+    """A tensor made on the CPU inside forward breaks CUDA (it did: the look-ahead block indices); the meta
+    device stands in for a GPU here, since CI has none."""
+    loaded = small_model(WindowConfig(4, 6))
+    model = loaded.model.to("meta")
+    with _DeviceMixes() as mode:
+        out = model(torch.zeros(2, 37, 229, device="meta"), loaded.window)
+    assert mode.mixed == []
+    assert out["frame"].device.type == "meta"
