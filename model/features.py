@@ -88,16 +88,20 @@ class LogMelExtractor(nn.Module):
         return frames[0] if audio.dim() == 1 else frames
 
     def frames_from_padded(self, padded: torch.Tensor) -> torch.Tensor:
-        """Frames of an already padded batch (batch, samples); frame i starts at sample i * hop."""
+        """Frames of an already padded batch (batch, samples); frame i starts at sample i * hop.
+
+        Always float32, also under autocast: power spectra overflow half precision (NaN features).
+        """
         cfg = self.config
         if padded.shape[-1] < cfg.n_fft:
             return padded.new_zeros(padded.shape[0], 0, cfg.n_mels)
-        spec = torch.stft(
-            padded, cfg.n_fft, cfg.hop_length, window=self.window, center=False, return_complex=True
-        )
-        power = spec.real.square() + spec.imag.square()
-        mel = torch.matmul(self.filters, power)
-        return torch.log(mel + cfg.log_offset).transpose(-1, -2)
+        with torch.autocast(padded.device.type, enabled=False):
+            spec = torch.stft(
+                padded.float(), cfg.n_fft, cfg.hop_length, window=self.window, center=False, return_complex=True
+            )
+            power = spec.real.square() + spec.imag.square()
+            mel = torch.matmul(self.filters, power)
+            return torch.log(mel + cfg.log_offset).transpose(-1, -2)
 
 
 class StreamingLogMel:

@@ -100,3 +100,13 @@ def test_streaming_an_empty_stream_gives_the_single_offline_frame() -> None:
     stream = StreamingLogMel(EXTRACTOR)
     tail = stream.flush()
     assert tail.shape == offline_frames(np.zeros(0, dtype=np.float32)).shape
+
+
+def test_features_stay_float32_and_finite_under_half_precision_autocast():
+    """Training on CUDA runs the model under fp16 autocast; the power spectrum of loud audio overflows fp16."""
+    extractor = LogMelExtractor(FeatureConfig())
+    audio = 0.9 * torch.sin(torch.arange(32000) * 2 * torch.pi * 440 / 16000).unsqueeze(0)
+    with torch.autocast("cpu", dtype=torch.float16):
+        mixed = extractor(audio)
+    assert mixed.dtype == torch.float32 and torch.isfinite(mixed).all()
+    assert torch.equal(mixed, extractor(audio))
