@@ -16,7 +16,8 @@ from tqdm import tqdm
 
 from .checkpoint import LoadedModel, resolve_device, save_checkpoint
 from .config import DecoderConfig, ModelConfig, WindowConfig, config_from_dict
-from .data.augment import AugmentConfig, augment_batch
+from .data.augment import AugmentConfig
+from .data.batches import AugmentedBatches, batch_stream
 from .data.corpus import iter_segments
 from .data.dataset import CropSampler
 from .data.statistics import split_statistics
@@ -45,9 +46,12 @@ class TrainConfig:
     validate_every: int = 500
     validation_segments: int = 24
     patience: int = 8  # validations without improvement before stopping
+    minutes: float | None = None  # training-time budget; the LR schedule then decays over it (None: steps only)
+    data_workers: int = 0  # processes preparing batches ahead (0: the training process itself)
     seed: int = 1234
     device: str = "auto"
     init_from: str | None = None  # an inference checkpoint whose weights start this run (e.g. the shipped one)
+    cooccurrence: str | None = None  # a run's saved label co-occurrence counts (.npy) to build the graph from
     train_lookaheads: tuple[int, ...] = (4, 8, 16, 32)
     window: WindowConfig = field(default_factory=WindowConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -62,9 +66,17 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def label_graph(data_root: Path, features: FeatureConfig, model: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Co-occurrence counts of the training labels' frames and the normalised adjacency of `model.label_graph`."""
-    counts = split_statistics(data_root, "train", features)["cooccurrence"]
+def label_graph(data_root: Path, features: FeatureConfig, model: ModelConfig,
+                counts_file: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Co-occurrence counts of the training labels' frames and the normalised adjacency of `model.label_graph`.
+
+    `counts_file` takes the counts of another run instead: a fine-tune on a smaller or other corpus then
+    keeps the graph of the corpus its weights were trained on.
+    """
+    if counts_file:
+        counts = np.load(counts_file)
+    else:
+        counts = split_statistics(data_root, "train", features)["cooccurrence"]
     if model.label_graph == "cooccurrence":
         return counts, normalized_adjacency(counts, model.adjacency_tau, model.adjacency_reweight)
     if model.label_graph == "harmonic":
@@ -72,11 +84,13 @@ def label_graph(data_root: Path, features: FeatureConfig, model: ModelConfig) ->
     raise ValueError(f"unknown label_graph {model.label_graph!r}; expected 'cooccurrence' or 'harmonic'")
 
 
-def lr_at(step: int, config: TrainConfig) -> float:
-    """Linear warm-up then cosine decay to 5% of the peak."""
+def lr_at(step: int, config: TrainConfig, seconds: float = 0.0) -> float:
+    """Linear warm-up then cosine decay to 5% of the peak, over the steps or the time budget, whichever ends first."""
     if step < config.warmup_steps:
         return config.learning_rate * (step + 1) / config.warmup_steps
     progress = min(1.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps))
+    if config.minutes:
+        progress = max(progress, min(1.0, seconds / (60 * config.minutes)))
     return config.learning_rate * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * progress)))
 
 
@@ -90,7 +104,7 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         seed_everything(config.seed)
         root = Path(config.data_dir)
-        self.counts, adjacency = label_graph(root, config.features, config.model)
+        self.counts, adjacency = label_graph(root, config.features, config.model, config.cooccurrence)
         np.save(self.out / "cooccurrence.npy", self.counts)
         self.model = CRGCN(config.model, config.features.n_mels, adjacency).to(self.device)
         self.mel = LogMelExtractor(config.features).to(self.device)
@@ -98,12 +112,20 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         self.sampler = CropSampler(root, "train", config.features, config.crop_frames, config.seed)
         self.validation = list(iter_segments(root, "validation", config.features.sample_rate))[: config.validation_segments]
-        self.gen = torch.Generator().manual_seed(config.seed)
         self.step, self.best_f1, self.stale, self.wall = 0, -1.0, 0, 0.0
         if resume and (self.out / "last.pt").is_file():
             self._load_state(self.out / "last.pt")
         elif config.init_from:
             self._init_weights(Path(config.init_from))
+        self.batches = self._batches()
+
+    def _batches(self):
+        stream = AugmentedBatches(self.sampler, self.config.batch_size, self.config.augment, self.config.seed + self.step)
+        return batch_stream(stream, self.config.data_workers)
+
+    @property
+    def out_of_time(self) -> bool:
+        return self.config.minutes is not None and self.wall >= 60 * self.config.minutes
 
     @property
     def use_amp(self) -> bool:
@@ -124,7 +146,6 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.best_f1, self.stale, self.wall = state["step"], state["best_f1"], state["stale"], state["wall"]
-        self.sampler.rng = np.random.default_rng(self.config.seed + self.step)
         log.info("resumed %s at step %d (best note F1 %.4f)", path, self.step, self.best_f1)
 
     def _save_state(self) -> None:
@@ -137,15 +158,12 @@ class Trainer:
         cfg = self.config
         window = replace(cfg.window, lookahead=random.Random(cfg.seed + self.step).choice(cfg.train_lookaheads))
         for group in self.optimizer.param_groups:
-            group["lr"] = lr_at(self.step, cfg)
+            group["lr"] = lr_at(self.step, cfg, self.wall)
         totals: dict[str, float] = {}
         for _ in range(cfg.grad_accumulation):
-            batch = self.sampler.batch(cfg.batch_size)
-            audio = augment_batch(batch.audio, cfg.augment, cfg.features.sample_rate, self.gen)
-            batch = replace(batch, audio=audio).to(self.device)
+            batch = next(self.batches).to(self.device)
             with torch.autocast(self.device.type, enabled=self.use_amp):
-                mel = self.mel(batch.audio)
-                logits = self.model(mel, window)
+                logits = self.model(self.mel(batch.audio), window)
             losses = transcription_loss({k: v.float() for k, v in logits.items()}, batch, cfg.loss)
             self.scaler.scale(losses["total"] / cfg.grad_accumulation).backward()
             for k, v in losses.items():
@@ -182,18 +200,18 @@ class Trainer:
         self.model.train()
 
     def fit(self) -> float:
-        """Train until `steps` or early stopping; returns the best validation note F1."""
+        """Train until `steps`, the time budget or early stopping; returns the best validation note F1."""
         cfg = self.config
         self.model.train()
         bar = tqdm(total=cfg.steps, initial=self.step, desc="training", unit="step")
-        while self.step < cfg.steps and self.stale < cfg.patience:
+        while self.step < cfg.steps and self.stale < cfg.patience and not self.out_of_time:
             started = time.perf_counter()
             losses = self.train_step()
             self.wall += time.perf_counter() - started
             bar.update(1)
             bar.set_postfix(loss=f"{losses['total']:.4f}")
-            row = {"step": self.step, "lr": lr_at(self.step, cfg), **losses}
-            validating = self.step % cfg.validate_every == 0 or self.step == cfg.steps
+            row = {"step": self.step, "lr": lr_at(self.step, cfg, self.wall), **losses}
+            validating = self.step % cfg.validate_every == 0 or self.step == cfg.steps or self.out_of_time
             if validating:
                 scores, decoder = self.validate()
                 row.update({f"val_{k}": v for k, v in scores.items()})
@@ -207,7 +225,10 @@ class Trainer:
         return self.best_f1
 
     def _after_validation(self, f1: float, decoder: DecoderConfig) -> None:
-        log.info("training on %d segments", self.sampler.refresh())
+        known = len(self.sampler.segments)
+        if self.sampler.refresh() != known:
+            self.batches = self._batches()
+        log.info("training on %d segments", len(self.sampler.segments))
         if f1 > self.best_f1:
             self.best_f1, self.stale = f1, 0
             self.export(self.out / "best.pt", decoder)

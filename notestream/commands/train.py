@@ -31,6 +31,10 @@ def register(subparsers) -> None:
     p.add_argument("--validate-every", type=int, default=d.validate_every)
     p.add_argument("--validation-segments", type=int, default=d.validation_segments)
     p.add_argument("--patience", type=int, default=d.patience)
+    p.add_argument("--minutes", type=float, default=d.minutes,
+                   help="training-time budget (validation not counted); the LR schedule decays over it or --steps, whichever ends first")
+    p.add_argument("--data-workers", type=int, default=d.data_workers,
+                   help="processes that prepare augmented batches ahead (0: the training process; use several on a GPU)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu or cuda")
     p.add_argument("--no-amp", action="store_true", help="disable mixed precision on CUDA")
@@ -51,6 +55,9 @@ def register(subparsers) -> None:
                    help="only tune CHECKPOINT's decoder thresholds on the validation split and save them into it")
     p.add_argument("--init-from", default=None, metavar="CHECKPOINT",
                    help="start from these weights (e.g. model/checkpoints/notestream.pt) with a fresh optimiser")
+    p.add_argument("--cooccurrence", default=None, metavar="NPY",
+                   help="build the label graph from a run's saved co-occurrence counts (RUN/cooccurrence.npy), "
+                        "e.g. to fine-tune on other data but keep the graph of the corpus the --init-from weights learnt")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt with OUT/config.json")
     p.add_argument("--ship", action="store_true", help="copy OUT/best.pt to the shipped checkpoint at the end")
     p.set_defaults(func=run)
@@ -66,7 +73,9 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         steps=args.steps, batch_size=args.batch_size, crop_frames=args.crop_frames, learning_rate=args.lr,
         grad_accumulation=args.grad_accumulation, validate_every=args.validate_every,
         validation_segments=args.validation_segments, patience=args.patience, seed=args.seed, device=args.device,
-        amp=not args.no_amp, init_from=args.init_from, window=replace_window(d.window, args.hop, args.lookahead), augment=augment,
+        minutes=args.minutes, data_workers=args.data_workers,
+        amp=not args.no_amp, init_from=args.init_from, cooccurrence=args.cooccurrence,
+        window=replace_window(d.window, args.hop, args.lookahead), augment=augment,
         model=replace(d.model, label_head=args.label_head, adjacency_tau=args.tau, adjacency_reweight=args.reweight,
                       label_graph=args.label_graph, gcn_residual=args.gcn_residual),
     )
@@ -107,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     config_path = Path(args.out) / "config.json"
     if args.resume and config_path.is_file():
         config = train_config_from_dict(json.loads(config_path.read_text()))
-        config = replace(config, steps=args.steps, device=args.device)
+        config = replace(config, steps=args.steps, device=args.device, data_workers=args.data_workers)
     else:
         config = build_config(args)
         config_path.parent.mkdir(parents=True, exist_ok=True)

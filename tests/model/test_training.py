@@ -123,3 +123,36 @@ def test_graph_options_on_a_linear_head_are_refused(tmp_path, capsys):
     assert main([*argv, "--label-graph", "harmonic"]) == 2
     assert "a --label-head linear run has none" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_time_budget_ends_the_run_with_a_validation_and_decays_the_learning_rate_over_it(tmp_path):
+    from model.training import TrainConfig, lr_at
+
+    config = TrainConfig(steps=1000, warmup_steps=0, minutes=1.0)
+    assert lr_at(10, config, seconds=0.0) > 0.99 * config.learning_rate
+    assert abs(lr_at(10, config, seconds=60.0) - 0.05 * config.learning_rate) < 1e-9
+    data = write_tiny_corpus(tmp_path / "data")
+    out = tmp_path / "run"
+    assert main(["train", "--data-dir", str(data), "--out", str(out), "--steps", "1000", "--minutes", "0.001",
+                 "--batch-size", "1", "--crop-frames", "32", "--validate-every", "500", "--validation-segments", "1",
+                 "--data-workers", "1", "--device", "cpu"]) == 0
+    rows = list(csv.DictReader((out / "log.csv").open()))
+    assert len(rows) < 1000 and rows[-1]["val_note_f1"] != ""
+    assert load_checkpoint(out / "best.pt").metadata["train_config"]["minutes"] == 0.001
+
+
+def test_a_run_can_take_its_label_graph_from_another_runs_counts(tmp_path):
+    import numpy as np
+
+    data = write_tiny_corpus(tmp_path / "data")
+    counts = np.eye(88, dtype=np.int64) * 10
+    counts[40, 43] = counts[43, 40] = 10  # two keys that always sound together
+    np.save(tmp_path / "counts.npy", counts)
+    out = tmp_path / "run"
+    assert main(["train", "--data-dir", str(data), "--out", str(out), "--steps", "1", "--batch-size", "1",
+                 "--crop-frames", "32", "--validate-every", "1", "--validation-segments", "1", "--device", "cpu",
+                 "--cooccurrence", str(tmp_path / "counts.npy")]) == 0
+    assert (np.load(out / "cooccurrence.npy") == counts).all()
+    state = load_checkpoint(out / "best.pt").model.state_dict()
+    adjacency = state[next(k for k in state if k.endswith("adjacency"))]
+    assert adjacency[40, 43] > 0 and adjacency[40, 41] == 0

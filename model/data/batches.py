@@ -1,0 +1,47 @@
+"""The endless stream of augmented training batches, drawn in the training process or in worker processes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from .augment import AugmentConfig, augment_batch
+from .dataset import Batch, CropSampler
+
+
+class AugmentedBatches(IterableDataset):
+    """Random crops of the sampler's segments, augmented; each worker draws with its own seed.
+
+    The stream depends only on (seed, worker count), so a run is reproducible, and a resumed run passes
+    `seed + step` to draw fresh crops rather than replaying the ones it has already trained on.
+    """
+
+    def __init__(self, sampler: CropSampler, batch_size: int, augment: AugmentConfig, seed: int):
+        super().__init__()
+        self.sampler, self.batch_size, self.augment, self.seed = sampler, batch_size, augment, seed
+
+    def __iter__(self) -> Iterator[Batch]:
+        info = get_worker_info()
+        worker = info.id if info else 0
+        self.sampler.rng = np.random.default_rng([self.seed, worker])
+        gen = torch.Generator().manual_seed(self.seed * 1009 + worker)
+        rate = self.sampler.features.sample_rate
+        while True:
+            batch = self.sampler.batch(self.batch_size)
+            yield replace(batch, audio=augment_batch(batch.audio, self.augment, rate, gen))
+
+
+def batch_stream(batches: AugmentedBatches, workers: int) -> Iterator[Batch]:
+    """Batches from the calling process (workers 0) or from `workers` processes that prepare them ahead.
+
+    Workers are forked and share the segments' audio with the training process; on a GPU they keep
+    the cropping, labelling and augmentation (CPU work) from starving the accelerator.
+    """
+    if workers <= 0:
+        return iter(batches)
+    loader = DataLoader(batches, batch_size=None, num_workers=workers, prefetch_factor=4, persistent_workers=True)
+    return iter(loader)
