@@ -46,6 +46,10 @@ def register(subparsers) -> None:
                    help="GCN graph: keys that sound together (the paper, --tau) or keys a partial 2..6 apart (confusable)")
     p.add_argument("--gcn-residual", action="store_true",
                    help="GCN head adds to free per-key classifiers (its last layer starts at zero)")
+    p.add_argument("--cnn-channels", type=_ints, default=d.model.cnn_channels, metavar="C1,C2,C3",
+                   help="channels of the three CNN layers (wider models need a GPU to train and cost CPU real-time margin)")
+    p.add_argument("--cnn-fc", type=int, default=d.model.cnn_fc, help="size of the CNN's fully connected output")
+    p.add_argument("--rnn-hidden", type=int, default=d.model.rnn_hidden, help="hidden size of each GRU direction")
     p.add_argument("--hop", type=int, default=None, help=f"streaming block size in frames (default {d.window.hop})")
     p.add_argument("--lookahead", type=int, default=None,
                    help=f"look-ahead frames the checkpoint ships with (default {d.window.lookahead}); "
@@ -76,9 +80,17 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         minutes=args.minutes, data_workers=args.data_workers,
         amp=not args.no_amp, init_from=args.init_from, cooccurrence=args.cooccurrence,
         window=replace_window(d.window, args.hop, args.lookahead), augment=augment,
-        model=replace(d.model, label_head=args.label_head, adjacency_tau=args.tau, adjacency_reweight=args.reweight,
+        model=replace(d.model, cnn_channels=args.cnn_channels, cnn_fc=args.cnn_fc, rnn_hidden=args.rnn_hidden,
+                      label_head=args.label_head, adjacency_tau=args.tau, adjacency_reweight=args.reweight,
                       label_graph=args.label_graph, gcn_residual=args.gcn_residual),
     )
+
+
+def _ints(text: str) -> tuple[int, int, int]:
+    values = tuple(int(v) for v in text.split(","))
+    if len(values) != 3 or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected three positive channel counts, e.g. 32,32,64")
+    return values
 
 
 def replace_window(base: WindowConfig, hop: int | None, lookahead: int | None) -> WindowConfig:

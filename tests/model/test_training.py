@@ -2,10 +2,13 @@
 
 import csv
 
+import numpy as np
+import pytest
 import torch
 
 from model.checkpoint import load_checkpoint
 from model.gcn import harmonic_adjacency
+from model.training import TrainConfig, lr_at
 from notestream.cli import main
 from tests.model.data.tiny_corpus import write_tiny_corpus
 
@@ -126,8 +129,6 @@ def test_graph_options_on_a_linear_head_are_refused(tmp_path, capsys):
 
 
 def test_a_time_budget_ends_the_run_with_a_validation_and_decays_the_learning_rate_over_it(tmp_path):
-    from model.training import TrainConfig, lr_at
-
     config = TrainConfig(steps=1000, warmup_steps=0, minutes=1.0)
     assert lr_at(10, config, seconds=0.0) > 0.99 * config.learning_rate
     assert abs(lr_at(10, config, seconds=60.0) - 0.05 * config.learning_rate) < 1e-9
@@ -142,8 +143,6 @@ def test_a_time_budget_ends_the_run_with_a_validation_and_decays_the_learning_ra
 
 
 def test_a_run_can_take_its_label_graph_from_another_runs_counts(tmp_path):
-    import numpy as np
-
     data = write_tiny_corpus(tmp_path / "data")
     counts = np.eye(88, dtype=np.int64) * 10
     counts[40, 43] = counts[43, 40] = 10  # two keys that always sound together
@@ -156,3 +155,17 @@ def test_a_run_can_take_its_label_graph_from_another_runs_counts(tmp_path):
     state = load_checkpoint(out / "best.pt").model.state_dict()
     adjacency = state[next(k for k in state if k.endswith("adjacency"))]
     assert adjacency[40, 43] > 0 and adjacency[40, 41] == 0
+
+
+def test_the_network_size_is_chosen_on_the_command_line_and_travels_in_the_checkpoint(tmp_path, capsys):
+    data = write_tiny_corpus(tmp_path / "data")
+    out = tmp_path / "run"
+    common = ["train", "--data-dir", str(data), "--out", str(out), "--steps", "1", "--batch-size", "1",
+              "--crop-frames", "32", "--validate-every", "1", "--validation-segments", "1", "--device", "cpu"]
+    assert main([*common, "--cnn-channels", "8,8,16", "--cnn-fc", "64", "--rnn-hidden", "32"]) == 0
+    loaded = load_checkpoint(out / "best.pt")
+    assert loaded.model.config.cnn_channels == (8, 8, 16) and loaded.model.config.rnn_hidden == 32
+    assert loaded.model.rnn.forward_rnn.hidden_size == 32
+    with pytest.raises(SystemExit):
+        main([*common, "--cnn-channels", "8,8"])
+    assert "three positive channel counts" in capsys.readouterr().err
