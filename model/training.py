@@ -7,6 +7,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from .config import DecoderConfig, ModelConfig, WindowConfig, config_from_dict
 from .data.augment import AugmentConfig
 from .data.batches import AugmentedBatches, batch_stream
 from .data.corpus import iter_segments
-from .data.dataset import CropSampler
+from .data.dataset import Batch, CropSampler
 from .data.statistics import split_statistics
 from .features import FeatureConfig, LogMelExtractor
 from .gcn import harmonic_adjacency, normalized_adjacency
@@ -119,7 +120,8 @@ class Trainer:
             self._init_weights(Path(config.init_from))
         self.batches = self._batches()
 
-    def _batches(self):
+    def _batches(self) -> Iterator[Batch]:
+        """Augmented batches, drawn afresh from this step on (a resumed run does not replay its crops)."""
         stream = AugmentedBatches(self.sampler, self.config.batch_size, self.config.augment, self.config.seed + self.step)
         return batch_stream(stream, self.config.data_workers)
 
