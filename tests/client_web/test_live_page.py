@@ -18,6 +18,18 @@ const output = {id: 'rec', name: 'Recording synth', send: (bytes) => window.midi
 Object.defineProperty(navigator, 'requestMIDIAccess', {value: async () => ({outputs: new Map([['rec', output]])})});
 """
 
+# Remembers that a key of the live keyboard lit up, even if its note-off came in the same message as its
+# note-on (a loaded machine's server can decide both at once, so the key is never on when polled).
+KEY_LIT_RECORDER = """
+window.keyLit = false;
+new MutationObserver((records) => {
+  for (const r of records) {
+    const wasOn = (r.oldValue || '').split(/\\s+/).includes('on');
+    if (r.target.closest('#live-keyboard') && (wasOn || r.target.classList.contains('on'))) window.keyLit = true;
+  }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ['class'], attributeOldValue: true});
+"""
+
 
 def heard_more_than(seconds: float) -> str:
     """A page condition: the Live tab has captured more than `seconds` of audio."""
@@ -28,6 +40,7 @@ def listen_to_the_wav(browser: BrowserPage, server_url: str, wav_seconds: float,
     """Start listening (MIDI out to the recording output), let the whole WAV play, stop; the session id."""
     page = browser.page
     page.add_init_script(RECORDING_MIDI_OUTPUT)
+    page.add_init_script(KEY_LIT_RECORDER)
     page.goto(server_url)
     page.wait_for_selector("body[data-ready=true]")
     page.focus("#midi-output")
@@ -37,7 +50,7 @@ def listen_to_the_wav(browser: BrowserPage, server_url: str, wav_seconds: float,
     page.wait_for_function("document.querySelector('#live-toggle .label').textContent === 'Stop'")
     page.wait_for_function("document.querySelector('#live-level').value > 0.05")  # the meter hears the piano
     if expect_notes:  # a key lights up while its note sounds
-        page.wait_for_selector("#live-keyboard .key.on", timeout=(wav_seconds + 20) * 1000)
+        page.wait_for_function("window.keyLit === true", timeout=(wav_seconds + 20) * 1000)
     page.wait_for_function(heard_more_than(wav_seconds + 0.5), timeout=(wav_seconds + 20) * 1000)
     page.get_by_role("button", name="Stop").click()
     page.wait_for_selector("#live-downloads:not([hidden])", timeout=90_000)
