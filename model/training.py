@@ -30,6 +30,12 @@ from .validation import calibrate_decoder
 
 log = logging.getLogger(__name__)
 
+NON_FINITE_LIMIT = 20  # consecutive steps with a NaN/inf loss before a run is stopped
+
+
+class NonFiniteLoss(ValueError):
+    """The training loss stayed NaN or infinite: the run would only waste its budget."""
+
 
 @dataclass
 class TrainConfig:
@@ -114,6 +120,7 @@ class Trainer:
         self.sampler = CropSampler(root, "train", config.features, config.crop_frames, config.seed)
         self.validation = list(iter_segments(root, "validation", config.features.sample_rate))[: config.validation_segments]
         self.step, self.best_f1, self.stale, self.wall = 0, -1.0, 0, 0.0
+        self.non_finite = 0
         if resume and (self.out / "last.pt").is_file():
             self._load_state(self.out / "last.pt")
         elif config.init_from:
@@ -210,6 +217,7 @@ class Trainer:
             started = time.perf_counter()
             losses = self.train_step()
             self.wall += time.perf_counter() - started
+            self._check_finite(losses["total"])
             bar.update(1)
             bar.set_postfix(loss=f"{losses['total']:.4f}")
             row = {"step": self.step, "lr": lr_at(self.step, cfg, self.wall), **losses}
@@ -225,6 +233,14 @@ class Trainer:
         bar.close()
         plot_curves(self.out / "log.csv", self.out / "curves.png")
         return self.best_f1
+
+    def _check_finite(self, loss: float) -> None:
+        """A NaN loss now and then is AMP's loss scaling at work; a run of them is a broken run."""
+        self.non_finite = 0 if np.isfinite(loss) else self.non_finite + 1
+        if self.non_finite >= NON_FINITE_LIMIT:
+            hint = " (mixed precision is on: try --no-amp)" if self.use_amp else ""
+            raise NonFiniteLoss(f"the training loss has been NaN or infinite for {self.non_finite} steps, "
+                                f"up to step {self.step}{hint}; last.pt holds the last validated state")
 
     def _after_validation(self, f1: float, decoder: DecoderConfig) -> None:
         known = len(self.sampler.segments)

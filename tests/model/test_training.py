@@ -8,7 +8,7 @@ import torch
 
 from model.checkpoint import load_checkpoint
 from model.gcn import harmonic_adjacency
-from model.training import TrainConfig, lr_at
+from model.training import NON_FINITE_LIMIT, NonFiniteLoss, TrainConfig, Trainer, lr_at
 from notestream.cli import main
 from tests.model.data.tiny_corpus import write_tiny_corpus
 
@@ -169,3 +169,18 @@ def test_the_network_size_is_chosen_on_the_command_line_and_travels_in_the_check
     with pytest.raises(SystemExit):
         main([*common, "--cnn-channels", "8,8"])
     assert "three positive channel counts" in capsys.readouterr().err
+
+
+def test_a_run_whose_loss_stays_nan_stops_with_a_clear_error(tmp_path):
+    data = write_tiny_corpus(tmp_path / "data")
+    config = TrainConfig(data_dir=str(data), out_dir=str(tmp_path / "run"), steps=100, batch_size=1, crop_frames=32,
+                         validate_every=1000, validation_segments=1, device="cpu")
+    trainer = Trainer(config)
+
+    def nan_step() -> dict[str, float]:
+        trainer.step += 1
+        return {"total": float("nan")}
+
+    trainer.train_step = nan_step
+    with pytest.raises(NonFiniteLoss, match=f"NaN or infinite for {NON_FINITE_LIMIT} steps, up to step {NON_FINITE_LIMIT}"):
+        trainer.fit()
