@@ -46,7 +46,7 @@ def register(subparsers) -> None:
                    help="GCN graph: keys that sound together (the paper, --tau) or keys a partial 2..6 apart (confusable)")
     p.add_argument("--gcn-residual", action="store_true",
                    help="GCN head adds to free per-key classifiers (its last layer starts at zero)")
-    p.add_argument("--cnn-channels", type=_ints, default=d.model.cnn_channels, metavar="C1,C2,C3",
+    p.add_argument("--cnn-channels", type=_channel_counts, default=d.model.cnn_channels, metavar="C1,C2,C3",
                    help="channels of the three CNN layers (wider models need a GPU to train and cost CPU real-time margin)")
     p.add_argument("--cnn-fc", type=int, default=d.model.cnn_fc, help="size of the CNN's fully connected output")
     p.add_argument("--rnn-hidden", type=int, default=d.model.rnn_hidden, help="hidden size of each GRU direction")
@@ -86,7 +86,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     )
 
 
-def _ints(text: str) -> tuple[int, int, int]:
+def _channel_counts(text: str) -> tuple[int, int, int]:
     values = tuple(int(v) for v in text.split(","))
     if len(values) != 3 or min(values) < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: expected three positive channel counts, e.g. 32,32,64")
