@@ -27,6 +27,7 @@ from .gcn import harmonic_adjacency, normalized_adjacency
 from .losses import LossConfig, transcription_loss
 from .network import CRGCN
 from .validation import calibrate_decoder
+from .widening import widen_state_dict
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,17 @@ class Trainer:
 
     def _init_weights(self, path: Path) -> None:
         """Start from another checkpoint's weights but keep this run's label graph (its tau may differ)."""
-        weights = torch.load(path, map_location=self.device, weights_only=True)["state_dict"]
-        weights = {name: value for name, value in weights.items() if not name.endswith("adjacency")}
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        weights = {name: value for name, value in payload["state_dict"].items() if not name.endswith("adjacency")}
+        source = config_from_dict(ModelConfig, payload["model_config"])
+        if (source.cnn_fc, source.rnn_hidden) != (self.config.model.cnn_fc, self.config.model.rnn_hidden):
+            generator = torch.Generator().manual_seed(self.config.seed)
+            try:
+                weights = widen_state_dict(weights, source, self.config.model, generator)
+            except ValueError as exc:
+                raise ValueError(f"{path} does not fit this model: {exc}") from exc
+            log.info("widened %s: CNN FC %d -> %d, GRU %d -> %d per direction", path, source.cnn_fc,
+                     self.config.model.cnn_fc, source.rnn_hidden, self.config.model.rnn_hidden)
         missing, unexpected = self.model.load_state_dict(weights, strict=False)
         if unexpected or any(not name.endswith("adjacency") for name in missing):
             raise ValueError(f"{path} does not fit this model: missing {missing}, unexpected {unexpected}")

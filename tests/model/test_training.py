@@ -184,3 +184,24 @@ def test_a_run_whose_loss_stays_nan_stops_with_a_clear_error(tmp_path):
     trainer.train_step = nan_step
     with pytest.raises(NonFiniteLoss, match=f"NaN or infinite for {NON_FINITE_LIMIT} steps, up to step {NON_FINITE_LIMIT}"):
         trainer.fit()
+
+
+def test_a_run_with_a_wider_network_starts_from_a_narrower_checkpoints_widened_weights(tmp_path, capsys):
+    data = write_tiny_corpus(tmp_path / "data")
+    common = ["train", "--data-dir", str(data), "--steps", "1", "--batch-size", "1", "--crop-frames", "32",
+              "--validate-every", "1", "--validation-segments", "1", "--device", "cpu", "--cnn-channels", "4,4,8"]
+    assert main([*common, "--out", str(tmp_path / "narrow"), "--cnn-fc", "32", "--rnn-hidden", "16"]) == 0
+    narrow = load_checkpoint(tmp_path / "narrow" / "best.pt")
+    assert main([*common, "--out", str(tmp_path / "wide"), "--cnn-fc", "64", "--rnn-hidden", "32", "--lr", "0",
+                 "--init-from", str(tmp_path / "narrow" / "best.pt")]) == 0
+    wide = load_checkpoint(tmp_path / "wide" / "best.pt")
+    assert wide.model.rnn.backward_rnn.hidden_size == 32
+    # the one step at LR 0 moved only the batch-norm statistics (the CNN, which is not widened)
+    narrow.model.cnn.load_state_dict(wide.model.cnn.stack.state_dict(prefix="stack."), strict=False)
+    mel = torch.randn(1, 40, 229)
+    with torch.no_grad():
+        torch.testing.assert_close(wide.model(mel, narrow.window)["onset"], narrow.model(mel, narrow.window)["onset"],
+                                   atol=1e-4, rtol=1e-4)
+    assert main([*common, "--out", str(tmp_path / "odd"), "--cnn-fc", "48", "--rnn-hidden", "16",
+                 "--init-from", str(tmp_path / "narrow" / "best.pt")]) == 2
+    assert "does not fit this model" in capsys.readouterr().err
