@@ -1,4 +1,4 @@
-"""Audio augmentation for training: gain, EQ tilt, room reverb, background noise. Each switchable."""
+"""Audio augmentation for training: gain, EQ tilt, random band EQ, room reverb, background noise. Each switchable."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ class AugmentConfig:
     gain_db: tuple[float, float] = (-18.0, 3.0)
     eq_tilt: bool = True
     tilt_db_per_octave: tuple[float, float] = (-3.0, 3.0)
+    band_eq: bool = True  # random peaks and dips: other pianos' and microphones' spectral envelopes
+    band_eq_bands: int = 4
+    band_eq_db: tuple[float, float] = (-8.0, 8.0)
+    band_eq_octaves: tuple[float, float] = (0.25, 1.5)  # band width (Gaussian sigma on a log-frequency axis)
+    band_eq_hz: tuple[float, float] = (40.0, 7000.0)  # band centres, log-uniform
     reverb: bool = True
     reverb_probability: float = 0.6
     rt60_seconds: tuple[float, float] = (0.15, 1.6)  # small room .. concert hall
@@ -41,6 +46,24 @@ def eq_tilt(audio: torch.Tensor, db_per_octave: torch.Tensor, sample_rate: int) 
     freqs = torch.fft.rfftfreq(n, 1.0 / sample_rate).clamp(min=20.0)
     gain_db = db_per_octave[:, None] * torch.log2(freqs / 1000.0)[None]
     return torch.fft.irfft(spec * (10 ** (gain_db / 20)), n=n, dim=-1)[..., : audio.shape[-1]]
+
+
+def band_eq(audio: torch.Tensor, centres_hz: torch.Tensor, gains_db: torch.Tensor, octaves: torch.Tensor,
+            sample_rate: int) -> torch.Tensor:
+    """Add Gaussian bumps (in dB over log frequency) to each row's spectrum: (batch, bands) parameters."""
+    n = fft_size(audio.shape[-1])
+    spec = torch.fft.rfft(audio, n=n, dim=-1)
+    log_freqs = torch.log2(torch.fft.rfftfreq(n, 1.0 / sample_rate).clamp(min=20.0))
+    distance = (log_freqs[None, None] - torch.log2(centres_hz)[..., None]) / octaves[..., None]
+    gain_db = (gains_db[..., None] * torch.exp(-0.5 * distance.pow(2))).sum(dim=1)
+    return torch.fft.irfft(spec * (10 ** (gain_db / 20)), n=n, dim=-1)[..., : audio.shape[-1]]
+
+
+def _random_bands(b: int, config: AugmentConfig, gen: torch.Generator) -> tuple[torch.Tensor, ...]:
+    shape = (b, config.band_eq_bands)
+    lo, hi = (float(torch.log2(torch.tensor(f))) for f in config.band_eq_hz)
+    centres = 2 ** _uniform(shape, (lo, hi), gen)
+    return centres, _uniform(shape, config.band_eq_db, gen), _uniform(shape, config.band_eq_octaves, gen)
 
 
 def synthetic_room_response(rt60: float, sample_rate: int, gen: torch.Generator) -> torch.Tensor:
@@ -76,6 +99,8 @@ def augment_batch(audio: torch.Tensor, config: AugmentConfig, sample_rate: int, 
     b = audio.shape[0]
     if config.eq_tilt:
         audio = eq_tilt(audio, _uniform((b,), config.tilt_db_per_octave, gen), sample_rate)
+    if config.band_eq and config.band_eq_bands > 0:
+        audio = band_eq(audio, *_random_bands(b, config, gen), sample_rate)
     out = []
     for i in range(b):
         x = audio[i]

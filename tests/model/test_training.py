@@ -1,6 +1,8 @@
 """`notestream train` end to end on a tiny corpus: logs, curves, checkpoints, resume."""
 
 import csv
+import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -8,7 +10,14 @@ import torch
 
 from model.checkpoint import load_checkpoint
 from model.gcn import harmonic_adjacency
-from model.training import NON_FINITE_LIMIT, NonFiniteLoss, TrainConfig, Trainer, lr_at
+from model.training import (
+    NON_FINITE_LIMIT,
+    NonFiniteLoss,
+    TrainConfig,
+    Trainer,
+    lr_at,
+    train_config_from_dict,
+)
 from notestream.cli import main
 from tests.model.data.tiny_corpus import write_tiny_corpus
 
@@ -40,6 +49,14 @@ def test_the_linear_ablation_and_switched_off_augmentations_are_recorded(tmp_pat
     meta = load_checkpoint(out / "best.pt").metadata["train_config"]
     assert meta["model"]["label_head"] == "linear"
     assert meta["augment"]["reverb"] is False and meta["augment"]["noise"] is False and meta["augment"]["gain"] is True
+    assert meta["augment"]["band_eq"] is True
+
+
+def test_a_config_saved_before_band_eq_existed_resumes_without_it():
+    saved = json.loads(json.dumps(asdict(TrainConfig())))
+    del saved["augment"]["band_eq"]
+    assert train_config_from_dict(saved).augment.band_eq is False
+    assert train_config_from_dict(json.loads(json.dumps(asdict(TrainConfig())))).augment.band_eq is True
 
 
 def test_data_stats_writes_tables_plots_and_the_label_graph(tmp_path, capsys):
