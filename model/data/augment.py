@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -39,29 +41,31 @@ def fft_size(n: int) -> int:
     return 1 << max(0, n - 1).bit_length()
 
 
-def eq_tilt(audio: torch.Tensor, db_per_octave: torch.Tensor, sample_rate: int) -> torch.Tensor:
-    """Tilt the spectrum around 1 kHz: brighter or duller microphones and rooms."""
+def spectral_gain(audio: torch.Tensor, gain_db_at: Callable[[torch.Tensor], torch.Tensor], sample_rate: int) -> torch.Tensor:
+    """Filter each row by a gain curve: `gain_db_at(log2 of the bin frequencies)` -> (batch, bins) dB."""
     n = fft_size(audio.shape[-1])
     spec = torch.fft.rfft(audio, n=n, dim=-1)
-    freqs = torch.fft.rfftfreq(n, 1.0 / sample_rate).clamp(min=20.0)
-    gain_db = db_per_octave[:, None] * torch.log2(freqs / 1000.0)[None]
-    return torch.fft.irfft(spec * (10 ** (gain_db / 20)), n=n, dim=-1)[..., : audio.shape[-1]]
+    log_freqs = torch.log2(torch.fft.rfftfreq(n, 1.0 / sample_rate).clamp(min=20.0))
+    return torch.fft.irfft(spec * (10 ** (gain_db_at(log_freqs) / 20)), n=n, dim=-1)[..., : audio.shape[-1]]
+
+
+def eq_tilt(audio: torch.Tensor, db_per_octave: torch.Tensor, sample_rate: int) -> torch.Tensor:
+    """Tilt the spectrum around 1 kHz: brighter or duller microphones and rooms."""
+    return spectral_gain(audio, lambda log_f: db_per_octave[:, None] * (log_f - math.log2(1000.0))[None], sample_rate)
 
 
 def band_eq(audio: torch.Tensor, centres_hz: torch.Tensor, gains_db: torch.Tensor, octaves: torch.Tensor,
             sample_rate: int) -> torch.Tensor:
     """Add Gaussian bumps (in dB over log frequency) to each row's spectrum: (batch, bands) parameters."""
-    n = fft_size(audio.shape[-1])
-    spec = torch.fft.rfft(audio, n=n, dim=-1)
-    log_freqs = torch.log2(torch.fft.rfftfreq(n, 1.0 / sample_rate).clamp(min=20.0))
-    distance = (log_freqs[None, None] - torch.log2(centres_hz)[..., None]) / octaves[..., None]
-    gain_db = (gains_db[..., None] * torch.exp(-0.5 * distance.pow(2))).sum(dim=1)
-    return torch.fft.irfft(spec * (10 ** (gain_db / 20)), n=n, dim=-1)[..., : audio.shape[-1]]
+    def gain_db_at(log_f: torch.Tensor) -> torch.Tensor:
+        distance = (log_f[None, None] - torch.log2(centres_hz)[..., None]) / octaves[..., None]
+        return (gains_db[..., None] * torch.exp(-0.5 * distance.pow(2))).sum(dim=1)
+    return spectral_gain(audio, gain_db_at, sample_rate)
 
 
 def _random_bands(b: int, config: AugmentConfig, gen: torch.Generator) -> tuple[torch.Tensor, ...]:
     shape = (b, config.band_eq_bands)
-    lo, hi = (float(torch.log2(torch.tensor(f))) for f in config.band_eq_hz)
+    lo, hi = (math.log2(f) for f in config.band_eq_hz)
     centres = 2 ** _uniform(shape, (lo, hi), gen)
     return centres, _uniform(shape, config.band_eq_db, gen), _uniform(shape, config.band_eq_octaves, gen)
 
