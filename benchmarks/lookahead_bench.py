@@ -108,7 +108,7 @@ def register_lookahead_bench(bench_subparsers) -> None:
     p.add_argument("--checkpoint", type=Path, default=None, help="default: the shipped checkpoint")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     p.add_argument("--json", type=Path, default=RESULTS_DIR / "lookahead.json", help="write the report here")
-    p.add_argument("--plot", type=Path, default=RESULTS_DIR / "lookahead.png", help="write the PNG plot here")
+    p.add_argument("--plot", type=Path, default=None, help="write the PNG plot here (default: beside the JSON)")
     p.set_defaults(func=run)
 
 
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     segments = load_benchmark_segments(data_dir(args.data_dir) / "rendered", args.limit, split=args.split)
     report = run_lookahead_benchmark(load_checkpoint(args.checkpoint, "cpu"), segments, args.hop, lookaheads)
     report["split"] = args.split
-    plot_tradeoff(report, args.plot)
+    plot_tradeoff(report, args.plot or args.json.with_suffix(".png"))
     print(format_markdown(report))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=1))

@@ -27,7 +27,7 @@ from .gcn import harmonic_adjacency, normalized_adjacency
 from .losses import LossConfig, transcription_loss
 from .network import CRGCN
 from .validation import calibrate_decoder
-from .widening import widen_state_dict
+from .widening import sizes_differ, widen_state_dict
 
 log = logging.getLogger(__name__)
 
@@ -146,19 +146,21 @@ class Trainer:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         weights = {name: value for name, value in payload["state_dict"].items() if not name.endswith("adjacency")}
         source = config_from_dict(ModelConfig, payload["model_config"])
-        if (source.cnn_fc, source.rnn_hidden) != (self.config.model.cnn_fc, self.config.model.rnn_hidden):
+        target = self.config.model
+        if sizes_differ(source, target):
             generator = torch.Generator().manual_seed(self.config.seed)
             try:
-                weights = widen_state_dict(weights, source, self.config.model, generator)
+                weights = widen_state_dict(weights, source, target, generator)
             except ValueError as exc:
                 raise ValueError(f"{path} does not fit this model: {exc}") from exc
-            log.info("widened %s: CNN FC %d -> %d, GRU %d -> %d per direction", path, source.cnn_fc,
-                     self.config.model.cnn_fc, source.rnn_hidden, self.config.model.rnn_hidden)
+            log.info("widened %s: CNN channels %s -> %s, CNN FC %d -> %d, GRU %d -> %d per direction", path,
+                     source.cnn_channels, target.cnn_channels, source.cnn_fc, target.cnn_fc, source.rnn_hidden,
+                     target.rnn_hidden)
         missing, unexpected = self.model.load_state_dict(weights, strict=False)
         if unexpected or any(not name.endswith("adjacency") for name in missing):
             raise ValueError(f"{path} does not fit this model: missing {missing}, unexpected {unexpected}")
-        log.info("weights initialised from %s (label graph of this run: %s, tau %.2f)", path,
-                 self.config.model.label_graph, self.config.model.adjacency_tau)
+        log.info("weights initialised from %s (label graph of this run: %s, tau %.2f)", path, target.label_graph,
+                 target.adjacency_tau)
 
     def _load_state(self, path: Path) -> None:
         state = torch.load(path, map_location=self.device, weights_only=False)

@@ -1,9 +1,10 @@
 """Function-preserving widening (Net2WiderNet, Chen, Goodfellow & Shlens 2016) of a trained CR-GCN.
 
-A wider network (larger CNN fully connected layer and GRU) starts computing exactly what the trained
-narrow one computes, so training it continues from the narrow one's accuracy with more capacity
+A wider network (more CNN channels, a larger CNN fully connected layer and GRU) starts computing exactly
+what the trained narrow one computes, so training it continues from the narrow one's accuracy with more capacity
 instead of from scratch. Each new unit copies an old unit's incoming weights; each old unit's outgoing
-weights are split among its copies in random proportions that sum to one. The outputs are unchanged,
+weights are split among its copies in random proportions that sum to one (a convolution channel's copy
+also copies its batch-norm parameters and statistics, so copies normalise alike). The outputs are unchanged,
 and copies see different gradients, so they drift apart as training goes on.
 """
 
@@ -16,7 +17,9 @@ import torch
 from .config import ModelConfig
 
 GRU_GATES = 3
-WIDENED = ("cnn_fc", "rnn_hidden")
+WIDENED = ("cnn_channels", "cnn_fc", "rnn_hidden")
+CONV_LAYERS = (("cnn.stack.0.", "cnn.stack.1."), ("cnn.stack.4.", "cnn.stack.5."), ("cnn.stack.7.", "cnn.stack.8."))
+BATCH_NORM = ("weight", "bias", "running_mean", "running_var")
 SHAPELESS = ("adjacency_tau", "adjacency_reweight", "label_graph", "dropout")  # no weight depends on these
 
 
@@ -26,9 +29,18 @@ def widening_error(old: ModelConfig, new: ModelConfig) -> str | None:
         return f"only {' and '.join(WIDENED)} may grow; the other sizes and the head's kind must match"
     for name in WIDENED:
         a, b = getattr(old, name), getattr(new, name)
-        if b < a or b % a:
+        if any(n < o or n % o for o, n in zip(_sizes(a), _sizes(b), strict=True)):
             return f"{name} {b} is not a multiple of {a}"
     return None
+
+
+def sizes_differ(old: ModelConfig, new: ModelConfig) -> bool:
+    """Whether any of the sizes that widening may grow differ between `old` and `new`."""
+    return any(_sizes(getattr(old, name)) != _sizes(getattr(new, name)) for name in WIDENED)
+
+
+def _sizes(value: int | tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 
 def widen_state_dict(state: dict[str, torch.Tensor], old: ModelConfig, new: ModelConfig,
@@ -41,7 +53,13 @@ def widen_state_dict(state: dict[str, torch.Tensor], old: ModelConfig, new: Mode
     hidden = copy_map(old.rnn_hidden, new.rnn_hidden)
     embedding = torch.cat([hidden, hidden + old.rnn_hidden])  # [forward GRU, backward GRU]
     out = dict(state)
-    out["cnn.fc.0.weight"] = state["cnn.fc.0.weight"][fc]
+    channels = torch.zeros(1, dtype=torch.long)  # the spectrogram's one channel
+    for (conv, norm), n_old, n_new in zip(CONV_LAYERS, old.cnn_channels, new.cnn_channels, strict=True):
+        inputs, channels = channels, copy_map(n_old, n_new)
+        out.update(_widen_conv(state, conv, norm, inputs, channels, generator))
+    bands = state["cnn.fc.0.weight"].shape[1] // old.cnn_channels[-1]
+    flat = (channels[:, None] * bands + torch.arange(bands)).flatten()  # the FC reads (channel, mel band) flattened
+    out["cnn.fc.0.weight"] = split_columns(state["cnn.fc.0.weight"][fc], flat, generator)
     out["cnn.fc.0.bias"] = state["cnn.fc.0.bias"][fc]
     gate_rows = torch.cat([hidden + g * old.rnn_hidden for g in range(GRU_GATES)])
     for direction in ("forward_rnn", "backward_rnn"):
@@ -53,6 +71,16 @@ def widen_state_dict(state: dict[str, torch.Tensor], old: ModelConfig, new: Mode
     out["pedal.weight"] = split_columns(state["pedal.weight"], embedding, generator)
     out.update(_widen_head(state, old, embedding, generator))
     return out
+
+
+def _widen_conv(state: dict[str, torch.Tensor], conv: str, norm: str, inputs: torch.Tensor, outputs: torch.Tensor,
+                generator: torch.Generator | None) -> dict[str, torch.Tensor]:
+    """A convolution and its batch norm with output channels copied by `outputs` and input weights split by `inputs`."""
+    weight = state[conv + "weight"][outputs].permute(0, 2, 3, 1)  # (out, kh, kw, in): split along the inputs
+    widened = {conv + "weight": split_columns(weight, inputs, generator).permute(0, 3, 1, 2).contiguous(),
+               conv + "bias": state[conv + "bias"][outputs]}
+    widened.update({norm + name: state[norm + name][outputs] for name in BATCH_NORM})
+    return widened
 
 
 def _widen_head(state: dict[str, torch.Tensor], old: ModelConfig, embedding: torch.Tensor,

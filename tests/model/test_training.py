@@ -222,3 +222,6 @@ def test_a_run_with_a_wider_network_starts_from_a_narrower_checkpoints_widened_w
     assert main([*common, "--out", str(tmp_path / "odd"), "--cnn-fc", "48", "--rnn-hidden", "16",
                  "--init-from", str(tmp_path / "narrow" / "best.pt")]) == 2
     assert "does not fit this model" in capsys.readouterr().err
+    assert main([*common, "--out", str(tmp_path / "wide_cnn"), "--cnn-fc", "32", "--rnn-hidden", "16",
+                 "--cnn-channels", "8,4,16", "--init-from", str(tmp_path / "narrow" / "best.pt")]) == 0
+    assert load_checkpoint(tmp_path / "wide_cnn" / "best.pt").model.cnn.stack[7].out_channels == 16
