@@ -1,6 +1,6 @@
 """`notestream bench report`: benchmarks/RESULTS.md from the JSON every bench leaves in benchmarks/results/.
 
-Each bench writes `benchmarks/results/<bench>.json` (accuracy, lookahead, speed, latency, load, batching, score);
+Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, load, batching, score);
 this module only reads them, so the page can be regenerated at any time without rerunning anything. A
 bench that has not been run yet gets a line saying which command produces it.
 """
@@ -61,6 +61,8 @@ def _from_module(module: str) -> Callable[[dict, Path], str]:
 SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
     ("accuracy", "Accuracy, speed and memory beside peers", "notestream bench accuracy",
      lambda report, _: accuracy_bench.format_markdown(report)),
+    ("robustness", "Accuracy under codecs, noise, rooms and a phone", "notestream bench robustness",
+     _from_module("benchmarks.robustness_bench")),
     ("lookahead", "Streaming trade-off: note F1 against latency", "notestream bench lookahead", _lookahead),
     ("speed", "Speed of our model", "notestream bench speed", _from_module("benchmarks.speed_bench")),
     ("latency", "Live note-on latency through the server", "notestream bench latency", _latency),

@@ -1,0 +1,126 @@
+"""`notestream bench robustness`: accuracy when the audio is not clean — lossy codecs, noise, rooms, a phone.
+
+The benchmark split is clean SoundFont audio; users play into phones in rooms and upload MP3s. Each
+condition of `benchmarks.degradations` is applied to the same benchmark segments (seeded per segment, so
+every system hears the same audio), written as 16 kHz WAV files and transcribed by every system exactly as
+`notestream bench accuracy` does (its runners, its scoring against the untouched references). The
+conditions are built unlike our training augmentation (real encoders, image-source rooms), so this is a
+measure of how far the model carries, not of what it was taught.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.accuracy_bench import (
+    DEFAULT_PEERS_DIR,
+    RESULTS_DIR,
+    SYSTEMS,
+    System,
+    benchmark_system,
+    find_system,
+    load_benchmark_segments,
+    write_segment_wavs,
+)
+from benchmarks.degradations import CONDITIONS, Condition
+from model.data.corpus import Segment, data_dir
+from model.validation import segment_audio
+
+SCORES = ("note_f1", "note_offset_f1", "frame_f1")
+
+
+def degrade_segments(segments: list[Segment], condition: Condition) -> list[Segment]:
+    """The segments with their audio put through `condition` (segment k seeded with k), references untouched."""
+    degraded = []
+    for seed, segment in enumerate(segments):
+        audio = condition.apply(segment_audio(segment), segment.sample_rate, seed)
+        degraded.append(replace(segment, audio=(np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)))
+    return degraded
+
+
+def run_robustness_benchmark(root: Path, systems: list[System], conditions: list[Condition], limit: int | None = None,
+                             threads: int = 1, checkpoint: Path | None = None, timeout: float = 3600.0) -> dict:
+    """Every system under every condition; returns the JSON-ready report (mean scores and speed per run)."""
+    segments = load_benchmark_segments(root, limit)
+    ours = {"checkpoint": str(checkpoint)} if checkpoint else {}
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="notestream-robustness-") as tmp:
+        for condition in conditions:
+            work = Path(tmp) / condition.name
+            degraded = degrade_segments(segments, condition)
+            wavs = write_segment_wavs(degraded, work / "wav")
+            runs = {s.name: benchmark_system(s, wavs, degraded, work, threads, ours if s.name == "notestream" else {},
+                                             timeout) for s in systems}
+            results[condition.name] = {"description": condition.description,
+                                       "systems": {name: _summary(run) for name, run in runs.items()}}
+    return {"benchmark": "robustness", "data": str(root / "benchmark"), "segments": [s.segment_id for s in segments],
+            "audio_seconds": sum(s.audio.size / s.sample_rate for s in segments), "threads": threads,
+            "conditions": results}
+
+
+def _summary(run: dict) -> dict:
+    """A system's result under one condition without its per-segment scores."""
+    return {key: value for key, value in run.items() if key != "per_segment"}
+
+
+def format_markdown(report: dict) -> str:
+    """One row per condition; per system, note / note+offset / frame F1."""
+    conditions = report["conditions"]
+    systems = list(next(iter(conditions.values()))["systems"]) if conditions else []
+    lines = [f"{len(report['segments'])} benchmark segments, {report['audio_seconds']:.0f} s of audio, each condition "
+             f"applied to all of them; {report['threads']} CPU thread(s) per system. Cells: note / note+offset / frame F1.",
+             "", "| condition | " + " | ".join(systems) + " | what it stands for |", "|---" * (len(systems) + 2) + "|"]
+    notes = set()
+    for name, condition in conditions.items():
+        cells = []
+        for system in systems:
+            result = condition["systems"][system]
+            if result["status"] == "ok":
+                cells.append(" / ".join(f"{result['mean'][k]:.3f}" for k in SCORES))
+            else:
+                cells.append(result["status"])
+                notes.add(f"- {system}: {result['status']} — {result['reason']}")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {condition['description']} |")
+    return "\n".join(lines + ([""] + sorted(notes) if notes else []))
+
+
+def register_robustness_bench(bench_subparsers) -> None:
+    """Add `robustness` under `notestream bench`."""
+    p = bench_subparsers.add_parser("robustness", help="accuracy under codecs, noise, rooms and a phone, beside peers",
+                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=None, help="data folder holding rendered/ (default $NOTESTREAM_DATA or ./data)")
+    p.add_argument("--limit", type=int, default=None, help="use the first N benchmark segments")
+    p.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated, from {', '.join(SYSTEMS)}")
+    p.add_argument("--conditions", default=",".join(CONDITIONS), help=f"comma-separated, from {', '.join(CONDITIONS)}")
+    p.add_argument("--peers-dir", type=Path, default=DEFAULT_PEERS_DIR, help="where setup.sh put the peers' venvs")
+    p.add_argument("--checkpoint", type=Path, default=None, help="our checkpoint (default: the shipped one)")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads each system may use")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds one system may take for one condition")
+    p.add_argument("--json", type=Path, default=RESULTS_DIR / "robustness.json", help="write the report here")
+    p.set_defaults(func=run)
+
+
+def _chosen(names: str, known: dict | tuple, what: str) -> list[str]:
+    chosen = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = sorted(set(chosen) - set(known))
+    if unknown or not chosen:
+        raise ValueError(f"unknown or no {what} {', '.join(unknown)}; choose from {', '.join(known)}")
+    return chosen
+
+
+def run(args: argparse.Namespace) -> int:
+    systems = [find_system(n, args.peers_dir) for n in _chosen(args.systems, SYSTEMS, "system(s)")]
+    conditions = [CONDITIONS[n] for n in _chosen(args.conditions, CONDITIONS, "condition(s)")]
+    report = run_robustness_benchmark(data_dir(args.data_dir) / "rendered", systems, conditions, args.limit,
+                                      args.threads, args.checkpoint, args.timeout)
+    print(format_markdown(report))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=1))
+    failed = any(r["status"] == "failed" for c in report["conditions"].values() for r in c["systems"].values())
+    return 1 if failed else 0
