@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.robustness_bench import format_markdown
+import pytest
+
+from benchmarks.robustness_bench import format_markdown, reuse_earlier_conditions
 from notestream.cli import main
 
 
@@ -29,3 +31,23 @@ def test_unknown_conditions_are_refused_with_the_known_ones(tiny_split, capsys):
     assert main(["bench", "robustness", "--data-dir", str(tiny_split.data_dir), "--conditions", "clean,underwater"]) == 2
     err = capsys.readouterr().err
     assert "underwater" in err and "mp3-128k" in err
+
+
+def _report(systems: dict[str, dict[str, float]], conditions: tuple[str, ...]) -> dict:
+    ok = lambda f1: {"status": "ok", "mean": {"note_f1": f1, "note_offset_f1": f1 / 2, "frame_f1": f1}}  # noqa: E731
+    return {"segments": ["a", "b"], "threads": 1, "audio_seconds": 60.0,
+            "conditions": {c: {"description": c, "systems": {s: ok(scores[c]) for s, scores in systems.items()}}
+                           for c in conditions}}
+
+
+def test_a_slow_peer_measured_under_fewer_conditions_is_merged_and_marked():
+    ours = _report({"notestream": {"clean": 0.9, "hall": 0.8, "phone": 0.7}}, ("clean", "hall", "phone"))
+    earlier = _report({"transkun": {"clean": 0.99, "phone": 0.95}}, ("clean", "phone"))
+    merged = reuse_earlier_conditions(ours, earlier)
+    assert list(merged["conditions"]) == ["clean", "hall", "phone"]
+    assert merged["conditions"]["phone"]["systems"]["transkun"]["earlier_run"] is True
+    assert "transkun" not in merged["conditions"]["hall"]["systems"]
+    text = format_markdown(merged)
+    assert "| hall | 0.800 / 0.400 / 0.800 | — |" in text and "transkun from an earlier run" in text
+    with pytest.raises(ValueError, match="other segments"):
+        reuse_earlier_conditions(ours, {**earlier, "segments": ["a"]})
