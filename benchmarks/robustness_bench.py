@@ -90,7 +90,8 @@ def reuse_earlier_conditions(report: dict, earlier: dict) -> dict:
 def format_markdown(report: dict) -> str:
     """One row per condition; per system, note / note+offset / frame F1 (— where it was not run)."""
     conditions = report["conditions"]
-    systems = list(dict.fromkeys(s for c in conditions.values() for s in c["systems"]))
+    seen = dict.fromkeys(s for c in conditions.values() for s in c["systems"])
+    systems = sorted(seen, key=lambda s: SYSTEMS.index(s) if s in SYSTEMS else len(SYSTEMS))
     reused = sorted({s for c in conditions.values() for s, r in c["systems"].items() if r.get("earlier_run")})
     runs = f" ({' and '.join(reused)} from an earlier run of the same segments)" if reused else ""
     lines = [f"{len(report['segments'])} benchmark segments, {report['audio_seconds']:.0f} s of audio, each condition "

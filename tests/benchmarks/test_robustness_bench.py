@@ -43,11 +43,14 @@ def _report(systems: dict[str, dict[str, float]], conditions: tuple[str, ...]) -
 def test_a_slow_peer_measured_under_fewer_conditions_is_merged_and_marked():
     ours = _report({"notestream": {"clean": 0.9, "hall": 0.8, "phone": 0.7}}, ("clean", "hall", "phone"))
     earlier = _report({"transkun": {"clean": 0.99, "phone": 0.95}}, ("clean", "phone"))
+    merged = reuse_earlier_conditions(earlier, ours)  # run order reversed: transkun now, ours reused
+    assert merged["conditions"]["hall"]["systems"]["notestream"]["earlier_run"] is True
     merged = reuse_earlier_conditions(ours, earlier)
     assert list(merged["conditions"]) == ["clean", "hall", "phone"]
     assert merged["conditions"]["phone"]["systems"]["transkun"]["earlier_run"] is True
     assert "transkun" not in merged["conditions"]["hall"]["systems"]
     text = format_markdown(merged)
     assert "| hall | 0.800 / 0.400 / 0.800 | — |" in text and "transkun from an earlier run" in text
+    assert "| condition | notestream | transkun |" in text  # the usual column order, whichever run came first
     with pytest.raises(ValueError, match="other segments"):
         reuse_earlier_conditions(ours, {**earlier, "segments": ["a"]})
