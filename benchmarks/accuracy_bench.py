@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -238,17 +239,34 @@ def format_markdown(report: dict) -> str:
     return "\n".join(lines + legend + ([""] + notes if notes else []))
 
 
-def register_accuracy_bench(bench_subparsers) -> None:
-    """Add `accuracy` under `notestream bench`."""
-    p = bench_subparsers.add_parser("accuracy", help="accuracy, speed and memory beside transkun and basic-pitch",
-                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_system_run_arguments(p: argparse.ArgumentParser, timeout_help: str) -> None:
+    """The options of a bench that runs the systems on benchmark segments (accuracy, robustness)."""
     p.add_argument("--data-dir", default=None, help="data folder holding rendered/ (default $NOTESTREAM_DATA or ./data)")
     p.add_argument("--limit", type=int, default=None, help="use the first N benchmark segments")
     p.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated, from {', '.join(SYSTEMS)}")
     p.add_argument("--peers-dir", type=Path, default=DEFAULT_PEERS_DIR, help="where setup.sh put the peers' venvs")
     p.add_argument("--checkpoint", type=Path, default=None, help="our checkpoint (default: the shipped one)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads each system may use")
-    p.add_argument("--timeout", type=float, default=3600.0, help="seconds one system may take for all files")
+    p.add_argument("--timeout", type=float, default=3600.0, help=timeout_help)
+
+
+def chosen_names(names: str, known: Iterable[str], what: str) -> list[str]:
+    """The comma-separated `names`, each one of `known`; a clear error otherwise."""
+    known = list(known)
+    chosen = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {what} {', '.join(unknown)}; choose from {', '.join(known)}")
+    if not chosen:
+        raise ValueError(f"no {what} given; choose from {', '.join(known)}")
+    return chosen
+
+
+def register_accuracy_bench(bench_subparsers) -> None:
+    """Add `accuracy` under `notestream bench`."""
+    p = bench_subparsers.add_parser("accuracy", help="accuracy, speed and memory beside transkun and basic-pitch",
+                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_system_run_arguments(p, "seconds one system may take for all files")
     p.add_argument("--json", type=Path, default=RESULTS_DIR / "accuracy.json", help="write the report here")
     p.add_argument("--reuse-others", action="store_true",
                    help="keep the --json report's results of the systems not run now (same segments and threads)")
@@ -256,11 +274,7 @@ def register_accuracy_bench(bench_subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    names = [n.strip() for n in args.systems.split(",") if n.strip()]
-    unknown = sorted(set(names) - set(SYSTEMS))
-    if unknown:
-        raise ValueError(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join(SYSTEMS)}")
-    systems = [find_system(n, args.peers_dir) for n in names]
+    systems = [find_system(n, args.peers_dir) for n in chosen_names(args.systems, SYSTEMS, "system(s)")]
     root = data_dir(args.data_dir) / "rendered"
     earlier = json.loads(args.json.read_text()) if args.reuse_others and args.json.is_file() else None
     report = run_accuracy_benchmark(root, systems, args.limit, args.threads, args.checkpoint, args.timeout)

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.accuracy_bench import (
-    DEFAULT_PEERS_DIR,
     RESULTS_DIR,
     SYSTEMS,
     System,
+    add_system_run_arguments,
     benchmark_system,
+    chosen_names,
     find_system,
     load_benchmark_segments,
     write_segment_wavs,
@@ -118,31 +119,17 @@ def register_robustness_bench(bench_subparsers) -> None:
     """Add `robustness` under `notestream bench`."""
     p = bench_subparsers.add_parser("robustness", help="accuracy under codecs, noise, rooms and a phone, beside peers",
                                     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data-dir", default=None, help="data folder holding rendered/ (default $NOTESTREAM_DATA or ./data)")
-    p.add_argument("--limit", type=int, default=None, help="use the first N benchmark segments")
-    p.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated, from {', '.join(SYSTEMS)}")
+    add_system_run_arguments(p, "seconds one system may take for one condition")
     p.add_argument("--conditions", default=",".join(CONDITIONS), help=f"comma-separated, from {', '.join(CONDITIONS)}")
-    p.add_argument("--peers-dir", type=Path, default=DEFAULT_PEERS_DIR, help="where setup.sh put the peers' venvs")
-    p.add_argument("--checkpoint", type=Path, default=None, help="our checkpoint (default: the shipped one)")
-    p.add_argument("--threads", type=int, default=1, help="CPU threads each system may use")
-    p.add_argument("--timeout", type=float, default=3600.0, help="seconds one system may take for one condition")
     p.add_argument("--json", type=Path, default=RESULTS_DIR / "robustness.json", help="write the report here")
     p.add_argument("--reuse-others", action="store_true",
                    help="keep the --json report's results of the systems and conditions not run now")
     p.set_defaults(func=run)
 
 
-def _chosen(names: str, known: dict | tuple, what: str) -> list[str]:
-    chosen = [n.strip() for n in names.split(",") if n.strip()]
-    unknown = sorted(set(chosen) - set(known))
-    if unknown or not chosen:
-        raise ValueError(f"unknown or no {what} {', '.join(unknown)}; choose from {', '.join(known)}")
-    return chosen
-
-
 def run(args: argparse.Namespace) -> int:
-    systems = [find_system(n, args.peers_dir) for n in _chosen(args.systems, SYSTEMS, "system(s)")]
-    conditions = [CONDITIONS[n] for n in _chosen(args.conditions, CONDITIONS, "condition(s)")]
+    systems = [find_system(n, args.peers_dir) for n in chosen_names(args.systems, SYSTEMS, "system(s)")]
+    conditions = [CONDITIONS[n] for n in chosen_names(args.conditions, CONDITIONS, "condition(s)")]
     earlier = json.loads(args.json.read_text()) if args.reuse_others and args.json.is_file() else None
     report = run_robustness_benchmark(data_dir(args.data_dir) / "rendered", systems, conditions, args.limit,
                                       args.threads, args.checkpoint, args.timeout)
