@@ -4,7 +4,8 @@ Training audio is clean SoundFont piano with synthetic augmentation (gain, EQ, d
 coloured noise); users bring compressed uploads, phone videos and real rooms. These conditions are made
 differently from that augmentation, so scores under them say how far the model carries: the codecs are
 the real encoders (FFmpeg through PyAV), the rooms are image-source responses of rectangular rooms
-(Allen & Berkley 1979) rather than decaying noise. Every condition is a pure function of the audio and
+(Allen & Berkley 1979): training's room augmentation uses the same model, but draws random rooms (never
+these two exactly) and damps their high frequencies. Every condition is a pure function of the audio and
 a seed, and keeps the audio's length and loudness (RMS), so the references still line up.
 """
 
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import correlate, fftconvolve
 
-SPEED_OF_SOUND = 343.0  # m/s
+from model.data.rooms import sabine_rt60, shoebox_response
+
 MAX_CODEC_DELAY = 4096  # samples of encoder priming we look for when re-aligning decoded audio
 
 Degrade = Callable[[np.ndarray, int, int], np.ndarray]  # (float32 mono audio, sample rate, seed) -> audio
@@ -82,39 +84,6 @@ def add_noise(audio: np.ndarray, snr_db: float, seed: int) -> np.ndarray:
     rms = np.sqrt(np.mean(audio.astype(np.float64) ** 2))
     noisy = audio + pink_noise(len(audio), seed) * rms * 10 ** (-snr_db / 20)
     return np.clip(noisy, -1.0, 1.0).astype(np.float32)
-
-
-def sabine_rt60(room: tuple[float, float, float], absorption: float) -> float:
-    """Reverberation time (s) of a rectangular room whose surfaces all absorb `absorption` of the energy."""
-    x, y, z = room
-    return 0.161 * x * y * z / (2 * (x * y + x * z + y * z) * absorption)
-
-
-def shoebox_response(room: tuple[float, float, float], source: tuple[float, float, float],
-                     mic: tuple[float, float, float], absorption: float, sample_rate: int,
-                     seconds: float | None = None) -> np.ndarray:
-    """Image-source impulse response of a rectangular room (Allen & Berkley 1979), `seconds` long
-    (default: the room's RT60); each wall reflection keeps sqrt(1 - absorption) of the pressure."""
-    seconds = sabine_rt60(room, absorption) if seconds is None else seconds
-    reach = SPEED_OF_SOUND * seconds
-    axes = [_image_offsets(length, s, m, reach) for length, s, m in zip(room, source, mic, strict=True)]
-    (dx, rx), (dy, ry), (dz, rz) = axes
-    distance = np.sqrt(dx[:, None, None] ** 2 + dy[None, :, None] ** 2 + dz[None, None, :] ** 2)
-    reflections = rx[:, None, None] + ry[None, :, None] + rz[None, None, :]
-    keep = distance < reach
-    delay = np.round(distance[keep] / SPEED_OF_SOUND * sample_rate).astype(np.int64)
-    amplitude = np.sqrt(1.0 - absorption) ** reflections[keep] / np.maximum(distance[keep], 0.1)
-    response = np.bincount(delay, weights=amplitude, minlength=int(seconds * sample_rate) + 1)
-    return (response / np.abs(response).max()).astype(np.float32)
-
-
-def _image_offsets(length: float, source: float, mic: float, reach: float) -> tuple[np.ndarray, np.ndarray]:
-    """Along one axis: each image source's offset from the mic and the reflections that made it."""
-    order = int(np.ceil(reach / (2 * length))) + 1
-    n = np.arange(-order, order + 1)
-    offsets = np.concatenate([2 * n * length + source, 2 * n * length - source]) - mic
-    reflections = np.concatenate([np.abs(2 * n), np.abs(2 * n - 1)])
-    return offsets, reflections
 
 
 def in_room(audio: np.ndarray, response: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Audio augmentation for training: gain, EQ tilt, random band EQ, room reverb, background noise. Each switchable."""
+"""Audio augmentation for training: gain, EQ tilt, random band EQ, rooms and reverb, background noise. Each switchable."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
+from .rooms import RoomBank, random_room, room_response
 
 @dataclass(frozen=True)
 class AugmentConfig:
@@ -26,6 +28,9 @@ class AugmentConfig:
     reverb_probability: float = 0.6
     rt60_seconds: tuple[float, float] = (0.15, 1.6)  # small room .. concert hall
     reverb_wet: tuple[float, float] = (0.1, 0.6)
+    rooms: bool = True  # a share of the reverberated crops go through an image-source room instead of decaying noise
+    room_share: float = 0.5
+    room_rt60_seconds: tuple[float, float] = (0.2, 2.0)
     noise: bool = True
     noise_probability: float = 0.7
     snr_db: tuple[float, float] = (10.0, 45.0)
@@ -98,8 +103,24 @@ def coloured_noise(length: int, exponent: float, gen: torch.Generator) -> torch.
     return torch.fft.irfft(spec / freqs ** (exponent / 2), n=n)[:length]
 
 
-def augment_batch(audio: torch.Tensor, config: AugmentConfig, sample_rate: int, gen: torch.Generator) -> torch.Tensor:
-    """Augment a batch (batch, samples) of mono audio; labels are unaffected by every step."""
+def room_or_reverb(x: torch.Tensor, config: AugmentConfig, sample_rate: int, gen: torch.Generator,
+                   rooms: RoomBank | None) -> torch.Tensor:
+    """`x` in a room (`config.room_share` of the time, from `rooms` or one made now) or with decaying-noise reverb."""
+    if config.rooms and float(torch.rand(1, generator=gen)) < config.room_share:
+        if rooms is not None:
+            response = rooms.pick(int(torch.randint(1 << 30, (1,), generator=gen)))
+        else:
+            rng = np.random.default_rng(int(torch.randint(1 << 30, (1,), generator=gen)))
+            response = room_response(random_room(rng, config.room_rt60_seconds), sample_rate, rng.uniform(0.3, 0.9), 2.0)
+        return reverb(x, torch.from_numpy(response), 1.0)
+    rt60 = float(_uniform((1,), config.rt60_seconds, gen))
+    return reverb(x, synthetic_room_response(rt60, sample_rate, gen), float(_uniform((1,), config.reverb_wet, gen)))
+
+
+def augment_batch(audio: torch.Tensor, config: AugmentConfig, sample_rate: int, gen: torch.Generator,
+                  rooms: RoomBank | None = None) -> torch.Tensor:
+    """Augment a batch (batch, samples) of mono audio; labels are unaffected by every step.
+    `rooms` supplies precomputed room responses (without it, each room is computed when drawn)."""
     b = audio.shape[0]
     if config.eq_tilt:
         audio = eq_tilt(audio, _uniform((b,), config.tilt_db_per_octave, gen), sample_rate)
@@ -109,8 +130,7 @@ def augment_batch(audio: torch.Tensor, config: AugmentConfig, sample_rate: int, 
     for i in range(b):
         x = audio[i]
         if config.reverb and float(torch.rand(1, generator=gen)) < config.reverb_probability:
-            rt60 = float(_uniform((1,), config.rt60_seconds, gen))
-            x = reverb(x, synthetic_room_response(rt60, sample_rate, gen), float(_uniform((1,), config.reverb_wet, gen)))
+            x = room_or_reverb(x, config, sample_rate, gen, rooms)
         if config.noise and float(torch.rand(1, generator=gen)) < config.noise_probability:
             noise = coloured_noise(x.shape[-1], float(torch.rand(1, generator=gen)) * 2, gen)
             snr = float(_uniform((1,), config.snr_db, gen))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -11,6 +12,9 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from .augment import AugmentConfig, augment_batch
 from .dataset import Batch, CropSampler
+from .rooms import RoomBank
+
+ROOM_RENEWAL_BATCHES = 4  # a new room response every this many batches
 
 
 class AugmentedBatches(IterableDataset):
@@ -30,9 +34,14 @@ class AugmentedBatches(IterableDataset):
         self.sampler.rng = np.random.default_rng([self.seed, worker])
         gen = torch.Generator().manual_seed(self.seed * 1009 + worker)
         rate = self.sampler.features.sample_rate
-        while True:
+        rooms = None
+        if self.augment.reverb and self.augment.rooms:
+            rooms = RoomBank(np.random.default_rng([self.seed, worker, 1]), rate, self.augment.room_rt60_seconds)
+        for count in itertools.count(1):
             batch = self.sampler.batch(self.batch_size)
-            yield replace(batch, audio=augment_batch(batch.audio, self.augment, rate, gen))
+            yield replace(batch, audio=augment_batch(batch.audio, self.augment, rate, gen, rooms))
+            if rooms is not None and count % ROOM_RENEWAL_BATCHES == 0:
+                rooms.renew_one()
 
 
 def batch_stream(batches: AugmentedBatches, workers: int) -> Iterator[Batch]:

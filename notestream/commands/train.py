@@ -14,7 +14,7 @@ from model.data.corpus import data_dir
 from model.training import TrainConfig, Trainer, train_config_from_dict
 from notestream.cli import UserError
 
-AUGMENTATIONS = ("gain", "eq_tilt", "band_eq", "reverb", "noise")
+AUGMENTATIONS = ("gain", "eq_tilt", "band_eq", "reverb", "rooms", "noise")
 
 
 def register(subparsers) -> None:
