@@ -3,9 +3,9 @@
 The benchmark split is clean SoundFont audio; users play into phones in rooms and upload MP3s. Each
 condition of `benchmarks.degradations` is applied to the same benchmark segments (seeded per segment, so
 every system hears the same audio), written as 16 kHz WAV files and transcribed by every system exactly as
-`notestream bench accuracy` does (its runners, its scoring against the untouched references). The
-conditions are built unlike our training augmentation (real encoders, image-source rooms), so this is a
-measure of how far the model carries, not of what it was taught.
+`notestream bench accuracy` does (its runners, its scoring against the untouched references). Training
+never sees these conditions: its augmentation has no codecs, and its image-source rooms are random ones,
+never these two fixed rooms, so this measures how far the model carries, not what it was taught.
 """
 
 from __future__ import annotations

@@ -329,7 +329,5 @@ def train_config_from_dict(data: dict) -> TrainConfig:
     nested = {"window": WindowConfig, "model": ModelConfig, "features": FeatureConfig, "augment": AugmentConfig, "loss": LossConfig}
     if "augment" in data and "band_eq" not in data["augment"]:  # saved before band EQ existed: trained without it
         data = {**data, "augment": {**data["augment"], "band_eq": False}}
-    if "augment" in data and "rooms" not in data["augment"]:  # saved before image-source rooms: trained without
-        data = {**data, "augment": {**data["augment"], "rooms": False}}
     values = {k: (config_from_dict(nested[k], v) if k in nested else tuple(v) if isinstance(v, list) else v) for k, v in data.items()}
     return TrainConfig(**values)

@@ -14,7 +14,7 @@ from model.data.corpus import data_dir
 from model.training import TrainConfig, Trainer, train_config_from_dict
 from notestream.cli import UserError
 
-AUGMENTATIONS = ("gain", "eq_tilt", "band_eq", "reverb", "rooms", "noise")
+AUGMENTATIONS = ("gain", "eq_tilt", "band_eq", "reverb", "noise")
 
 
 def register(subparsers) -> None:
@@ -55,6 +55,8 @@ def register(subparsers) -> None:
                    help=f"look-ahead frames the checkpoint ships with (default {d.window.lookahead}); "
                         "with --calibrate: re-window that checkpoint, then tune its thresholds for the new window")
     p.add_argument("--no-augment", choices=AUGMENTATIONS, action="append", default=[], help="switch an augmentation off")
+    p.add_argument("--room-share", type=_share, default=0.0, metavar="SHARE",
+                   help="share of the reverberated crops heard in a random image-source room instead of decaying noise")
     p.add_argument("--calibrate", type=Path, metavar="CHECKPOINT", default=None,
                    help="only tune CHECKPOINT's decoder thresholds on the validation split and save them into it")
     p.add_argument("--init-from", default=None, metavar="CHECKPOINT",
@@ -72,6 +74,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         raise UserError("--gcn-residual and --label-graph shape the GCN head; a --label-head linear run has none")
     d = TrainConfig()
     augment = replace(AugmentConfig(), **{name: False for name in args.no_augment})
+    if args.room_share > 0:
+        augment = replace(augment, rooms=True, room_share=args.room_share)
     return replace(
         d, data_dir=str(Path(args.data_dir) if args.data_dir else data_dir() / "rendered"), out_dir=args.out,
         steps=args.steps, batch_size=args.batch_size, crop_frames=args.crop_frames, learning_rate=args.lr,
@@ -84,6 +88,13 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
                       label_head=args.label_head, adjacency_tau=args.tau, adjacency_reweight=args.reweight,
                       label_graph=args.label_graph, gcn_residual=args.gcn_residual),
     )
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a share between 0 and 1")
+    return value
 
 
 def _channel_counts(text: str) -> tuple[int, int, int]:

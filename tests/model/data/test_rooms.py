@@ -84,7 +84,8 @@ def test_the_bank_renews_one_response_at_a_time_and_is_reproducible():
 def test_augmenting_in_a_room_smears_a_click_into_a_tail():
     audio = torch.zeros(2, RATE)
     audio[:, 1000] = 0.5
-    config = AugmentConfig(gain=False, eq_tilt=False, band_eq=False, noise=False, reverb_probability=1.0, room_share=1.0)
+    config = AugmentConfig(gain=False, eq_tilt=False, band_eq=False, noise=False, reverb_probability=1.0, rooms=True,
+                           room_share=1.0)
     bank = RoomBank(np.random.default_rng(1), RATE, (0.5, 1.0), size=2)
     for rooms in (bank, None):
         out = augment_batch(audio, config, RATE, torch.Generator().manual_seed(0), rooms)
