@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import correlate, fftconvolve
+import torch
+from scipy.signal import correlate
 
+from model.data.augment import reverb
 from model.data.rooms import sabine_rt60, shoebox_response
 
 MAX_CODEC_DELAY = 4096  # samples of encoder priming we look for when re-aligning decoded audio
@@ -88,7 +90,8 @@ def add_noise(audio: np.ndarray, snr_db: float, seed: int) -> np.ndarray:
 
 def in_room(audio: np.ndarray, response: np.ndarray) -> np.ndarray:
     """`audio` heard through a room's impulse response, same length and loudness."""
-    return match_rms(fftconvolve(audio, response)[: len(audio)], audio)
+    wet = reverb(torch.from_numpy(np.asarray(audio, np.float32)), torch.from_numpy(response), wet=1.0)
+    return match_rms(wet.numpy(), audio)
 
 
 LIVING_ROOM = dict(room=(5.0, 4.0, 2.7), source=(1.3, 1.1, 1.0), mic=(3.6, 2.7, 1.5), absorption=0.35)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .rooms import RoomBank, random_room, room_response
+from .rooms import RoomBank, random_room_response
+
 
 @dataclass(frozen=True)
 class AugmentConfig:
@@ -90,6 +91,7 @@ def synthetic_room_response(rt60: float, sample_rate: int, gen: torch.Generator)
 
 
 def reverb(audio: torch.Tensor, response: torch.Tensor, wet: float) -> torch.Tensor:
+    """`audio` convolved with `response` and brought to the dry audio's RMS, mixed with it as wet : 1 - wet."""
     n = fft_size(audio.shape[-1] + response.shape[-1])
     wet_signal = torch.fft.irfft(torch.fft.rfft(audio, n=n) * torch.fft.rfft(response, n=n), n=n)[..., : audio.shape[-1]]
     dry_rms = audio.pow(2).mean().sqrt()
@@ -113,7 +115,7 @@ def room_or_reverb(x: torch.Tensor, config: AugmentConfig, sample_rate: int, gen
             response = rooms.pick(int(torch.randint(1 << 30, (1,), generator=gen)))
         else:
             rng = np.random.default_rng(int(torch.randint(1 << 30, (1,), generator=gen)))
-            response = room_response(random_room(rng, config.room_rt60_seconds), sample_rate, rng.uniform(0.3, 0.9), 2.0)
+            response = random_room_response(rng, sample_rate, config.room_rt60_seconds)
         return reverb(x, torch.from_numpy(response), 1.0)
     rt60 = float(_uniform((1,), config.rt60_seconds, gen))
     return reverb(x, synthetic_room_response(rt60, sample_rate, gen), float(_uniform((1,), config.reverb_wet, gen)))

@@ -125,6 +125,13 @@ def room_response(spec: RoomSpec, sample_rate: int, high_ratio: float, max_secon
     return response / max(float(np.linalg.norm(response)), 1e-9)
 
 
+def random_room_response(rng: np.random.Generator, sample_rate: int, rt60_seconds: tuple[float, float],
+                         max_seconds: float = 2.0) -> np.ndarray:
+    """The response of a random room (`random_room`) with random treble damping (top band 0.3..0.9 x RT60)."""
+    spec = random_room(rng, rt60_seconds)
+    return room_response(spec, sample_rate, float(rng.uniform(0.3, 0.9)), max_seconds)
+
+
 class RoomBank:
     """A few dozen room responses, renewed one at a time: computing a response (up to ~0.5 s for a small,
     bright room) per training crop would starve the accelerator, while a fixed set would be learnt."""
@@ -135,8 +142,7 @@ class RoomBank:
         self.responses = [self._new() for _ in range(size)]
 
     def _new(self) -> np.ndarray:
-        spec = random_room(self.rng, self.rt60_seconds)
-        return room_response(spec, self.sample_rate, float(self.rng.uniform(0.3, 0.9)), self.max_seconds)
+        return random_room_response(self.rng, self.sample_rate, self.rt60_seconds, self.max_seconds)
 
     def renew_one(self) -> None:
         self.responses[int(self.rng.integers(len(self.responses)))] = self._new()
