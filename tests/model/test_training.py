@@ -1,5 +1,6 @@
 """`notestream train` end to end on a tiny corpus: logs, curves, checkpoints, resume."""
 
+import argparse
 import csv
 import json
 from dataclasses import asdict
@@ -19,6 +20,8 @@ from model.training import (
     train_config_from_dict,
 )
 from notestream.cli import main
+from notestream.commands import train as train_command
+from notestream.commands.train import build_config
 from tests.model.data.tiny_corpus import write_tiny_corpus
 
 
@@ -40,22 +43,30 @@ def test_training_writes_logs_and_a_loadable_best_checkpoint_then_resumes(tmp_pa
     assert rows[1]["val_note_f1"] != "" and float(rows[2]["total"]) > 0
 
 
-def test_the_linear_ablation_and_switched_off_augmentations_and_rooms_are_recorded(tmp_path):
+def test_the_linear_ablation_and_switched_off_augmentations_are_recorded(tmp_path):
     data = write_tiny_corpus(tmp_path / "data")
     out = tmp_path / "run"
     assert main(["train", "--data-dir", str(data), "--out", str(out), "--steps", "1", "--batch-size", "1", "--crop-frames", "32",
                  "--validate-every", "1", "--validation-segments", "1", "--label-head", "linear",
-                 "--no-augment", "noise", "--room-share", "0.3", "--device", "cpu"]) == 0
+                 "--no-augment", "reverb", "--no-augment", "noise", "--device", "cpu"]) == 0
     meta = load_checkpoint(out / "best.pt").metadata["train_config"]
     assert meta["model"]["label_head"] == "linear"
-    assert meta["augment"]["noise"] is False and meta["augment"]["gain"] is True and meta["augment"]["band_eq"] is True
-    assert meta["augment"]["rooms"] is True and meta["augment"]["room_share"] == 0.3
+    assert meta["augment"]["reverb"] is False and meta["augment"]["noise"] is False and meta["augment"]["gain"] is True
+    assert meta["augment"]["band_eq"] is True
 
 
-def test_rooms_are_off_unless_asked_for_and_a_share_outside_0_to_1_is_refused(tmp_path):
-    assert TrainConfig().augment.rooms is False
+def _train_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    train_command.register(parser.add_subparsers())
+    return parser.parse_args(["train", *argv])
+
+
+def test_rooms_are_off_unless_asked_for_and_a_share_outside_0_to_1_is_refused():
+    assert build_config(_train_args()).augment.rooms is False
+    augment = build_config(_train_args("--room-share", "0.3")).augment
+    assert augment.rooms is True and augment.room_share == 0.3 and augment.reverb is True
     with pytest.raises(SystemExit):
-        main(["train", "--data-dir", str(tmp_path), "--room-share", "1.5"])
+        _train_args("--room-share", "1.5")
 
 
 def test_a_config_saved_before_band_eq_existed_resumes_without_it():
