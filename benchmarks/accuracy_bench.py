@@ -184,15 +184,15 @@ def benchmark_system(system: System, wavs: list[Path], segments: list[Segment], 
 
 
 def run_accuracy_benchmark(root: Path, systems: list[System], limit: int | None = None, threads: int = 1,
-                           checkpoint: Path | None = None, timeout: float = 3600.0) -> dict:
+                           checkpoint: Path | None = None, timeout: float = 3600.0, split: str = "benchmark") -> dict:
     """Benchmark every system on the same WAVs in one run; returns the JSON-ready report."""
-    segments = load_benchmark_segments(root, limit)
+    segments = load_benchmark_segments(root, limit, split=split)
     ours = {"checkpoint": str(checkpoint)} if checkpoint else {}
     with tempfile.TemporaryDirectory(prefix="notestream-accuracy-") as tmp:
         wavs = write_segment_wavs(segments, Path(tmp) / "wav")
         results = {s.name: benchmark_system(s, wavs, segments, Path(tmp), threads,
                                             ours if s.name == "notestream" else {}, timeout) for s in systems}
-    return {"benchmark": "accuracy", "data": str(root / "benchmark"), "segments": [s.segment_id for s in segments],
+    return {"benchmark": "accuracy", "data": str(root / split), "segments": [s.segment_id for s in segments],
             "audio_seconds": sum(s.audio.size / s.sample_rate for s in segments), "threads": threads,
             "systems": results}
 
@@ -203,8 +203,7 @@ def reuse_earlier_results(report: dict, earlier: dict) -> dict:
     Peers are deterministic and slow (transkun needs minutes per minute of audio on a CPU), so a run
     that re-scores only our model can keep their numbers; each reused entry says it is from an earlier run.
     """
-    if (earlier.get("segments"), earlier.get("threads")) != (report["segments"], report["threads"]):
-        raise ValueError("the earlier report is of other segments or threads; run every system again")
+    check_same_run_inputs(report, earlier)
     systems = dict(report["systems"])
     for name, result in earlier["systems"].items():
         if name not in systems:
@@ -212,12 +211,19 @@ def reuse_earlier_results(report: dict, earlier: dict) -> dict:
     return {**report, "systems": systems}
 
 
+def check_same_run_inputs(report: dict, earlier: dict) -> None:
+    """Results may be merged only across runs of the same split, segments and threads."""
+    split_of = lambda r: Path(r.get("data", "benchmark")).name  # noqa: E731
+    if (split_of(earlier), earlier.get("segments"), earlier.get("threads")) != (split_of(report), report["segments"], report["threads"]):
+        raise ValueError("the earlier report is of another split, other segments or threads; run every system again")
+
+
 def format_markdown(report: dict) -> str:
     """The side-by-side table: accuracy, speed and memory per system; skipped or failed systems say why."""
     reused = [name for name, result in report["systems"].items() if result.get("earlier_run")]
     runs = (f"{' and '.join(reused)} from an earlier run of the same segments, the others from this one" if reused
             else "all systems in the same run")
-    lines = [f"{len(report['segments'])} benchmark segments, {report['audio_seconds']:.0f} s of audio, "
+    lines = [f"{len(report['segments'])} {Path(report.get('data', 'benchmark')).name} segments, {report['audio_seconds']:.0f} s of audio, "
              f"{report['threads']} CPU thread(s) per system, {runs}.", "",
              "| system | version | note F1 | note+offset F1 | note+offset+vel F1 | frame F1 | pedal press F1 "
              "| pedal release F1 | RTF (wall) | RTF (CPU) | load (s) | peak RSS (MB) |", "|---" * 12 + "|"]
@@ -243,6 +249,8 @@ def add_system_run_arguments(p: argparse.ArgumentParser, timeout_help: str) -> N
     """The options of a bench that runs the systems on benchmark segments (accuracy, robustness)."""
     p.add_argument("--data-dir", default=None, help="data folder holding rendered/ (default $NOTESTREAM_DATA or ./data)")
     p.add_argument("--limit", type=int, default=None, help="use the first N benchmark segments")
+    p.add_argument("--split", default="benchmark",
+                   help="rendered split to score, e.g. benchmark-salamander (held-out works on a sampled grand)")
     p.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated, from {', '.join(SYSTEMS)}")
     p.add_argument("--peers-dir", type=Path, default=DEFAULT_PEERS_DIR, help="where setup.sh put the peers' venvs")
     p.add_argument("--checkpoint", type=Path, default=None, help="our checkpoint (default: the shipped one)")
@@ -277,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
     systems = [find_system(n, args.peers_dir) for n in chosen_names(args.systems, SYSTEMS, "system(s)")]
     root = data_dir(args.data_dir) / "rendered"
     earlier = json.loads(args.json.read_text()) if args.reuse_others and args.json.is_file() else None
-    report = run_accuracy_benchmark(root, systems, args.limit, args.threads, args.checkpoint, args.timeout)
+    report = run_accuracy_benchmark(root, systems, args.limit, args.threads, args.checkpoint, args.timeout, args.split)
     if earlier is not None:
         report = reuse_earlier_results(report, earlier)
     print(format_markdown(report))

@@ -24,6 +24,7 @@ from benchmarks.accuracy_bench import (
     System,
     add_system_run_arguments,
     benchmark_system,
+    check_same_run_inputs,
     chosen_names,
     find_system,
     load_benchmark_segments,
@@ -46,9 +47,10 @@ def degrade_segments(segments: list[Segment], condition: Condition) -> list[Segm
 
 
 def run_robustness_benchmark(root: Path, systems: list[System], conditions: list[Condition], limit: int | None = None,
-                             threads: int = 1, checkpoint: Path | None = None, timeout: float = 3600.0) -> dict:
+                             threads: int = 1, checkpoint: Path | None = None, timeout: float = 3600.0,
+                             split: str = "benchmark") -> dict:
     """Every system under every condition; returns the JSON-ready report (mean scores and speed per run)."""
-    segments = load_benchmark_segments(root, limit)
+    segments = load_benchmark_segments(root, limit, split=split)
     ours = {"checkpoint": str(checkpoint)} if checkpoint else {}
     results = {}
     with tempfile.TemporaryDirectory(prefix="notestream-robustness-") as tmp:
@@ -60,7 +62,7 @@ def run_robustness_benchmark(root: Path, systems: list[System], conditions: list
                                              timeout) for s in systems}
             results[condition.name] = {"description": condition.description,
                                        "systems": {name: _summary(run) for name, run in runs.items()}}
-    return {"benchmark": "robustness", "data": str(root / "benchmark"), "segments": [s.segment_id for s in segments],
+    return {"benchmark": "robustness", "data": str(root / split), "segments": [s.segment_id for s in segments],
             "audio_seconds": sum(s.audio.size / s.sample_rate for s in segments), "threads": threads,
             "conditions": results}
 
@@ -76,8 +78,7 @@ def reuse_earlier_conditions(report: dict, earlier: dict) -> dict:
     transkun runs at ~2.7x real time on one CPU thread, so it may be measured under fewer conditions, in a
     run of its own; each reused entry says it is from an earlier run.
     """
-    if (earlier.get("segments"), earlier.get("threads")) != (report["segments"], report["threads"]):
-        raise ValueError("the earlier report is of other segments or threads; run every system again")
+    check_same_run_inputs(report, earlier)
     merged = {}
     for name in [n for n in CONDITIONS if n in report["conditions"] or n in earlier["conditions"]]:
         now, before = report["conditions"].get(name), earlier["conditions"].get(name)
@@ -132,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     conditions = [CONDITIONS[n] for n in chosen_names(args.conditions, CONDITIONS, "condition(s)")]
     earlier = json.loads(args.json.read_text()) if args.reuse_others and args.json.is_file() else None
     report = run_robustness_benchmark(data_dir(args.data_dir) / "rendered", systems, conditions, args.limit,
-                                      args.threads, args.checkpoint, args.timeout)
+                                      args.threads, args.checkpoint, args.timeout, args.split)
     if earlier is not None:
         report = reuse_earlier_conditions(report, earlier)
     print(format_markdown(report))

@@ -43,6 +43,7 @@ class TrainConfig:
     """Everything a training run depends on; stored in the checkpoint's metadata."""
 
     data_dir: str = "data/rendered"
+    train_splits: tuple[str, ...] = ("train",)  # folders under data_dir that training crops come from
     out_dir: str = "runs/crgcn"
     steps: int = 20000
     batch_size: int = 12
@@ -118,7 +119,7 @@ class Trainer:
         self.mel = LogMelExtractor(config.features).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
-        self.sampler = CropSampler(root, "train", config.features, config.crop_frames, config.seed)
+        self.sampler = CropSampler(root, config.train_splits, config.features, config.crop_frames, config.seed)
         self.validation = list(iter_segments(root, "validation", config.features.sample_rate))[: config.validation_segments]
         self.step, self.best_f1, self.stale, self.wall = 0, -1.0, 0, 0.0
         self.non_finite = 0

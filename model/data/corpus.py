@@ -74,8 +74,13 @@ def crop_performance(perf: Performance, start: float, duration: float) -> Perfor
     return Performance(notes, pedals)
 
 
-def plan_jobs(perfs: list[AsapPerformance], splits: dict[str, list[str]], plan: RenderPlan) -> list[SegmentJob]:
-    """Deterministic list of segments: random starts, presets and detune drawn from plan.seed."""
+def plan_jobs(perfs: list[AsapPerformance], splits: dict[str, list[str]], plan: RenderPlan,
+              piano: PianoPreset | None = None) -> list[SegmentJob]:
+    """Deterministic list of segments: random starts, presets and detune drawn from plan.seed.
+
+    With `piano`, every segment is rendered with that piano instead, into `<split>-<piano name>`: the same
+    segments (starts and detune) as the SoundFont splits, heard on another instrument.
+    """
     rng = random.Random(plan.seed)
     work_split = {w: s for s, works in splits.items() for w in works}
     jobs: list[SegmentJob] = []
@@ -92,8 +97,9 @@ def plan_jobs(perfs: list[AsapPerformance], splits: dict[str, list[str]], plan: 
         presets = BENCHMARK_PRESETS if split == "benchmark" else TRAIN_PRESETS
         for k in range(n):
             detune = rng.uniform(-plan.detune_cents, plan.detune_cents) if split == "train" else 0.0
-            jobs.append(SegmentJob(split, f"{perf.id}__{k}", str(perf.midi), rng.random(), plan.segment_seconds,
-                                   rng.choice(presets), detune, plan.sample_rate))
+            start, preset = rng.random(), rng.choice(presets)
+            jobs.append(SegmentJob(split if piano is None else f"{split}-{piano.name}", f"{perf.id}__{k}", str(perf.midi),
+                                   start, plan.segment_seconds, piano or preset, detune, plan.sample_rate))
     return jobs
 
 
@@ -158,12 +164,17 @@ def prepare_music21(pool, folder: Path, plan: RenderPlan) -> list[tuple[Path, fl
 
 
 def render_corpus(asap_root: Path, out_dir: Path, plan: RenderPlan, workers: int = 2,
-                  splits: tuple[str, ...] = ("train", "validation", "benchmark"), sources: tuple[str, ...] = SOURCES) -> dict[str, int]:
+                  splits: tuple[str, ...] = ("train", "validation", "benchmark"), sources: tuple[str, ...] = SOURCES,
+                  piano: PianoPreset | None = None) -> dict[str, int]:
     """Render every planned segment not already on disk; write a manifest per split. Returns counts.
 
-    music21 material goes to the train split only, and only when "music21" is among `sources`.
+    music21 material goes to the train split only, and only when "music21" is among `sources`. With a
+    sampled `piano`, the ASAP segments of `splits` go to `<split>-<piano name>` instead (see plan_jobs).
     """
-    jobs = [j for j in plan_jobs(read_asap(asap_root), read_splits(), plan) if j.split in splits] if "asap" in sources else []
+    if piano is not None:
+        splits, sources = tuple(f"{s}-{piano.name}" for s in splits), ("asap",)
+    jobs = plan_jobs(read_asap(asap_root), read_splits(), plan, piano) if "asap" in sources else []
+    jobs = [j for j in jobs if j.split in splits]
     with get_context("spawn").Pool(workers) as pool:
         if "music21" in sources and "train" in splits and plan.music21_performances > 0:
             jobs += plan_music21_jobs(prepare_music21(pool, out_dir / "music21", plan), plan)

@@ -50,16 +50,20 @@ def collate(examples: list[dict[str, np.ndarray]]) -> Batch:
 
 
 class CropSampler:
-    """Draws random fixed-length crops from a split held in memory (int16 audio)."""
+    """Draws random fixed-length crops from one or more splits held in memory (int16 audio), each segment
+    in proportion to its length; `splits` may name the same segments heard on other pianos
+    (e.g. `train,train-salamander`)."""
 
-    def __init__(self, root: Path, split: str, features: FeatureConfig, crop_frames: int, seed: int):
-        self.root, self.split = root, split
+    def __init__(self, root: Path, splits: str | tuple[str, ...], features: FeatureConfig, crop_frames: int, seed: int):
+        self.root = root
+        self.splits = (splits,) if isinstance(splits, str) else tuple(splits)
         self.features, self.crop_frames = features, crop_frames
         self.rng = np.random.default_rng(seed)
         self.segments: list[Segment] = []
+        self._known: set[tuple[str, str]] = set()
         self.refresh()
         if not self.segments:
-            raise FileNotFoundError(f"{root / split}: no segments")
+            raise FileNotFoundError(f"{', '.join(str(root / s) for s in self.splits)}: no segments")
 
     def segments_by_source(self) -> dict[str, int]:
         """Segments per source: `music21` for the music21 corpus's scores, `performance` for the rest."""
@@ -71,8 +75,11 @@ class CropSampler:
 
     def refresh(self) -> int:
         """Load segments that appeared since the last call (rendering may still be running); returns the count."""
-        known = {s.segment_id for s in self.segments}
-        self.segments += [s for s in iter_segments(self.root, self.split, self.features.sample_rate) if s.segment_id not in known]
+        for split in self.splits:
+            for seg in iter_segments(self.root, split, self.features.sample_rate):
+                if (split, seg.segment_id) not in self._known:
+                    self._known.add((split, seg.segment_id))
+                    self.segments.append(seg)
         frames = np.array([self.features.n_frames(s.audio.size) for s in self.segments], dtype=np.float64)
         self.weights = frames / frames.sum() if len(frames) else frames
         return len(self.segments)

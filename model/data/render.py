@@ -1,4 +1,4 @@
-"""Render a Performance (notes + sustain pedal) to audio with FluidSynth, in process."""
+"""Render a Performance (notes + sustain pedal) to audio with FluidSynth, or with a sampled piano, in process."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from ..notes import Performance
+from .sampled_piano import SampledPiano
 from .soundfonts import PianoPreset
 
 SYNTH_RATE = 32000  # rendered at twice the model rate, then low-passed and decimated (no aliasing)
@@ -22,11 +23,13 @@ def _events(performance: Performance) -> list[tuple[float, int, int, int]]:
 
 
 class PianoRenderer:
-    """Keeps one FluidSynth per SoundFont (loading a compressed .sf3 takes seconds) and renders performances."""
+    """Keeps one FluidSynth per SoundFont (loading a compressed .sf3 takes seconds), and one SampledPiano per
+    sampled-piano folder, and renders performances."""
 
     def __init__(self, gain: float = 0.5):
         self.gain = gain
         self._synths: dict[str, tuple[object, int]] = {}
+        self._sampled: dict[str, SampledPiano] = {}
 
     def _synth(self, preset: PianoPreset):
         import fluidsynth  # imported here: rendering is the only user and needs libfluidsynth
@@ -48,6 +51,10 @@ class PianoRenderer:
 
     def render(self, performance: Performance, preset: PianoPreset, sample_rate: int, duration: float, detune_cents: float = 0.0) -> np.ndarray:
         """Mono float32 audio of `duration` seconds; detune via pitch bend, so labels stay unchanged."""
+        if preset.is_sampled:
+            if preset.soundfont not in self._sampled:
+                self._sampled[preset.soundfont] = SampledPiano(preset.path)
+            return self._sampled[preset.soundfont].render(performance, sample_rate, duration, detune_cents)
         synth = self._synth(preset)
         synth.pitch_bend(0, int(round(detune_cents / PITCH_BEND_RANGE_CENTS * 8191)))
         total = int(round(duration * SYNTH_RATE))

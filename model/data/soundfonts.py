@@ -1,4 +1,4 @@
-"""The piano SoundFonts we render with, and which one is held out for the benchmark split."""
+"""The piano SoundFonts we render with, which one is held out for the benchmark split, and sampled pianos."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class PianoPreset:
-    """One piano sound: a SoundFont file (from Debian) and a bank/program in it."""
+    """One piano sound: a SoundFont file (from Debian) and a bank/program in it, or a sampled-piano folder."""
 
     name: str
     soundfont: str
@@ -18,6 +18,11 @@ class PianoPreset:
     @property
     def path(self) -> Path:
         return Path(self.soundfont)
+
+    @property
+    def is_sampled(self) -> bool:
+        """A folder of recorded notes (model/data/sampled_piano.py) rather than a SoundFont file."""
+        return self.path.is_dir()
 
 
 SF2, SF3 = "/usr/share/sounds/sf2", "/usr/share/sounds/sf3"
@@ -43,3 +48,11 @@ BENCHMARK_PRESETS = (
 def missing_soundfonts() -> list[str]:
     """SoundFont files that are not installed (install the Debian packages named above)."""
     return sorted({p.soundfont for p in TRAIN_PRESETS + BENCHMARK_PRESETS if not p.path.is_file()})
+
+
+def sampled_piano_preset(folder: str | Path) -> PianoPreset:
+    """The preset of a sampled-piano folder; its name is the folder's (e.g. `salamander`)."""
+    folder = Path(folder).resolve()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such sampled-piano folder (see model/README.md, sampled pianos)")
+    return PianoPreset(folder.name, str(folder), 0, 0)

@@ -59,11 +59,17 @@ def register(subparsers) -> None:
                    help="share of the reverberated crops heard in a random image-source room instead of decaying noise")
     p.add_argument("--calibrate", type=Path, metavar="CHECKPOINT", default=None,
                    help="only tune CHECKPOINT's decoder thresholds on the validation split and save them into it")
+    p.add_argument("--calibration-split", default="validation", metavar="SPLIT",
+                   help="with --calibrate: the rendered split to tune on, e.g. validation-salamander (validation works "
+                        "on a piano the weights never heard)")
     p.add_argument("--init-from", default=None, metavar="CHECKPOINT",
                    help="start from these weights (e.g. model/checkpoints/notestream.pt) with a fresh optimiser")
     p.add_argument("--cooccurrence", default=None, metavar="NPY",
                    help="build the label graph from a run's saved co-occurrence counts (RUN/cooccurrence.npy), "
                         "e.g. to fine-tune on other data but keep the graph of the corpus the --init-from weights learnt")
+    p.add_argument("--train-splits", default="train", metavar="SPLITS",
+                   help="comma-separated rendered splits to train on, e.g. train,train-salamander (a sampled piano "
+                        "rendered with `notestream data render --sampled-piano`)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt with OUT/config.json")
     p.add_argument("--ship", action="store_true", help="copy OUT/best.pt to the shipped checkpoint at the end")
     p.set_defaults(func=run)
@@ -78,6 +84,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         augment = replace(augment, rooms=True, room_share=args.room_share)
     return replace(
         d, data_dir=str(Path(args.data_dir) if args.data_dir else data_dir() / "rendered"), out_dir=args.out,
+        train_splits=tuple(s.strip() for s in args.train_splits.split(",") if s.strip()),
         steps=args.steps, batch_size=args.batch_size, crop_frames=args.crop_frames, learning_rate=args.lr,
         grad_accumulation=args.grad_accumulation, validate_every=args.validate_every,
         validation_segments=args.validation_segments, patience=args.patience, seed=args.seed, device=args.device,
@@ -109,25 +116,26 @@ def replace_window(base: WindowConfig, hop: int | None, lookahead: int | None) -
     return WindowConfig(base.hop if hop is None else hop, base.lookahead if lookahead is None else lookahead)
 
 
-def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, lookahead: int | None = None) -> int:
+def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, lookahead: int | None = None,
+              split: str = "validation") -> int:
     from model.checkpoint import load_checkpoint, save_checkpoint
     from model.data.corpus import iter_segments
     from model.validation import calibrate_decoder
 
     loaded = load_checkpoint(checkpoint, device="cpu")
     loaded.window = replace_window(loaded.window, hop, lookahead)
-    segments = list(iter_segments(data, "validation", loaded.features.sample_rate))[:limit]
+    segments = list(iter_segments(data, split, loaded.features.sample_rate))[:limit]
     before = loaded.decoder
     loaded.decoder, scores = calibrate_decoder(loaded, segments)
     f1 = scores.note_f1
-    loaded.metadata["decoder_calibration"] = {"validation_segments": len(segments), "note_f1": f1,
+    loaded.metadata["decoder_calibration"] = {"split": split, "validation_segments": len(segments), "note_f1": f1,
                                               "window": {"hop": loaded.window.hop, "lookahead": loaded.window.lookahead}}
     save_checkpoint(checkpoint, loaded)
     after = loaded.decoder
     print(f"{checkpoint}: onset threshold {before.onset_threshold} -> {after.onset_threshold}, "
           f"frame threshold {before.frame_threshold} -> {after.frame_threshold}, "
           f"offset threshold {before.offset_threshold} -> {after.offset_threshold} (None: not used); "
-          f"window hop {loaded.window.hop} look-ahead {loaded.window.lookahead}; validation note F1 {f1:.4f}, "
+          f"window hop {loaded.window.hop} look-ahead {loaded.window.lookahead}; {split} note F1 {f1:.4f}, "
           f"note-with-offset F1 {scores.note_offset_f1:.4f}, frame F1 {scores.frame_f1:.4f}")
     return 0
 
@@ -135,7 +143,7 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
 def run(args: argparse.Namespace) -> int:
     if args.calibrate:
         data = Path(args.data_dir) if args.data_dir else data_dir() / "rendered"
-        return calibrate(args.calibrate, data, args.validation_segments, args.hop, args.lookahead)
+        return calibrate(args.calibrate, data, args.validation_segments, args.hop, args.lookahead, args.calibration_split)
     config_path = Path(args.out) / "config.json"
     if args.resume and config_path.is_file():
         config = train_config_from_dict(json.loads(config_path.read_text()))

@@ -33,6 +33,21 @@ def test_our_model_is_scored_and_timed_and_absent_peers_are_skipped(tiny_split, 
     assert "| notestream |" in printed and "transkun: skipped" in printed
 
 
+def test_another_rendered_split_is_scored_when_named(tiny_split, tmp_path, capsys):
+    """--split scores e.g. benchmark-salamander, the held-out works heard on a sampled grand."""
+    import shutil
+
+    rendered = tmp_path / "data" / "rendered"
+    shutil.copytree(tiny_split.data_dir / "rendered" / "benchmark", rendered / "benchmark-other-piano")
+    out = tmp_path / "accuracy.json"
+    code = main(["bench", "accuracy", "--data-dir", str(tmp_path / "data"), "--split", "benchmark-other-piano",
+                 "--systems", "notestream", "--json", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert Path(report["data"]).name == "benchmark-other-piano" and report["segments"] == tiny_split.segment_ids
+    assert f"{len(tiny_split.segment_ids)} benchmark-other-piano segments" in capsys.readouterr().out
+
+
 def test_a_peer_whose_runner_crashes_is_reported_as_failed_with_its_error(tiny_split, tmp_path):
     venv_bin = tmp_path / "peers" / "transkun" / "bin"
     venv_bin.mkdir(parents=True)

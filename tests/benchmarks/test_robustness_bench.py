@@ -54,3 +54,5 @@ def test_a_slow_peer_measured_under_fewer_conditions_is_merged_and_marked():
     assert "| condition | notestream | transkun |" in text  # the usual column order, whichever run came first
     with pytest.raises(ValueError, match="other segments"):
         reuse_earlier_conditions(ours, {**earlier, "segments": ["a"]})
+    with pytest.raises(ValueError, match="another split"):  # the same segment ids, heard on another piano
+        reuse_earlier_conditions({**ours, "data": "data/rendered/benchmark-salamander"}, {**earlier, "data": "data/rendered/benchmark"})

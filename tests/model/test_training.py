@@ -69,6 +69,13 @@ def test_rooms_are_off_unless_asked_for_and_a_share_outside_0_to_1_is_refused():
         _train_args("--room-share", "1.5")
 
 
+def test_train_splits_default_to_train_and_survive_the_saved_config():
+    assert build_config(_train_args()).train_splits == ("train",)
+    config = build_config(_train_args("--train-splits", "train, train-salamander"))
+    assert config.train_splits == ("train", "train-salamander")
+    assert train_config_from_dict(json.loads(json.dumps(asdict(config)))).train_splits == ("train", "train-salamander")
+
+
 def test_a_config_saved_before_band_eq_existed_resumes_without_it():
     current = json.loads(json.dumps(asdict(TrainConfig())))
     assert train_config_from_dict(current).augment.band_eq is True

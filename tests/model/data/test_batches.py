@@ -34,3 +34,13 @@ def test_worker_processes_deliver_labelled_batches_each_from_its_own_draws(tmp_p
     assert a.audio.shape == b.audio.shape == (2, n_samples)
     assert a.frame.shape == a.onset.shape == (2, 32, 88) and a.pedal.shape == (2, 32)
     assert not torch.equal(a.audio, b.audio)
+
+
+def test_crops_come_from_every_split_named_even_with_the_same_segment_ids(tmp_path):
+    root = write_tiny_corpus(tmp_path / "data")
+    (root / "train-other-piano").mkdir()
+    for path in (root / "train").glob("*.npz"):
+        (root / "train-other-piano" / path.name).write_bytes(path.read_bytes())
+    both = CropSampler(root, ("train", "train-other-piano"), FeatureConfig(), crop_frames=32, seed=0)
+    assert len(both.segments) == 2 * len(CropSampler(root, "train", FeatureConfig(), crop_frames=32, seed=0).segments)
+    assert both.refresh() == len(both.segments)  # nothing new on disk, nothing loaded twice
