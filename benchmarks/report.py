@@ -61,6 +61,9 @@ def _from_module(module: str) -> Callable[[dict, Path], str]:
 SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
     ("accuracy", "Accuracy, speed and memory beside peers", "notestream bench accuracy",
      lambda report, _: accuracy_bench.format_markdown(report)),
+    ("accuracy_salamander", "Accuracy on a sampled grand (Salamander Grand Piano) beside peers",
+     "notestream bench accuracy --split benchmark-salamander --limit 6 --threads 1",
+     lambda report, _: accuracy_bench.format_markdown(report)),
     ("robustness", "Accuracy under codecs, noise, rooms and a phone", "notestream bench robustness",
      _from_module("benchmarks.robustness_bench")),
     ("lookahead", "Streaming trade-off: note F1 against latency", "notestream bench lookahead", _lookahead),
