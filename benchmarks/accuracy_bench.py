@@ -211,10 +211,15 @@ def reuse_earlier_results(report: dict, earlier: dict) -> dict:
     return {**report, "systems": systems}
 
 
+def report_split(report: dict) -> str:
+    """The rendered split a report scored (reports from before `--split` existed scored the benchmark)."""
+    return Path(report.get("data", "benchmark")).name
+
+
 def check_same_run_inputs(report: dict, earlier: dict) -> None:
     """Results may be merged only across runs of the same split, segments and threads."""
-    split_of = lambda r: Path(r.get("data", "benchmark")).name  # noqa: E731
-    if (split_of(earlier), earlier.get("segments"), earlier.get("threads")) != (split_of(report), report["segments"], report["threads"]):
+    if ((report_split(earlier), earlier.get("segments"), earlier.get("threads"))
+            != (report_split(report), report["segments"], report["threads"])):
         raise ValueError("the earlier report is of another split, other segments or threads; run every system again")
 
 
@@ -223,7 +228,7 @@ def format_markdown(report: dict) -> str:
     reused = [name for name, result in report["systems"].items() if result.get("earlier_run")]
     runs = (f"{' and '.join(reused)} from an earlier run of the same segments, the others from this one" if reused
             else "all systems in the same run")
-    lines = [f"{len(report['segments'])} {Path(report.get('data', 'benchmark')).name} segments, {report['audio_seconds']:.0f} s of audio, "
+    lines = [f"{len(report['segments'])} {report_split(report)} segments, {report['audio_seconds']:.0f} s of audio, "
              f"{report['threads']} CPU thread(s) per system, {runs}.", "",
              "| system | version | note F1 | note+offset F1 | note+offset+vel F1 | frame F1 | pedal press F1 "
              "| pedal release F1 | RTF (wall) | RTF (CPU) | load (s) | peak RSS (MB) |", "|---" * 12 + "|"]

@@ -79,9 +79,12 @@ def layer_of(velocity: int, layers: int) -> int:
 
 
 def sounding_end(note: Note, pedals: list[PedalSpan]) -> float:
-    """When the damper falls unless the key is struck again: at key release, or later while the pedal holds it."""
+    """When the damper falls unless the key is struck again: at key release, or later while the pedal holds it.
+
+    `pedals` in time order, so a press that follows straight on from a release keeps holding the note.
+    """
     end = note.offset
-    for span in sorted(pedals):
+    for span in pedals:
         if span.onset <= end < span.offset:
             end = span.offset
     return end
@@ -100,6 +103,8 @@ class SampledPiano:
         self.folder = Path(folder)
         self.index = index_samples(self.folder)
         self._keys = np.array(self.index.keys)
+        self._top_layer = self.index.layers
+        self._layers = {key: sorted(layer for k, layer in self.index.notes if k == key) for key in self.index.keys}
         self._cache: dict[tuple[Path, int], np.ndarray] = {}
 
     def _load(self, path: Path, sample_rate: int) -> np.ndarray:
@@ -112,9 +117,8 @@ class SampledPiano:
 
     def _note_sample(self, pitch: int, velocity: int, sample_rate: int) -> tuple[np.ndarray, int]:
         source = int(self._keys[np.argmin(np.abs(self._keys - pitch))])
-        layers = sorted(layer for key, layer in self.index.notes if key == source)
-        wanted = layer_of(velocity, self.index.layers)
-        layer = min(layers, key=lambda v: abs(v - wanted))
+        wanted = layer_of(velocity, self._top_layer)
+        layer = min(self._layers[source], key=lambda v: abs(v - wanted))
         return self._load(self.index.notes[(source, layer)], sample_rate), source
 
     def render(self, performance: Performance, sample_rate: int, duration: float, detune_cents: float = 0.0) -> np.ndarray:
@@ -151,7 +155,7 @@ class SampledPiano:
         if not undamped:
             t = (first + np.arange(last - first)) / sample_rate
             voice *= np.exp(-np.clip(t - end, 0.0, None) / tau).astype(np.float32)
-        layer_top = layer_of(note.velocity, self.index.layers) * 128 / self.index.layers
+        layer_top = layer_of(note.velocity, self._top_layer) * 128 / self._top_layer
         out[first:last] += voice * (note.velocity / layer_top) ** 0.5
         if not undamped and not restruck and note.pitch in self.index.releases:
             self._add_release(out, note, end, float(np.abs(sample).max()), sample_rate)
