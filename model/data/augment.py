@@ -37,6 +37,9 @@ class AugmentConfig:
     noise: bool = True
     noise_probability: float = 0.7
     snr_db: tuple[float, float] = (10.0, 45.0)
+    # whole-semitone pitch shifts by resampling, labels moved along (model/data/dataset.py): each key's classifier
+    # hears its neighbours' timbres, as on another piano; off unless asked for (`train --pitch-shift N`)
+    pitch_shift_semitones: int = 0
 
 
 def _uniform(shape: tuple[int, ...], bounds: tuple[float, float], gen: torch.Generator) -> torch.Tensor:

@@ -38,7 +38,7 @@ class AugmentedBatches(IterableDataset):
         if self.augment.reverb and self.augment.rooms:
             rooms = RoomBank(np.random.default_rng([self.seed, worker, 1]), rate, self.augment.room_rt60_seconds)
         for count in itertools.count(1):
-            batch = self.sampler.batch(self.batch_size)
+            batch = self.sampler.batch(self.batch_size, self.augment.pitch_shift_semitones)
             yield replace(batch, audio=augment_batch(batch.audio, self.augment, rate, gen, rooms))
             if rooms is not None and count % ROOM_RENEWAL_BATCHES == 0:
                 rooms.renew_one()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.signal import resample_poly
 
 from ..features import FeatureConfig
-from ..notes import Note
+from ..notes import MAX_PITCH, MIN_PITCH, Note
 from ..pianoroll import frame_labels
 from .corpus import Segment, iter_segments
 from .music21_corpus import ID_PREFIX as MUSIC21_ID_PREFIX
@@ -30,18 +32,49 @@ class Batch:
         return Batch(*(getattr(self, k).to(device, non_blocking=True) for k in ("audio", "onset", "offset", "frame", "velocity", "pedal")))
 
 
-def segment_example(segment: Segment, start_frame: int, n_frames: int, features: FeatureConfig) -> dict[str, np.ndarray]:
-    """Audio and labels for frames [start_frame, start_frame + n_frames) of a segment."""
+PEDAL_HOLD_SECONDS = 8.0
+RESAMPLE_MARGIN = 256  # source samples read past a pitch-shifted crop, so its last samples are not filtered against zeros
+
+
+def shift_ratio(semitones: int) -> Fraction:
+    """Output samples per source sample that raise the pitch by `semitones` (played 2^(s/12) faster), within 2 cents.
+
+    Labels are scaled by this exact ratio, so the small rounding only detunes, like the render's own detune."""
+    return Fraction(2.0 ** (-semitones / 12)).limit_denominator(64)
+
+
+def segment_example(segment: Segment, start_frame: int, n_frames: int, features: FeatureConfig,
+                    semitones: int = 0) -> dict[str, np.ndarray]:
+    """Audio and labels for frames [start_frame, start_frame + n_frames) of a segment, optionally pitch-shifted.
+
+    A shift of `semitones` plays the audio faster or slower by resampling (timbre moves with it, as on another
+    piano) and moves every note label by as many keys, its times scaled to match."""
     hop = features.hop_length
     n_samples = (n_frames - 1) * hop
-    audio = segment.audio[start_frame * hop: start_frame * hop + n_samples].astype(np.float32) / 32768.0
+    start = start_frame * hop
+    ratio = shift_ratio(semitones)
+    if semitones:
+        source = segment.audio[start: start + int(n_samples / ratio) + RESAMPLE_MARGIN].astype(np.float32) / 32768.0
+        audio = resample_poly(source, ratio.numerator, ratio.denominator).astype(np.float32)[:n_samples]
+    else:
+        audio = segment.audio[start: start + n_samples].astype(np.float32) / 32768.0
     audio = np.pad(audio, (0, n_samples - audio.size))
-    shift = start_frame / features.frame_rate
-    notes = [Note(n.onset - shift, n.offset - shift, n.pitch, n.velocity) for n in segment.notes]
-    pedals = [type(p)(p.onset - shift, p.offset - shift) for p in segment.pedals]
+    shift, scale = start_frame / features.frame_rate, float(ratio)
+    notes = [Note((n.onset - shift) * scale, (n.offset - shift) * scale, n.pitch + semitones, n.velocity)
+             for n in segment.notes if MIN_PITCH <= n.pitch + semitones <= MAX_PITCH]
+    pedals = [type(p)((p.onset - shift) * scale, (p.offset - shift) * scale) for p in segment.pedals]
     labels = frame_labels(notes, pedals, n_frames, features.frame_rate)
     return {"audio": audio, "onset": labels.onset, "offset": labels.offset, "frame": labels.frame,
             "velocity": labels.velocity, "pedal": labels.pedal}
+
+
+def keyboard_shifts(notes: list[Note], start: float, end: float, max_semitones: int) -> range:
+    """The shifts up to +-max_semitones that keep every note sounding in [start, end) on the 88 keys
+    (a note released up to PEDAL_HOLD_SECONDS before `start` counts: the pedal may hold it)."""
+    pitches = [n.pitch for n in notes if n.onset < end and n.offset > start - PEDAL_HOLD_SECONDS]
+    if not pitches:
+        return range(-max_semitones, max_semitones + 1)
+    return range(max(-max_semitones, MIN_PITCH - min(pitches)), min(max_semitones, MAX_PITCH - max(pitches)) + 1)
 
 
 def collate(examples: list[dict[str, np.ndarray]]) -> Batch:
@@ -84,10 +117,18 @@ class CropSampler:
         self.weights = frames / frames.sum() if len(frames) else frames
         return len(self.segments)
 
-    def batch(self, size: int) -> Batch:
+    def batch(self, size: int, max_semitones: int = 0) -> Batch:
+        """`size` random crops; with `max_semitones`, each is pitch-shifted by a random whole number of semitones
+        in +-max_semitones that keeps its notes on the keyboard (0 included)."""
         examples = []
         for idx in self.rng.choice(len(self.segments), size=size, p=self.weights):
             seg = self.segments[idx]
             last = max(0, self.features.n_frames(seg.audio.size) - self.crop_frames)
-            examples.append(segment_example(seg, int(self.rng.integers(0, last + 1)), self.crop_frames, self.features))
+            start_frame = int(self.rng.integers(0, last + 1))
+            semitones = 0
+            if max_semitones:
+                start = start_frame / self.features.frame_rate
+                span = self.crop_frames / self.features.frame_rate / float(shift_ratio(max_semitones))
+                semitones = int(self.rng.choice(keyboard_shifts(seg.notes, start, start + span, max_semitones)))
+            examples.append(segment_example(seg, start_frame, self.crop_frames, self.features, semitones))
         return collate(examples)

@@ -55,6 +55,8 @@ def register(subparsers) -> None:
                    help=f"look-ahead frames the checkpoint ships with (default {d.window.lookahead}); "
                         "with --calibrate: re-window that checkpoint, then tune its thresholds for the new window")
     p.add_argument("--no-augment", choices=AUGMENTATIONS, action="append", default=[], help="switch an augmentation off")
+    p.add_argument("--pitch-shift", type=int, default=0, metavar="SEMITONES",
+                   help="pitch-shift each crop by a random whole number of semitones up to this many (labels moved along)")
     p.add_argument("--room-share", type=_share, default=0.0, metavar="SHARE",
                    help="share of the reverberated crops heard in a random image-source room instead of decaying noise")
     p.add_argument("--calibrate", type=Path, metavar="CHECKPOINT", default=None,
@@ -82,6 +84,9 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     augment = replace(AugmentConfig(), **{name: False for name in args.no_augment})
     if args.room_share > 0:
         augment = replace(augment, rooms=True, room_share=args.room_share)
+    if not 0 <= args.pitch_shift <= 12:
+        raise UserError(f"--pitch-shift {args.pitch_shift}: expected 0 to 12 semitones")
+    augment = replace(augment, pitch_shift_semitones=args.pitch_shift)
     return replace(
         d, data_dir=str(Path(args.data_dir) if args.data_dir else data_dir() / "rendered"), out_dir=args.out,
         train_splits=tuple(s.strip() for s in args.train_splits.split(",") if s.strip()),

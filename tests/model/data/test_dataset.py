@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from model.data.corpus import Segment
+from model.data.dataset import CropSampler, keyboard_shifts, segment_example, shift_ratio
+from model.features import FeatureConfig
+from model.notes import Note
+from tests.model.data.tiny_corpus import write_tiny_corpus
+
+FEATURES = FeatureConfig()
+
+
+def _tone_segment(pitch: int, onset: float, offset: float, seconds: float = 6.0) -> Segment:
+    """A sine at `pitch` sounding over [onset, offset), labelled as one note."""
+    rate = FEATURES.sample_rate
+    t = np.arange(int(seconds * rate)) / rate
+    hz = 440.0 * 2 ** ((pitch - 69) / 12)
+    audio = np.where((t >= onset) & (t < offset), 0.5 * np.sin(2 * np.pi * hz * t), 0.0)
+    return Segment("tone", (audio * 32767).astype(np.int16), [Note(onset, offset, pitch, 80)], [], rate)
+
+
+def _peak_hz(audio: np.ndarray) -> float:
+    spectrum = np.abs(np.fft.rfft(audio * np.hanning(audio.size)))
+    return float(np.argmax(spectrum) * FEATURES.sample_rate / audio.size)
+
+
+@pytest.mark.parametrize("semitones", [-3, -1, 1, 2, 5])
+def test_shift_ratio_is_within_two_cents_of_the_semitones(semitones):
+    cents = -1200 * np.log2(float(shift_ratio(semitones)))
+    assert abs(cents - 100 * semitones) < 2.0
+
+
+@pytest.mark.parametrize("semitones", [-2, 0, 2])
+def test_a_shifted_crop_sounds_and_is_labelled_the_shifted_key_at_the_scaled_times(semitones):
+    seg = _tone_segment(60, onset=1.0, offset=2.0)
+    n_frames = 4 * int(FEATURES.frame_rate)
+    example = segment_example(seg, 0, n_frames, FEATURES, semitones)
+    assert example["audio"].shape == ((n_frames - 1) * FEATURES.hop_length,)
+    expected_hz = 440.0 * 2 ** ((60 + semitones - 69) / 12)
+    assert _peak_hz(example["audio"]) == pytest.approx(expected_hz, rel=0.01)
+    key = 60 + semitones - 21
+    onset_frames = np.flatnonzero(example["onset"][:, key])
+    scale = float(shift_ratio(semitones))
+    assert onset_frames.tolist() == [round(1.0 * scale * FEATURES.frame_rate)]
+    sounding = np.flatnonzero(example["frame"][:, key])
+    assert sounding[0] == onset_frames[0] and sounding[-1] == pytest.approx(2.0 * scale * FEATURES.frame_rate, abs=1.5)
+    assert example["onset"].sum() == 1 and example["velocity"][onset_frames[0], key] == pytest.approx(80 / 127)
+    # the audio follows the labels: the tone starts where the onset label is
+    hop = FEATURES.hop_length
+    assert np.abs(example["audio"][: (onset_frames[0] - 1) * hop]).max() < 0.01
+    assert np.abs(example["audio"][onset_frames[0] * hop: (onset_frames[0] + 2) * hop]).max() > 0.3
+
+
+def test_keyboard_shifts_keep_the_crops_notes_on_the_88_keys():
+    notes = [Note(0.0, 1.0, 106, 64), Note(2.0, 3.0, 23, 64), Note(20.0, 21.0, 108, 64)]
+    assert keyboard_shifts(notes, 0.0, 4.0, 3) == range(-2, 3)
+    assert keyboard_shifts(notes, 1.5, 4.0, 3) == range(-2, 3)  # the top note may still be held by the pedal
+    assert keyboard_shifts(notes, 9.5, 12.0, 3) == range(-2, 4)  # long released; the bass note may be held
+    assert keyboard_shifts(notes, 12.0, 16.0, 3) == range(-3, 4)  # nothing sounds: every shift
+    assert keyboard_shifts(notes, 19.0, 23.0, 3) == range(-3, 1)
+
+
+def test_notes_shifted_off_the_keyboard_outside_the_crop_are_dropped_not_an_error():
+    seg = _tone_segment(60, onset=1.0, offset=2.0)
+    seg.notes.append(Note(5.5, 5.9, 107, 64))  # after the 2 s crop; shifted up 2 it would be off the keyboard
+    example = segment_example(seg, 0, 2 * int(FEATURES.frame_rate), FEATURES, 2)
+    assert example["onset"].sum() == 1
+
+
+def test_a_sampler_with_pitch_shifts_draws_varied_shifts_whose_labels_stay_on_the_keyboard(tmp_path):
+    write_tiny_corpus(tmp_path)
+    sampler = CropSampler(tmp_path, "train", FEATURES, crop_frames=64, seed=5)
+    plain = CropSampler(tmp_path, "train", FEATURES, crop_frames=64, seed=5).batch(8)
+    shifted = sampler.batch(8, max_semitones=3)
+    assert shifted.onset.shape == plain.onset.shape and shifted.audio.shape == plain.audio.shape
+    assert not np.array_equal(shifted.onset.numpy(), plain.onset.numpy())
+    assert shifted.onset.sum() > 0
