@@ -1,4 +1,5 @@
-"""Render a Performance (notes + sustain pedal) to audio with FluidSynth, or with a sampled piano, in process."""
+"""Render a Performance (notes + sustain pedal) to audio with FluidSynth or a sampled piano in process, or with
+a GUS patch piano through TiMidity++."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from ..notes import Performance
+from .patch_piano import PatchPiano
 from .sampled_piano import SampledPiano
 from .soundfonts import PianoPreset
 
@@ -23,13 +25,13 @@ def _events(performance: Performance) -> list[tuple[float, int, int, int]]:
 
 
 class PianoRenderer:
-    """Keeps one FluidSynth per SoundFont (loading a compressed .sf3 takes seconds), and one SampledPiano per
-    sampled-piano folder, and renders performances."""
+    """Keeps one FluidSynth per SoundFont (loading a compressed .sf3 takes seconds), one SampledPiano per
+    sampled-piano folder and one PatchPiano per GUS patch, and renders performances."""
 
     def __init__(self, gain: float = 0.5):
         self.gain = gain
         self._synths: dict[str, tuple[object, int]] = {}
-        self._sampled: dict[str, SampledPiano] = {}
+        self._sampled: dict[str, SampledPiano | PatchPiano] = {}
 
     def _synth(self, preset: PianoPreset):
         import fluidsynth  # imported here: rendering is the only user and needs libfluidsynth
@@ -51,9 +53,10 @@ class PianoRenderer:
 
     def render(self, performance: Performance, preset: PianoPreset, sample_rate: int, duration: float, detune_cents: float = 0.0) -> np.ndarray:
         """Mono float32 audio of `duration` seconds; detune via pitch bend, so labels stay unchanged."""
-        if preset.is_sampled:
+        if preset.is_sampled or preset.is_patch:
             if preset.soundfont not in self._sampled:
-                self._sampled[preset.soundfont] = SampledPiano(preset.path)
+                kind = SampledPiano if preset.is_sampled else PatchPiano
+                self._sampled[preset.soundfont] = kind(preset.path)
             return self._sampled[preset.soundfont].render(performance, sample_rate, duration, detune_cents)
         synth = self._synth(preset)
         synth.pitch_bend(0, int(round(detune_cents / PITCH_BEND_RANGE_CENTS * 8191)))

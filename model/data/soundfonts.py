@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 
 @dataclass(frozen=True)
 class PianoPreset:
-    """One piano sound: a SoundFont file (from Debian) and a bank/program in it, or a sampled-piano folder."""
+    """One piano sound: a SoundFont file (from Debian) and a bank/program in it, a sampled-piano folder,
+    or a GUS patch file (`.pat`, rendered by TiMidity++)."""
 
     name: str
     soundfont: str
@@ -23,6 +25,11 @@ class PianoPreset:
     def is_sampled(self) -> bool:
         """A folder of recorded notes (model/data/sampled_piano.py) rather than a SoundFont file."""
         return self.path.is_dir()
+
+    @property
+    def is_patch(self) -> bool:
+        """A GUS patch (model/data/patch_piano.py), e.g. one of Debian's freepats pianos."""
+        return self.path.suffix.lower() == ".pat"
 
 
 SF2, SF3 = "/usr/share/sounds/sf2", "/usr/share/sounds/sf3"
@@ -50,9 +57,17 @@ def missing_soundfonts() -> list[str]:
     return sorted({p.soundfont for p in TRAIN_PRESETS + BENCHMARK_PRESETS if not p.path.is_file()})
 
 
-def sampled_piano_preset(folder: str | Path) -> PianoPreset:
-    """The preset of a sampled-piano folder; its name is the folder's (e.g. `salamander`)."""
-    folder = Path(folder).resolve()
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such sampled-piano folder (see model/README.md, sampled pianos)")
-    return PianoPreset(folder.name, str(folder), 0, 0)
+def sampled_piano_preset(path: str | Path, name: str | None = None) -> PianoPreset:
+    """The preset of a sampled-piano folder or a GUS patch file, named `name` or after it: the folder's name
+    (e.g. `salamander`), or the patch's without its program number (`000_Acoustic_Grand_Piano.pat` ->
+    `acoustic-grand-piano`)."""
+    path = Path(path).resolve()
+    if path.suffix.lower() == ".pat":
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such GUS patch (Debian package freepats installs some)")
+        default = re.sub(r"^\d+_", "", path.stem).lower().replace("_", "-")
+    elif path.is_dir():
+        default = path.name
+    else:
+        raise FileNotFoundError(f"{path}: no such sampled-piano folder or .pat file (see model/README.md, sampled pianos)")
+    return PianoPreset(name or default, str(path), 0, 0)

@@ -31,9 +31,11 @@ def register(subparsers) -> None:
     r.add_argument("--segment-seconds", type=float, default=RenderPlan.segment_seconds)
     r.add_argument("--segments-per-performance", type=int, default=RenderPlan.train_segments_per_performance)
     r.add_argument("--no-detune", action="store_true", help="switch off the +/-20 cent render detuning")
-    r.add_argument("--sampled-piano", type=Path, default=None, metavar="FOLDER",
-                   help="render the ASAP segments of --splits with this sampled piano (e.g. data/pianos/salamander) "
-                        "into <split>-<folder name> instead of the SoundFonts")
+    r.add_argument("--sampled-piano", type=Path, default=None, metavar="PATH",
+                   help="render the ASAP segments of --splits with this sampled piano instead of the SoundFonts: a "
+                        "folder of samples (e.g. data/pianos/salamander) or a GUS patch rendered by TiMidity++ (e.g. "
+                        "/usr/share/midi/freepats/Tone_000/000_Acoustic_Grand_Piano.pat), into <split>-<piano name>")
+    r.add_argument("--piano-name", default=None, help="with --sampled-piano: the name in the split (default: the folder's or patch's)")
     r.set_defaults(func=run_render)
 
     s = sub.add_parser("splits", help="(re)write model/splits/*.txt from ASAP's works (seeded, by work)")
@@ -66,7 +68,7 @@ def run_render(args: argparse.Namespace) -> int:
     plan = RenderPlan(segment_seconds=args.segment_seconds, train_segments_per_performance=args.segments_per_performance,
                       detune_cents=0.0 if args.no_detune else RenderPlan.detune_cents, music21_performances=args.music21_performances)
     out = data_dir(args.data_dir) / "rendered"
-    piano = sampled_piano_preset(args.sampled_piano) if args.sampled_piano else None
+    piano = sampled_piano_preset(args.sampled_piano, args.piano_name) if args.sampled_piano else None
     counts = render_corpus(args.asap, out, plan, args.workers, tuple(args.splits.split(",")), sources, piano)
     print(f"rendered corpus in {out}: " + ", ".join(f"{k} {v} segments" for k, v in counts.items()))
     return 0
