@@ -102,8 +102,8 @@ def register_lookahead_bench(bench_subparsers) -> None:
     p.add_argument("--data-dir", default=None, help="data folder holding rendered/ (default $NOTESTREAM_DATA or ./data)")
     p.add_argument("--limit", type=int, default=None, help="use the first N benchmark segments")
     p.add_argument("--split", default="benchmark",
-                   help="rendered split; validation (or validation-salamander): choose the shipped look-ahead "
-                        "without looking at the benchmark")
+                   help="rendered split; validation (or validation-salamander, or validation-freepats-grand: a piano "
+                        "never trained on): choose the shipped look-ahead or compare runs without looking at the benchmark")
     p.add_argument("--hop", type=int, default=DEFAULT_HOP, help="output block, in frames")
     p.add_argument("--lookaheads", default=",".join(map(str, DEFAULT_LOOKAHEADS)), help="comma-separated, in frames")
     p.add_argument("--checkpoint", type=Path, default=None, help="default: the shipped checkpoint")
