@@ -13,6 +13,12 @@ from .notes import MAX_PITCH, MIN_PITCH, Note, PedalSpan, Performance
 PEDAL_CC = 64
 PEDAL_THRESHOLD = 64
 DRUM_CHANNEL = 9  # 0-based; General MIDI channel 10
+PITCH_BEND_RANGE_CENTS = 200.0  # General MIDI default bend range: +/- 2 semitones
+
+
+def pitch_bend_value(cents: float) -> int:
+    """The 14-bit pitch-wheel value (-8191..8191 around the centre) that detunes by `cents` at the default range."""
+    return int(round(cents / PITCH_BEND_RANGE_CENTS * 8191))
 
 
 class MidiReadError(ValueError):

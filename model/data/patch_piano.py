@@ -10,19 +10,18 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import wave
 from pathlib import Path
 
 import numpy as np
 import pretty_midi
 from scipy.signal import resample_poly
 
-from ..midi import performance_to_pretty_midi
+from ..audio import decode_audio
+from ..midi import performance_to_pretty_midi, pitch_bend_value
 from ..notes import Note, Performance
 
 TIMIDITY = "timidity"
 PEAK = 0.5  # renders are peak-normalised: a patch's own level says nothing about a recording's
-PITCH_BEND_RANGE_CENTS = 200.0
 
 
 def timidity_config(patch: Path) -> str:
@@ -35,14 +34,6 @@ def performance_for_midi(performance: Performance) -> Performance:
     notes = [Note(max(0.0, n.onset), max(n.offset, max(0.0, n.onset) + 1e-3), n.pitch, n.velocity) for n in performance.notes]
     pedals = [type(p)(max(0.0, p.onset), p.offset) for p in performance.pedals if p.offset > 0]
     return Performance(notes, pedals)
-
-
-def read_wav_mono(path: Path) -> tuple[np.ndarray, int]:
-    """16-bit PCM WAV as float32 mono and its rate."""
-    with wave.open(str(path)) as w:
-        rate, channels = w.getframerate(), w.getnchannels()
-        data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32) / 32768.0
-    return data.reshape(-1, channels).mean(axis=1), rate
 
 
 class PatchPiano:
@@ -59,8 +50,7 @@ class PatchPiano:
     def render(self, performance: Performance, sample_rate: int, duration: float, detune_cents: float = 0.0) -> np.ndarray:
         """Mono float32 audio of `duration` seconds; detune via pitch bend, so labels stay unchanged."""
         pm = performance_to_pretty_midi(performance_for_midi(performance))
-        bend = int(round(detune_cents / PITCH_BEND_RANGE_CENTS * 8191))
-        pm.instruments[0].pitch_bends.append(pretty_midi.PitchBend(bend, 0.0))
+        pm.instruments[0].pitch_bends.append(pretty_midi.PitchBend(pitch_bend_value(detune_cents), 0.0))
         with tempfile.TemporaryDirectory(prefix="notestream-timidity-") as tmp:
             cfg, midi, wav = Path(tmp, "piano.cfg"), Path(tmp, "in.mid"), Path(tmp, "out.wav")
             cfg.write_text(timidity_config(self.patch))
@@ -70,8 +60,8 @@ class PatchPiano:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
             if done.returncode != 0 or not wav.is_file():
                 raise RuntimeError(f"timidity failed on {self.patch.name}: {done.stderr.strip() or done.stdout.strip()}")
-            audio, rate = read_wav_mono(wav)
-        audio = resample_poly(audio, sample_rate, rate).astype(np.float32)
+            audio = decode_audio(wav, self.synth_rate)
+        audio = resample_poly(audio, sample_rate, self.synth_rate).astype(np.float32)
         total = int(round(duration * sample_rate))
         audio = np.pad(audio[:total], (0, max(0, total - audio.size)))
         peak = float(np.abs(audio).max())

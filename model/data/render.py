@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import resample_poly
 
+from ..midi import pitch_bend_value
 from ..notes import Performance
 from .patch_piano import PatchPiano
 from .sampled_piano import SampledPiano
 from .soundfonts import PianoPreset
 
 SYNTH_RATE = 32000  # rendered at twice the model rate, then low-passed and decimated (no aliasing)
-PITCH_BEND_RANGE_CENTS = 200.0  # General MIDI default bend range: +/- 2 semitones
 NOTE_OFF, PEDAL, NOTE_ON = 0, 1, 2
 
 
@@ -59,7 +59,7 @@ class PianoRenderer:
                 self._sampled[preset.soundfont] = kind(preset.path)
             return self._sampled[preset.soundfont].render(performance, sample_rate, duration, detune_cents)
         synth = self._synth(preset)
-        synth.pitch_bend(0, int(round(detune_cents / PITCH_BEND_RANGE_CENTS * 8191)))
+        synth.pitch_bend(0, pitch_bend_value(detune_cents))
         total = int(round(duration * SYNTH_RATE))
         blocks, cursor = [], 0
         for time, kind, key, value in _events(performance):
