@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from model.audio import decode_audio
 from model.config import WindowConfig
-from model.decoding import Activations, decode
+from model.decoding import Activations, NoteDecoder, decode
 from model.features import LogMelExtractor
 from model.incremental import IncrementalNetwork, push_networks
 from model.inference import TranscriptionStream, push_streams
@@ -44,15 +44,38 @@ def test_incremental_network_matches_whole_pass_for_any_mel_chunking(sizes, seed
         np.testing.assert_allclose(getattr(streamed, name), getattr(whole, name), atol=1e-5)
 
 
+def recorded_activations(stream: TranscriptionStream) -> list[Activations]:
+    """Every activation chunk the stream's network hands its decoder, as it is handed."""
+    seen, push = [], stream._decoder.push
+
+    def record(acts: Activations):
+        seen.append(acts)
+        return push(acts)
+
+    stream._decoder.push = record
+    return seen
+
+
+def assert_close_activations(a: Activations, b: Activations) -> None:
+    assert len(a) == len(b)
+    for name in ("onset", "frame", "offset", "velocity", "pedal"):
+        np.testing.assert_allclose(getattr(a, name), getattr(b, name), atol=1e-5)
+
+
 def test_stream_events_and_notes_equal_offline_decoding(piano_audio):
-    whole = whole_pass(piano_audio)
-    notes, pedals = decode(whole, LOADED.decoder, LOADED.features.frame_rate)
+    """The chunked network equals one whole pass up to float rounding (the same sums in another order, which
+    can flip a near-tie between two saturated frames); the incremental decoder equals the offline decoder
+    on the same activations exactly."""
     stream = TranscriptionStream(LOADED)
+    seen = recorded_activations(stream)
     events = []
     for chunk in np.array_split(piano_audio, 17):
         events += stream.push(chunk)
     events += stream.finish()
     result = stream.result()
+    streamed = Activations.concat(seen)
+    assert_close_activations(streamed, whole_pass(piano_audio))
+    notes, pedals = decode(streamed, LOADED.decoder, LOADED.features.frame_rate)
     assert result.notes == notes and result.pedals == pedals
     assert len(notes) > 0
     assert sum(e.kind == "note_on" for e in events) == len(notes)
@@ -105,14 +128,25 @@ def test_streams_batched_together_each_match_their_own_whole_pass(chunkings, see
 
 
 def test_push_streams_gives_each_stream_what_its_own_push_gives(piano_audio):
-    alone, together = TranscriptionStream(LOADED), [TranscriptionStream(LOADED) for _ in range(3)]
+    """Batched with others, each stream's network gives what it gives alone (up to float rounding: a batch
+    sums in another order) and its decoder turns that into its own events."""
     quiet = np.zeros_like(piano_audio)
-    expected, got = [], [[] for _ in together]
+    alone = [TranscriptionStream(LOADED) for _ in range(3)]
+    together = [TranscriptionStream(LOADED) for _ in range(3)]
+    seen_alone, seen_together = [recorded_activations(s) for s in alone], [recorded_activations(s) for s in together]
+    got, expected = [[] for _ in together], [[] for _ in alone]
     for chunk, silent in zip(np.array_split(piano_audio, 9), np.array_split(quiet, 9), strict=True):
-        expected += alone.push(chunk)
-        for i, events in enumerate(push_streams(together, [chunk, silent, chunk[: len(chunk) // 2]])):
+        chunks = [chunk, silent, chunk[: len(chunk) // 2]]
+        for i, events in enumerate(push_streams(together, chunks)):
             got[i] += events
-    assert got[0] == expected and len(expected) > 0
+        for i, (stream, audio) in enumerate(zip(alone, chunks, strict=True)):
+            expected[i] += stream.push(audio)
+    for a, b in zip(seen_alone, seen_together, strict=True):
+        assert_close_activations(Activations.concat(a), Activations.concat(b))
+    assert len(got[0]) > 0 and all(len(e) > 0 for e in expected)
+    for events, seen in zip(got, seen_together, strict=True):
+        decoder = NoteDecoder(LOADED.decoder, LOADED.features.frame_rate)
+        assert events == [e for acts in seen for e in decoder.push(acts)]
 
 
 def test_streams_with_different_windows_cannot_share_a_batch():
