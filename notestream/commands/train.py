@@ -61,9 +61,10 @@ def register(subparsers) -> None:
                    help="share of the reverberated crops heard in a random image-source room instead of decaying noise")
     p.add_argument("--calibrate", type=Path, metavar="CHECKPOINT", default=None,
                    help="only tune CHECKPOINT's decoder thresholds on the validation split and save them into it")
-    p.add_argument("--calibration-split", default="validation", metavar="SPLIT",
-                   help="with --calibrate: the rendered split to tune on, e.g. validation-salamander (validation works "
-                        "on a piano the weights never heard)")
+    p.add_argument("--calibration-split", default="validation", metavar="SPLITS",
+                   help="with --calibrate: the rendered split(s) to tune on, comma-separated, --validation-segments "
+                        "from each, e.g. validation,validation-freepats-grand (thresholds that also suit a piano "
+                        "the weights never heard)")
     p.add_argument("--init-from", default=None, metavar="CHECKPOINT",
                    help="start from these weights (e.g. model/checkpoints/notestream.pt) with a fresh optimiser")
     p.add_argument("--cooccurrence", default=None, metavar="NPY",
@@ -123,13 +124,16 @@ def replace_window(base: WindowConfig, hop: int | None, lookahead: int | None) -
 
 def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, lookahead: int | None = None,
               split: str = "validation") -> int:
+    from itertools import islice
+
     from model.checkpoint import load_checkpoint, save_checkpoint
     from model.data.corpus import iter_segments
     from model.validation import calibrate_decoder
 
     loaded = load_checkpoint(checkpoint, device="cpu")
     loaded.window = replace_window(loaded.window, hop, lookahead)
-    segments = list(iter_segments(data, split, loaded.features.sample_rate))[:limit]
+    rate = loaded.features.sample_rate
+    segments = [seg for name in split.split(",") for seg in islice(iter_segments(data, name, rate), limit)]
     before = loaded.decoder
     loaded.decoder, scores = calibrate_decoder(loaded, segments)
     f1 = scores.note_f1

@@ -3,6 +3,7 @@
 import argparse
 import csv
 import json
+import shutil
 from dataclasses import asdict
 
 import numpy as np
@@ -131,6 +132,19 @@ def test_calibrate_can_re_window_a_checkpoint_and_tune_it_for_the_new_look_ahead
     assert (after.window.hop, after.window.lookahead) == (before.window.hop, 8)
     assert after.metadata["decoder_calibration"]["window"] == {"hop": before.window.hop, "lookahead": 8}
     assert "look-ahead 8" in capsys.readouterr().out
+
+
+def test_calibration_on_several_splits_takes_the_segment_limit_from_each(tmp_path, capsys):
+    data = write_tiny_corpus(tmp_path / "data")
+    shutil.copytree(data / "benchmark", data / "validation-other-piano")
+    out = tmp_path / "run"
+    assert main(["train", "--data-dir", str(data), "--out", str(out), "--steps", "1", "--batch-size", "1",
+                 "--crop-frames", "32", "--validate-every", "1", "--validation-segments", "1", "--device", "cpu"]) == 0
+    assert main(["train", "--data-dir", str(data), "--calibrate", str(out / "best.pt"), "--validation-segments", "1",
+                 "--calibration-split", "validation,validation-other-piano"]) == 0
+    calibration = load_checkpoint(out / "best.pt", device="cpu").metadata["decoder_calibration"]
+    assert (calibration["split"], calibration["validation_segments"]) == ("validation,validation-other-piano", 2)
+    assert "validation,validation-other-piano note F1" in capsys.readouterr().out
 
 
 def test_a_residual_harmonic_run_records_its_graph_resumes_and_calibrates(tmp_path):
