@@ -59,6 +59,8 @@ def register(subparsers) -> None:
                    help="pitch-shift each crop by a random whole number of semitones up to this many (labels moved along)")
     p.add_argument("--room-share", type=_share, default=0.0, metavar="SHARE",
                    help="share of the reverberated crops heard in a random image-source room instead of decaying noise")
+    p.add_argument("--focal-gamma", type=float, default=d.loss.focal_gamma, metavar="GAMMA",
+                   help="focal-loss exponent of the onset, frame and offset heads (0 = class-weighted BCE)")
     p.add_argument("--calibrate", type=Path, metavar="CHECKPOINT", default=None,
                    help="only tune CHECKPOINT's decoder thresholds on the validation split and save them into it")
     p.add_argument("--calibration-split", default="validation", metavar="SPLITS",
@@ -88,6 +90,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     if not 0 <= args.pitch_shift <= 12:
         raise UserError(f"--pitch-shift {args.pitch_shift}: expected 0 to 12 semitones")
     augment = replace(augment, pitch_shift_semitones=args.pitch_shift)
+    if args.focal_gamma < 0:
+        raise UserError(f"--focal-gamma {args.focal_gamma}: expected 0 or more")
     return replace(
         d, data_dir=str(Path(args.data_dir) if args.data_dir else data_dir() / "rendered"), out_dir=args.out,
         train_splits=tuple(s.strip() for s in args.train_splits.split(",") if s.strip()),
@@ -97,6 +101,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         minutes=args.minutes, data_workers=args.data_workers,
         amp=not args.no_amp, init_from=args.init_from, cooccurrence=args.cooccurrence,
         window=replace_window(d.window, args.hop, args.lookahead), augment=augment,
+        loss=replace(d.loss, focal_gamma=args.focal_gamma),
         model=replace(d.model, cnn_channels=args.cnn_channels, cnn_fc=args.cnn_fc, rnn_hidden=args.rnn_hidden,
                       label_head=args.label_head, adjacency_tau=args.tau, adjacency_reweight=args.reweight,
                       label_graph=args.label_graph, gcn_residual=args.gcn_residual),

@@ -20,7 +20,7 @@ from model.training import (
     lr_at,
     train_config_from_dict,
 )
-from notestream.cli import main
+from notestream.cli import UserError, main
 from notestream.commands import train as train_command
 from notestream.commands.train import build_config
 from tests.model.data.tiny_corpus import write_tiny_corpus
@@ -75,6 +75,15 @@ def test_train_splits_default_to_train_and_survive_the_saved_config():
     config = build_config(_train_args("--train-splits", "train, train-salamander"))
     assert config.train_splits == ("train", "train-salamander")
     assert train_config_from_dict(json.loads(json.dumps(asdict(config)))).train_splits == ("train", "train-salamander")
+
+
+def test_focal_gamma_reaches_the_loss_and_survives_the_saved_config():
+    assert build_config(_train_args()).loss.focal_gamma == 2.0
+    config = build_config(_train_args("--focal-gamma", "1"))
+    assert config.loss.focal_gamma == 1.0
+    assert train_config_from_dict(json.loads(json.dumps(asdict(config)))).loss.focal_gamma == 1.0
+    with pytest.raises(UserError):
+        build_config(_train_args("--focal-gamma", "-0.5"))
 
 
 def test_a_config_saved_before_band_eq_existed_resumes_without_it():
