@@ -29,7 +29,8 @@ def focal_bce(logits: torch.Tensor, targets: torch.Tensor, gamma: float, pos_wei
     if gamma > 0:
         p = torch.sigmoid(logits)
         p_t = p * targets + (1 - p) * (1 - targets)
-        bce = bce * (1 - p_t).pow(gamma)
+        # the floor keeps pow's gradient finite where a saturated sigmoid gives exactly 0 (gamma < 1)
+        bce = bce * (1 - p_t).clamp_min(1e-6).pow(gamma)
     weights = 1 + (pos_weight - 1) * targets
     return (bce * weights).mean()
 
