@@ -1,4 +1,5 @@
-"""`notestream data`: split ASAP by work, render the training corpus, prepare MAESTRO, write statistics."""
+"""`notestream data`: split ASAP by work, render the training corpus, prepare MAESTRO, write statistics,
+pack a corpus losslessly for another machine and unpack it there."""
 
 from __future__ import annotations
 
@@ -56,6 +57,21 @@ def register(subparsers) -> None:
     st.add_argument("--splits", default="train,validation,benchmark")
     st.set_defaults(func=run_stats)
 
+    pk = sub.add_parser("pack", help="rendered splits as lossless FLAC + labels in size-capped chunks, to copy elsewhere")
+    pk.add_argument("out", type=Path, help="output folder (chunk folders c000, c001, ...)")
+    pk.add_argument("--data-dir", default=None, help="prepared data (default $NOTESTREAM_DATA/rendered or ./data/rendered)")
+    pk.add_argument("--splits", default="train,validation",
+                    help="comma-separated SPLIT or SPLIT:N (the first N segments, in the order validation reads them)")
+    pk.add_argument("--chunk-mb", type=float, default=50.0, help="largest chunk folder, in MB")
+    pk.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    pk.set_defaults(func=run_pack)
+
+    up = sub.add_parser("unpack", help="packed chunks back into the rendered layout (identical arrays)")
+    up.add_argument("source", type=Path, help="folder holding the chunk folders")
+    up.add_argument("--data-dir", default=None, help="destination (default $NOTESTREAM_DATA/rendered or ./data/rendered)")
+    up.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    up.set_defaults(func=run_unpack)
+
 
 def run_render(args: argparse.Namespace) -> int:
     missing = missing_soundfonts()
@@ -100,4 +116,25 @@ def run_stats(args: argparse.Namespace) -> int:
     for split, st in stats.items():
         print(f"{split}: {st['segments']} segments, {int(st['keys'].sum())} notes")
     print(f"statistics written to {out}")
+    return 0
+
+
+def run_pack(args: argparse.Namespace) -> int:
+    from model.data.transfer import SplitSelection, pack_corpus
+
+    root = Path(args.data_dir) if args.data_dir else data_dir() / "rendered"
+    selections = [SplitSelection.parse(s) for s in args.splits.split(",")]
+    chunks = pack_corpus(root, selections, args.out, int(args.chunk_mb * 1e6), FeatureConfig().sample_rate, args.workers)
+    total = sum(f.stat().st_size for c in chunks for f in c.rglob("*") if f.is_file())
+    print(f"packed into {len(chunks)} chunks ({total / 1e6:.0f} MB) in {args.out}; "
+          f"on the other machine: notestream data unpack <folder holding them>")
+    return 0
+
+
+def run_unpack(args: argparse.Namespace) -> int:
+    from model.data.transfer import unpack_corpus
+
+    root = Path(args.data_dir) if args.data_dir else data_dir() / "rendered"
+    counts = unpack_corpus(args.source, root, FeatureConfig().sample_rate, args.workers)
+    print(f"unpacked into {root}: " + ", ".join(f"{k} {v} segments" for k, v in sorted(counts.items())))
     return 0
