@@ -110,6 +110,8 @@ def _pack_job(job: tuple[str, Path, Path, int]) -> tuple[str, str, int]:
 def pack_corpus(root: Path, selections: Iterable[SplitSelection], out: Path, chunk_bytes: int,
                 sample_rate: int, workers: int = 2) -> list[Path]:
     """Encode the selected segments, then group them into chunk folders of at most `chunk_bytes` each."""
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out}: not empty; unpacking would take its old chunks along, so pack into a new folder")
     segments = selected_segments(root, selections)
     if not segments:
         raise ValueError("nothing to pack")

@@ -73,6 +73,11 @@ def register(subparsers) -> None:
     up.set_defaults(func=run_unpack)
 
 
+def _rendered_root(args: argparse.Namespace) -> Path:
+    """--data-dir as given, else <$NOTESTREAM_DATA or ./data>/rendered."""
+    return Path(args.data_dir) if args.data_dir else data_dir() / "rendered"
+
+
 def run_render(args: argparse.Namespace) -> int:
     missing = missing_soundfonts()
     if missing:
@@ -110,7 +115,7 @@ def run_maestro(args: argparse.Namespace) -> int:
 def run_stats(args: argparse.Namespace) -> int:
     from model.data.statistics import write_statistics
 
-    root = Path(args.data_dir) if args.data_dir else data_dir() / "rendered"
+    root = _rendered_root(args)
     out = args.out or root / "stats"
     stats = write_statistics(root, out, FeatureConfig(), args.tau, tuple(args.splits.split(",")))
     for split, st in stats.items():
@@ -122,7 +127,7 @@ def run_stats(args: argparse.Namespace) -> int:
 def run_pack(args: argparse.Namespace) -> int:
     from model.data.transfer import SplitSelection, pack_corpus
 
-    root = Path(args.data_dir) if args.data_dir else data_dir() / "rendered"
+    root = _rendered_root(args)
     selections = [SplitSelection.parse(s) for s in args.splits.split(",")]
     chunks = pack_corpus(root, selections, args.out, int(args.chunk_mb * 1e6), FeatureConfig().sample_rate, args.workers)
     total = sum(f.stat().st_size for c in chunks for f in c.rglob("*") if f.is_file())
@@ -134,7 +139,7 @@ def run_pack(args: argparse.Namespace) -> int:
 def run_unpack(args: argparse.Namespace) -> int:
     from model.data.transfer import unpack_corpus
 
-    root = Path(args.data_dir) if args.data_dir else data_dir() / "rendered"
+    root = _rendered_root(args)
     counts = unpack_corpus(args.source, root, FeatureConfig().sample_rate, args.workers)
     print(f"unpacked into {root}: " + ", ".join(f"{k} {v} segments" for k, v in sorted(counts.items())))
     return 0

@@ -58,3 +58,10 @@ def test_missing_labels_make_unpack_fail_loudly(tmp_path):
     next((tmp_path / "packed").rglob("*.labels.npz")).unlink()
     with pytest.raises(FileNotFoundError, match="labels"):
         unpack_corpus(tmp_path / "packed", tmp_path / "there", 16000, workers=1)
+
+
+def test_packing_into_a_folder_with_old_chunks_is_refused(tmp_path):
+    root = write_tiny_corpus(tmp_path / "rendered")
+    pack_corpus(root, [SplitSelection("validation")], tmp_path / "packed", 10**9, 16000, workers=1)
+    with pytest.raises(FileExistsError, match="not empty"):
+        pack_corpus(root, [SplitSelection("train")], tmp_path / "packed", 10**9, 16000, workers=1)
