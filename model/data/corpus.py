@@ -140,8 +140,7 @@ def render_job(job: SegmentJob, out_dir: Path) -> dict:
     notes = np.array([[n.onset, n.offset, n.pitch, n.velocity] for n in segment.notes], dtype=np.float64).reshape(-1, 4)
     pedals = np.array([[p.onset, p.offset] for p in segment.pedals], dtype=np.float64).reshape(-1, 2)
     meta = {**asdict(job), "start_seconds": start, "preset": job.preset.name}
-    np.savez(path.with_suffix(".tmp.npz"), audio=pcm, notes=notes, pedals=pedals, meta=np.array(json.dumps(meta)))
-    path.with_suffix(".tmp.npz").replace(path)
+    save_segment(path, audio=pcm, notes=notes, pedals=pedals, meta=np.array(json.dumps(meta)))
     return meta
 
 
@@ -210,6 +209,13 @@ class Segment:
     notes: list[Note]
     pedals: list[PedalSpan]
     sample_rate: int
+
+
+def save_segment(path: Path, **arrays: np.ndarray) -> None:
+    """Write a segment npz by way of `<id>.tmp.npz`, which readers skip, so an interrupted write leaves no half segment."""
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
 
 
 def load_segment(path: Path, sample_rate: int) -> Segment:

@@ -17,6 +17,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from .corpus import save_segment
+
 AUDIO_KEY = "audio"
 LABELS_SUFFIX = ".labels.npz"
 
@@ -84,9 +86,7 @@ def unpack_segment(audio_path: Path, root: Path, sample_rate: int) -> Path:
         arrays = {AUDIO_KEY: audio, **{k: z[k] for k in z.files}}
     out = root / audio_path.parent.name / f"{audio_path.stem}.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.stem + ".tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(out)
+    save_segment(out, **arrays)
     return out
 
 
