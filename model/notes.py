@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Literal
 
 MIN_PITCH = 21  # A0
@@ -81,21 +84,42 @@ def extend_with_pedal(notes: list[Note], pedals: list[PedalSpan]) -> list[Note]:
     A note still sounding when the pedal is down lasts until the pedal is released, or until the same
     key is struck again, whichever comes first.
     """
+    ordered = sorted(notes, key=_note_key)
     if not pedals:
-        return sorted(notes)
-    spans = sorted(pedals)
+        return ordered
+    holding = _pedal_finder(sorted(pedals))
     by_pitch: dict[int, list[Note]] = {}
-    for n in sorted(notes):
+    for n in ordered:
         by_pitch.setdefault(n.pitch, []).append(n)
     out: list[Note] = []
     for pitch_notes in by_pitch.values():
         for i, n in enumerate(pitch_notes):
-            offset = n.offset
-            for span in spans:
-                if span.onset <= n.offset < span.offset:
-                    offset = max(offset, span.offset)
-                    break
+            span = holding(n.offset)
+            offset = n.offset if span is None else max(n.offset, span.offset)
             if i + 1 < len(pitch_notes):
                 offset = min(offset, max(n.offset, pitch_notes[i + 1].onset))
             out.append(Note(n.onset, offset, n.pitch, n.velocity))
-    return sorted(out)
+    return sorted(out, key=_note_key)
+
+
+def _note_key(n: Note) -> tuple[float, float, int, int]:
+    """The dataclass order of Note as a tuple: sorting by it is the same order, several times faster."""
+    return n.onset, n.offset, n.pitch, n.velocity
+
+
+def _pedal_finder(spans: list[PedalSpan]) -> Callable[[float], PedalSpan | None]:
+    """time -> the first of the sorted `spans` holding it (onset <= time < offset), or None.
+
+    Spans that follow one another without overlap (as a MIDI sustain controller gives them) are searched by
+    bisection, since a long performance asks this for each of thousands of notes; overlapping ones by a scan."""
+    if all(a.offset <= b.onset for a, b in pairwise(spans)):
+        onsets = [s.onset for s in spans]
+
+        def find_disjoint(time: float) -> PedalSpan | None:
+            i = bisect_right(onsets, time) - 1
+            return spans[i] if i >= 0 and time < spans[i].offset else None
+        return find_disjoint
+
+    def find_any(time: float) -> PedalSpan | None:
+        return next((s for s in spans if s.onset <= time < s.offset), None)
+    return find_any

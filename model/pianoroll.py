@@ -47,11 +47,17 @@ def piano_roll(notes: list[Note], n_frames: int, frame_rate: float) -> np.ndarra
 
 def frame_labels(notes: list[Note], pedals: list[PedalSpan], n_frames: int, frame_rate: float) -> FrameLabels:
     """Onset/offset/frame/velocity/pedal targets; frames are pedal-extended as in evaluation."""
+    return sounding_labels(extend_with_pedal(notes, pedals), pedals, n_frames, frame_rate)
+
+
+def sounding_labels(sounding: list[Note], pedals: list[PedalSpan], n_frames: int, frame_rate: float) -> FrameLabels:
+    """`frame_labels` of notes already pedal-extended (`extend_with_pedal`, sorted): a caller can extend a long
+    performance once and label many crops of it."""
     onset = np.zeros((n_frames, N_KEYS), dtype=np.float32)
     offset = np.zeros_like(onset)
     velocity = np.zeros_like(onset)
-    frame = piano_roll(extend_with_pedal(notes, pedals), n_frames, frame_rate).astype(np.float32)
-    for n in extend_with_pedal(notes, pedals):
+    frame = piano_roll(sounding, n_frames, frame_rate).astype(np.float32)
+    for n in sounding:
         key = key_index(n.pitch)
         on = frame_index(n.onset, frame_rate)
         off = frame_index(n.offset, frame_rate)

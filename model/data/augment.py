@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.fft import next_fast_len
 
 from .rooms import RoomBank, random_room_response
 
@@ -48,8 +49,9 @@ def _uniform(shape: tuple[int, ...], bounds: tuple[float, float], gen: torch.Gen
 
 
 def fft_size(n: int) -> int:
-    """The next power of two: FFTs of arbitrary (often prime-factored) lengths are many times slower."""
-    return 1 << max(0, n - 1).bit_length()
+    """The smallest length >= n whose real FFT is fast (factors 2, 3 and 5 only): lengths with large prime
+    factors are many times slower, and padding a crop plus a room response up to a power of two doubled the work."""
+    return next_fast_len(max(1, n), real=True)
 
 
 def spectral_gain(audio: torch.Tensor, gain_db_at: Callable[[torch.Tensor], torch.Tensor], sample_rate: int) -> torch.Tensor:

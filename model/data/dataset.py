@@ -11,8 +11,8 @@ import torch
 from scipy.signal import resample_poly
 
 from ..features import FeatureConfig
-from ..notes import MAX_PITCH, MIN_PITCH, Note
-from ..pianoroll import frame_labels
+from ..notes import MAX_PITCH, MIN_PITCH, Note, PedalSpan, extend_with_pedal
+from ..pianoroll import FrameLabels, sounding_labels
 from .corpus import Segment, iter_segments
 from .music21_corpus import ID_PREFIX as MUSIC21_ID_PREFIX
 
@@ -33,6 +33,7 @@ class Batch:
 
 
 PEDAL_HOLD_SECONDS = 8.0
+CROP_MARGIN_SECONDS = 1.0  # notes this far outside a crop are still labelled, so rounding at its edges cannot differ
 RESAMPLE_MARGIN = 256  # source samples read past a pitch-shifted crop, so its last samples are not filtered against zeros
 
 
@@ -44,11 +45,12 @@ def shift_ratio(semitones: int) -> Fraction:
 
 
 def segment_example(segment: Segment, start_frame: int, n_frames: int, features: FeatureConfig,
-                    semitones: int = 0) -> dict[str, np.ndarray]:
+                    semitones: int = 0, sounding: list[Note] | None = None) -> dict[str, np.ndarray]:
     """Audio and labels for frames [start_frame, start_frame + n_frames) of a segment, optionally pitch-shifted.
 
     A shift of `semitones` plays the audio faster or slower by resampling (timbre moves with it, as on another
-    piano) and moves every note label by as many keys, its times scaled to match."""
+    piano) and moves every note label by as many keys, its times scaled to match. `sounding` is the segment's
+    notes pedal-extended (`extend_with_pedal`), when the caller keeps them to label many crops."""
     hop = features.hop_length
     n_samples = (n_frames - 1) * hop
     start = start_frame * hop
@@ -59,13 +61,24 @@ def segment_example(segment: Segment, start_frame: int, n_frames: int, features:
     else:
         audio = segment.audio[start: start + n_samples].astype(np.float32) / 32768.0
     audio = np.pad(audio, (0, n_samples - audio.size))
-    shift, scale = start_frame / features.frame_rate, float(ratio)
-    notes = [Note((n.onset - shift) * scale, (n.offset - shift) * scale, n.pitch + semitones, n.velocity)
-             for n in segment.notes if MIN_PITCH <= n.pitch + semitones <= MAX_PITCH]
-    pedals = [type(p)((p.onset - shift) * scale, (p.offset - shift) * scale) for p in segment.pedals]
-    labels = frame_labels(notes, pedals, n_frames, features.frame_rate)
+    if sounding is None:
+        sounding = extend_with_pedal(segment.notes, segment.pedals)
+    labels = crop_labels(sounding, segment.pedals, start_frame, n_frames, features.frame_rate, semitones)
     return {"audio": audio, "onset": labels.onset, "offset": labels.offset, "frame": labels.frame,
             "velocity": labels.velocity, "pedal": labels.pedal}
+
+
+def crop_labels(sounding: list[Note], pedals: list[PedalSpan], start_frame: int, n_frames: int, frame_rate: float,
+                semitones: int = 0) -> FrameLabels:
+    """Labels of frames [start_frame, start_frame + n_frames) from a whole segment's pedal-extended notes, moved by
+    `semitones` keys and their times scaled by `shift_ratio`. Only notes sounding within a second of the crop are
+    labelled: the others can set no frame of it, and skipping them keeps labelling a crop cheap."""
+    shift, scale = start_frame / frame_rate, float(shift_ratio(semitones))
+    first, last = shift - CROP_MARGIN_SECONDS, shift + n_frames / frame_rate / scale + CROP_MARGIN_SECONDS
+    notes = [Note((n.onset - shift) * scale, (n.offset - shift) * scale, n.pitch + semitones, n.velocity)
+             for n in sounding if n.onset < last and n.offset > first and MIN_PITCH <= n.pitch + semitones <= MAX_PITCH]
+    crop_pedals = [PedalSpan((p.onset - shift) * scale, (p.offset - shift) * scale) for p in pedals]
+    return sounding_labels(notes, crop_pedals, n_frames, frame_rate)
 
 
 def keyboard_shifts(notes: list[Note], start: float, end: float, max_semitones: int) -> range:
@@ -93,6 +106,7 @@ class CropSampler:
         self.features, self.crop_frames = features, crop_frames
         self.rng = np.random.default_rng(seed)
         self.segments: list[Segment] = []
+        self.sounding: list[list[Note]] = []  # each segment's notes pedal-extended once, not once per crop
         self._known: set[tuple[str, str]] = set()
         self.refresh()
         if not self.segments:
@@ -113,6 +127,7 @@ class CropSampler:
                 if (split, seg.segment_id) not in self._known:
                     self._known.add((split, seg.segment_id))
                     self.segments.append(seg)
+                    self.sounding.append(extend_with_pedal(seg.notes, seg.pedals))
         frames = np.array([self.features.n_frames(s.audio.size) for s in self.segments], dtype=np.float64)
         self.weights = frames / frames.sum() if len(frames) else frames
         return len(self.segments)
@@ -130,5 +145,6 @@ class CropSampler:
                 start = start_frame / self.features.frame_rate
                 span = self.crop_frames / self.features.frame_rate / float(shift_ratio(max_semitones))
                 semitones = int(self.rng.choice(keyboard_shifts(seg.notes, start, start + span, max_semitones)))
-            examples.append(segment_example(seg, start_frame, self.crop_frames, self.features, semitones))
+            examples.append(segment_example(seg, start_frame, self.crop_frames, self.features, semitones,
+                                            self.sounding[idx]))
         return collate(examples)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model.notes import (
     MAX_PITCH,
@@ -109,3 +111,31 @@ def test_pedal_rule_never_shortens_a_note() -> None:
     for before, after in zip(sorted(notes), extended, strict=True):
         assert (after.onset, after.pitch, after.velocity) == (before.onset, before.pitch, before.velocity)
         assert after.offset >= before.offset
+
+
+def _pedal_rule_by_scan(notes: list[Note], pedals: list[PedalSpan]) -> list[Note]:
+    """The rule as its docstring states it, note by note over every span, for comparison."""
+    out = []
+    ordered = sorted(notes)
+    for i, n in enumerate(ordered):
+        offset = n.offset
+        holding = [s for s in sorted(pedals) if s.onset <= n.offset < s.offset]
+        if holding:
+            offset = max(offset, holding[0].offset)
+        later = [m.onset for m in ordered[i + 1:] if m.pitch == n.pitch]
+        if later:
+            offset = min(offset, max(n.offset, later[0]))
+        out.append(Note(n.onset, offset, n.pitch, n.velocity))
+    return sorted(out)
+
+
+_times = st.integers(0, 40).map(lambda k: k / 4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_times, _times, st.integers(60, 62)), max_size=12),
+       st.lists(st.tuples(_times, _times), max_size=5))
+def test_pedal_rule_matches_a_scan_over_every_span_disjoint_or_overlapping(raw_notes, raw_pedals) -> None:
+    notes = [Note(a, a + d, p, 64) for a, d, p in raw_notes]
+    pedals = [PedalSpan(a, a + d) for a, d in raw_pedals]
+    assert extend_with_pedal(notes, pedals) == _pedal_rule_by_scan(notes, pedals)

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 
 from model.data.corpus import Segment
-from model.data.dataset import CropSampler, keyboard_shifts, segment_example, shift_ratio
+from model.data.dataset import CropSampler, crop_labels, keyboard_shifts, segment_example, shift_ratio
 from model.features import FeatureConfig
-from model.notes import Note
+from model.notes import Note, PedalSpan, extend_with_pedal
+from model.pianoroll import frame_labels
 from tests.model.data.tiny_corpus import write_tiny_corpus
 
 FEATURES = FeatureConfig()
@@ -75,3 +76,23 @@ def test_a_sampler_with_pitch_shifts_draws_varied_shifts_whose_labels_stay_on_th
     assert shifted.onset.shape == plain.onset.shape and shifted.audio.shape == plain.audio.shape
     assert not np.array_equal(shifted.onset.numpy(), plain.onset.numpy())
     assert shifted.onset.sum() > 0
+
+
+@pytest.mark.parametrize("semitones", [-2, 0, 1])
+def test_crop_labels_from_the_whole_segment_equal_labelling_the_crop_from_scratch(semitones):
+    rng = np.random.default_rng(semitones + 7)
+    onsets = np.sort(rng.uniform(0, 40, 300))
+    notes = [Note(float(t), float(t + rng.uniform(0.05, 3)), int(rng.integers(40, 90)), int(rng.integers(20, 120)))
+             for t in onsets]
+    pedal_starts = np.arange(0.5, 40, 4.0)
+    pedals = [PedalSpan(float(t), float(t + rng.uniform(0.5, 3.5))) for t in pedal_starts]
+    sounding = extend_with_pedal(notes, pedals)
+    rate, n_frames = FEATURES.frame_rate, 256
+    for start_frame in rng.integers(0, int(40 * rate), 12):
+        shift, scale = start_frame / rate, float(shift_ratio(semitones))
+        moved = [Note((n.onset - shift) * scale, (n.offset - shift) * scale, n.pitch + semitones, n.velocity) for n in notes]
+        moved_pedals = [PedalSpan((p.onset - shift) * scale, (p.offset - shift) * scale) for p in pedals]
+        expected = frame_labels(moved, moved_pedals, n_frames, rate)
+        got = crop_labels(sounding, pedals, int(start_frame), n_frames, rate, semitones)
+        for name in ("onset", "offset", "frame", "velocity", "pedal"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
