@@ -36,9 +36,27 @@ def build_parser() -> argparse.ArgumentParser:
         except ModuleNotFoundError as exc:
             if exc.name == name:
                 continue  # command not built yet: absent, not a stub
+            if exc.name and exc.name.split(".")[0] not in OUR_PACKAGES:
+                _register_unavailable(subparsers, name.rsplit(".", 1)[-1], exc.name.split(".")[0])
+                continue
             raise
         module.register(subparsers)
     return parser
+
+
+OUR_PACKAGES = ("notestream", "model", "client_py", "stream_server", "benchmarks")
+
+
+def _register_unavailable(subparsers, command: str, package: str) -> None:
+    """A command whose third-party dependency is missing (a bare training machine without the client's
+    `websockets`, say) answers with what to install, and the other commands still work."""
+    p = subparsers.add_parser(command, help=f"(unavailable here: needs the package {package!r})", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+
+    def unavailable(_args: argparse.Namespace) -> int:
+        raise UserError(f"this command needs the Python package {package!r}, which is not installed here "
+                        "(pip install -e . installs every dependency)")
+    p.set_defaults(func=unavailable)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,45 @@
+"""The command line as a whole: every command registers, and one whose dependency is missing says so."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from notestream import cli
+
+
+def test_every_command_is_registered() -> None:
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert set(commands) == {name.rsplit(".", 1)[-1] for name in cli.COMMAND_MODULES}
+
+
+def test_a_command_missing_a_third_party_package_names_it_and_the_others_still_run(monkeypatch, capsys) -> None:
+    real_import = importlib.import_module
+
+    def without_websockets(name: str, *args, **kwargs):
+        if name == "notestream.commands.stream":
+            raise ModuleNotFoundError("No module named 'websockets'", name="websockets")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(cli.importlib, "import_module", without_websockets)
+    assert cli.main(["stream", "song.wav", "--fast"]) == 2
+    assert "needs the Python package 'websockets'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--help"])
+    assert exit_info.value.code == 0
+    assert "--focal-gamma" in capsys.readouterr().out
+
+
+def test_a_missing_module_of_our_own_is_a_bug_and_not_hidden(monkeypatch) -> None:
+    real_import = importlib.import_module
+
+    def broken(name: str, *args, **kwargs):
+        if name == "notestream.commands.stream":
+            raise ModuleNotFoundError("No module named 'client_py.gone'", name="client_py.gone")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(cli.importlib, "import_module", broken)
+    with pytest.raises(ModuleNotFoundError):
+        cli.build_parser()
