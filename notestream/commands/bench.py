@@ -22,6 +22,7 @@ OPTIONAL_BENCHES = (
     ("benchmarks.score_bench", "register_score_bench"),
     ("benchmarks.batching_bench", "register_batching_bench"),
     ("benchmarks.robustness_bench", "register_robustness_bench"),
+    ("benchmarks.batches_bench", "register_batches_bench"),
 )
 # What `bench all` runs by default; `load` ramps up to many minutes of streaming, so it is opt-in.
 DEFAULT_ALL = ("accuracy", "lookahead", "speed", "latency", "score")
@@ -29,7 +30,7 @@ DEFAULT_ALL = ("accuracy", "lookahead", "speed", "latency", "score")
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("bench", help="benchmarks: accuracy, robustness, look-ahead, speed, latency, load, "
-                                            "batching, score",
+                                            "batching, batches, score",
                               description=__doc__)
     sub = p.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
     register_accuracy_bench(sub)

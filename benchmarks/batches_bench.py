@@ -1,0 +1,80 @@
+"""`notestream bench batches`: how fast training batches are made, and so how many data workers a GPU needs.
+
+One process draws augmented batches (random crops, labels, pitch shifts, EQ, rooms, noise) exactly as a
+training data worker does, one torch thread, and reports wall and CPU seconds per batch. On a GPU the
+workers, not the accelerator, have set the step rate (model/README.md, phase 15): a step rate of S per
+second needs about S x (seconds per batch) workers, which the table lists for a few rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+
+from model.data.augment import AugmentConfig
+from model.data.batches import AugmentedBatches
+from model.data.corpus import data_dir
+from model.data.dataset import CropSampler
+from model.features import FeatureConfig
+
+STEP_RATES = (10, 20, 40)
+
+
+def register_batches_bench(bench_subparsers) -> None:
+    """Add `batches` to the `notestream bench` subcommands."""
+    p = bench_subparsers.add_parser("batches", help="training batches per second, and data workers per GPU step rate",
+                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=None, help="prepared data (default $NOTESTREAM_DATA/rendered or ./data/rendered)")
+    p.add_argument("--splits", default="train,train-salamander", help="comma-separated training splits (those present)")
+    p.add_argument("--batch-size", type=int, default=48)
+    p.add_argument("--crop-frames", type=int, default=256)
+    p.add_argument("--pitch-shift", type=int, default=2, help="semitones, as `train --pitch-shift`")
+    p.add_argument("--batches", type=int, default=10, help="batches timed, after one warm-up batch")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", type=Path, default=None, help="write the report here too")
+    p.set_defaults(func=run_batches)
+
+
+def batch_timing(sampler: CropSampler, batch_size: int, pitch_shift: int, batches: int, seed: int) -> dict:
+    """Wall and CPU seconds per augmented batch, one torch thread, after a warm-up batch."""
+    torch.set_num_threads(1)
+    stream = iter(AugmentedBatches(sampler, batch_size, AugmentConfig(pitch_shift_semitones=pitch_shift), seed))
+    next(stream)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(batches):
+        next(stream)
+    wall, cpu = (time.perf_counter() - wall) / batches, (time.process_time() - cpu) / batches
+    return {"seconds_per_batch": wall, "cpu_seconds_per_batch": cpu, "crops_per_second": batch_size / wall,
+            "workers_for_steps_per_second": {str(s): math.ceil(s * wall) for s in STEP_RATES}}
+
+
+def run_batches(args: argparse.Namespace) -> int:
+    root = Path(args.data_dir) if args.data_dir else data_dir() / "rendered"
+    splits = tuple(s for s in args.splits.split(",") if (root / s).is_dir())
+    if not splits:
+        raise FileNotFoundError(f"{root}: none of the splits {args.splits} (render them: notestream data render)")
+    started = time.perf_counter()
+    sampler = CropSampler(root, splits, FeatureConfig(), args.crop_frames, args.seed)
+    report = {"splits": list(splits), "segments": len(sampler.segments), "load_seconds": time.perf_counter() - started,
+              "batch_size": args.batch_size, "crop_frames": args.crop_frames, "pitch_shift": args.pitch_shift,
+              "batches": args.batches, **batch_timing(sampler, args.batch_size, args.pitch_shift, args.batches, args.seed)}
+    print(batches_markdown(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def batches_markdown(report: dict) -> str:
+    workers = ", ".join(f"{n} for {s} steps/s" for s, n in report["workers_for_steps_per_second"].items())
+    return (f"{report['segments']} segments of {', '.join(report['splits'])} (loaded in {report['load_seconds']:.1f} s); "
+            f"batches of {report['batch_size']} x {report['crop_frames']} frames, pitch shifts ±{report['pitch_shift']}, "
+            f"one thread, {report['batches']} batches timed.\n\n"
+            "| s per batch (wall) | s per batch (CPU) | crops per second | data workers needed |\n|---|---|---|---|\n"
+            f"| {report['seconds_per_batch']:.3f} | {report['cpu_seconds_per_batch']:.3f} | "
+            f"{report['crops_per_second']:.1f} | {workers} |")
