@@ -63,14 +63,15 @@ def run_batches(args: argparse.Namespace) -> int:
     report = {"splits": list(splits), "segments": len(sampler.segments), "load_seconds": time.perf_counter() - started,
               "batch_size": args.batch_size, "crop_frames": args.crop_frames, "pitch_shift": args.pitch_shift,
               "batches": args.batches, **batch_timing(sampler, args.batch_size, args.pitch_shift, args.batches, args.seed)}
-    print(batches_markdown(report))
+    print(format_markdown(report))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
 
 
-def batches_markdown(report: dict) -> str:
+def format_markdown(report: dict) -> str:
+    """The report as RESULTS.md shows it: one line of context, one table row."""
     workers = ", ".join(f"{n} for {s} steps/s" for s, n in report["workers_for_steps_per_second"].items())
     return (f"{report['segments']} segments of {', '.join(report['splits'])} (loaded in {report['load_seconds']:.1f} s); "
             f"batches of {report['batch_size']} x {report['crop_frames']} frames, pitch shifts ±{report['pitch_shift']}, "

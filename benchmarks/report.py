@@ -1,6 +1,6 @@
 """`notestream bench report`: benchmarks/RESULTS.md from the JSON every bench leaves in benchmarks/results/.
 
-Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, load, batching, score);
+Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, load, batching, score, batches);
 this module only reads them, so the page can be regenerated at any time without rerunning anything. A
 bench that has not been run yet gets a line saying which command produces it.
 """
@@ -73,6 +73,8 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
     ("batching", "What batching live streams saves (model CPU per stream)", "notestream bench batching",
      _from_module("benchmarks.batching_bench")),
     ("score", "Sheet music (ASAP) beside music21", "notestream bench score", _from_module("benchmarks.score_bench")),
+    ("batches", "Training batches: data workers per GPU step rate", "notestream bench batches --batches 20",
+     _from_module("benchmarks.batches_bench")),
 )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.report import results_markdown
 from notestream.cli import main
 from tests.model.data.tiny_corpus import write_tiny_corpus
 
@@ -22,6 +23,7 @@ def test_batches_bench_times_real_batches_and_sizes_the_workers(tmp_path: Path, 
     assert report["crops_per_second"] == pytest.approx(4 / report["seconds_per_batch"])
     assert report["workers_for_steps_per_second"]["20"] >= report["workers_for_steps_per_second"]["10"] >= 1
     assert "crops per second" in capsys.readouterr().out
+    assert "data workers needed" in results_markdown(tmp_path)
 
 
 def test_batches_bench_without_data_says_how_to_make_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
