@@ -15,15 +15,20 @@ def test_every_command_is_registered() -> None:
     assert set(commands) == {name.rsplit(".", 1)[-1] for name in cli.COMMAND_MODULES}
 
 
-def test_a_command_missing_a_third_party_package_names_it_and_the_others_still_run(monkeypatch, capsys) -> None:
+def _stream_command_lacks(module: str, monkeypatch) -> None:
+    """Importing the `stream` command fails as if `module` were not installed."""
     real_import = importlib.import_module
 
-    def without_websockets(name: str, *args, **kwargs):
+    def failing_import(name: str, *args, **kwargs):
         if name == "notestream.commands.stream":
-            raise ModuleNotFoundError("No module named 'websockets'", name="websockets")
+            raise ModuleNotFoundError(f"No module named {module!r}", name=module)
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(cli.importlib, "import_module", without_websockets)
+    monkeypatch.setattr(cli.importlib, "import_module", failing_import)
+
+
+def test_a_command_missing_a_third_party_package_names_it_and_the_others_still_run(monkeypatch, capsys) -> None:
+    _stream_command_lacks("websockets", monkeypatch)
     assert cli.main(["stream", "song.wav", "--fast"]) == 2
     assert "needs the Python package 'websockets'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
@@ -33,13 +38,6 @@ def test_a_command_missing_a_third_party_package_names_it_and_the_others_still_r
 
 
 def test_a_missing_module_of_our_own_is_a_bug_and_not_hidden(monkeypatch) -> None:
-    real_import = importlib.import_module
-
-    def broken(name: str, *args, **kwargs):
-        if name == "notestream.commands.stream":
-            raise ModuleNotFoundError("No module named 'client_py.gone'", name="client_py.gone")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(cli.importlib, "import_module", broken)
+    _stream_command_lacks("client_py.gone", monkeypatch)
     with pytest.raises(ModuleNotFoundError):
         cli.build_parser()
