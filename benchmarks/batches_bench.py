@@ -29,7 +29,7 @@ def register_batches_bench(bench_subparsers) -> None:
     """Add `batches` to the `notestream bench` subcommands."""
     p = bench_subparsers.add_parser("batches", help="training batches per second, and data workers per GPU step rate",
                                     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data-dir", default=None, help="prepared data (default $NOTESTREAM_DATA/rendered or ./data/rendered)")
+    p.add_argument("--data-dir", default=None, help="data folder holding rendered/ (default $NOTESTREAM_DATA or ./data)")
     p.add_argument("--splits", default="train,train-salamander", help="comma-separated training splits (those present)")
     p.add_argument("--batch-size", type=int, default=48)
     p.add_argument("--crop-frames", type=int, default=256)
@@ -54,7 +54,7 @@ def batch_timing(sampler: CropSampler, batch_size: int, pitch_shift: int, batche
 
 
 def run_batches(args: argparse.Namespace) -> int:
-    root = Path(args.data_dir) if args.data_dir else data_dir() / "rendered"
+    root = data_dir(args.data_dir) / "rendered"
     splits = tuple(s for s in args.splits.split(",") if (root / s).is_dir())
     if not splits:
         raise FileNotFoundError(f"{root}: none of the splits {args.splits} (render them: notestream data render)")

@@ -13,9 +13,9 @@ from tests.model.data.tiny_corpus import write_tiny_corpus
 
 
 def test_batches_bench_times_real_batches_and_sizes_the_workers(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    root = write_tiny_corpus(tmp_path / "rendered")
+    write_tiny_corpus(tmp_path / "rendered")
     out = tmp_path / "batches.json"
-    assert main(["bench", "batches", "--data-dir", str(root), "--splits", "train,missing", "--batch-size", "4",
+    assert main(["bench", "batches", "--data-dir", str(tmp_path), "--splits", "train,missing", "--batch-size", "4",
                  "--crop-frames", "64", "--batches", "2", "--json", str(out)]) == 0
     report = json.loads(out.read_text())
     assert report["splits"] == ["train"] and report["segments"] == 3
