@@ -35,6 +35,11 @@ def data_dir(explicit: str | Path | None = None) -> Path:
     return Path(explicit or os.environ.get("NOTESTREAM_DATA") or DEFAULT_DATA_DIR)
 
 
+def rendered_dir(explicit: str | Path | None = None) -> Path:
+    """A --data-dir that names the rendered segments themselves, else <$NOTESTREAM_DATA or ./data>/rendered."""
+    return Path(explicit) if explicit else data_dir() / "rendered"
+
+
 @dataclass(frozen=True)
 class RenderPlan:
     """How many segments of what length each split gets, and the render-time augmentation."""

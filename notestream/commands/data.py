@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from model.config import ModelConfig
-from model.data.corpus import SOURCES, RenderPlan, data_dir, render_corpus
+from model.data.corpus import SOURCES, RenderPlan, data_dir, render_corpus, rendered_dir
 from model.data.soundfonts import missing_soundfonts, sampled_piano_preset
 from model.data.splits import default_asap_root, make_splits, read_asap, write_splits
 from model.features import FeatureConfig
@@ -73,11 +73,6 @@ def register(subparsers) -> None:
     up.set_defaults(func=run_unpack)
 
 
-def _rendered_root(args: argparse.Namespace) -> Path:
-    """--data-dir as given, else <$NOTESTREAM_DATA or ./data>/rendered."""
-    return Path(args.data_dir) if args.data_dir else data_dir() / "rendered"
-
-
 def run_render(args: argparse.Namespace) -> int:
     missing = missing_soundfonts()
     if missing:
@@ -115,7 +110,7 @@ def run_maestro(args: argparse.Namespace) -> int:
 def run_stats(args: argparse.Namespace) -> int:
     from model.data.statistics import write_statistics
 
-    root = _rendered_root(args)
+    root = rendered_dir(args.data_dir)
     out = args.out or root / "stats"
     stats = write_statistics(root, out, FeatureConfig(), args.tau, tuple(args.splits.split(",")))
     for split, st in stats.items():
@@ -127,7 +122,7 @@ def run_stats(args: argparse.Namespace) -> int:
 def run_pack(args: argparse.Namespace) -> int:
     from model.data.transfer import SplitSelection, pack_corpus
 
-    root = _rendered_root(args)
+    root = rendered_dir(args.data_dir)
     selections = [SplitSelection.parse(s) for s in args.splits.split(",")]
     chunks = pack_corpus(root, selections, args.out, int(args.chunk_mb * 1e6), FeatureConfig().sample_rate, args.workers)
     total = sum(f.stat().st_size for c in chunks for f in c.rglob("*") if f.is_file())
@@ -139,7 +134,7 @@ def run_pack(args: argparse.Namespace) -> int:
 def run_unpack(args: argparse.Namespace) -> int:
     from model.data.transfer import unpack_corpus
 
-    root = _rendered_root(args)
+    root = rendered_dir(args.data_dir)
     counts = unpack_corpus(args.source, root, FeatureConfig().sample_rate, args.workers)
     print(f"unpacked into {root}: " + ", ".join(f"{k} {v} segments" for k, v in sorted(counts.items())))
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from model.config import WindowConfig
 from model.data.augment import AugmentConfig
-from model.data.corpus import data_dir
+from model.data.corpus import rendered_dir
 from model.training import TrainConfig, Trainer, train_config_from_dict
 from notestream.cli import UserError
 
@@ -93,7 +93,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     if args.focal_gamma < 0:
         raise UserError(f"--focal-gamma {args.focal_gamma}: expected 0 or more")
     return replace(
-        d, data_dir=str(Path(args.data_dir) if args.data_dir else data_dir() / "rendered"), out_dir=args.out,
+        d, data_dir=str(rendered_dir(args.data_dir)), out_dir=args.out,
         train_splits=tuple(s.strip() for s in args.train_splits.split(",") if s.strip()),
         steps=args.steps, batch_size=args.batch_size, crop_frames=args.crop_frames, learning_rate=args.lr,
         grad_accumulation=args.grad_accumulation, validate_every=args.validate_every,
@@ -156,7 +156,7 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
 
 def run(args: argparse.Namespace) -> int:
     if args.calibrate:
-        data = Path(args.data_dir) if args.data_dir else data_dir() / "rendered"
+        data = rendered_dir(args.data_dir)
         return calibrate(args.calibrate, data, args.validation_segments, args.hop, args.lookahead, args.calibration_split)
     config_path = Path(args.out) / "config.json"
     if args.resume and config_path.is_file():
