@@ -6,7 +6,8 @@ The folder holds `<note><octave>v<layer>.<ext>` (e.g. `C4v10.ogg`, `D#1v3.ogg`; 
 optionally `rel<key>.<ext>` damper-release noises (key 1 = A0). How a note sounds:
 
 - the nearest recorded key, re-pitched by resampling (plus the render's detune);
-- the layer of its velocity (layers spread evenly over 1..127), scaled a little within the layer;
+- the layer of its velocity (layers spread evenly over 1..127), scaled a little within the layer; a folder
+  of one layer (e.g. the University of Iowa Steinway, recorded ff only) gets all its dynamics from gain;
 - it rings until the key is released, or while the sustain pedal holds it, or until the key is struck
   again; then the damper stops it over a pitch-dependent time (bass strings ring longer) and the
   release noise sounds; keys from F#6 up have no dampers and ring out, as on a grand.
@@ -76,6 +77,16 @@ def index_samples(folder: Path) -> SampleIndex:
 def layer_of(velocity: int, layers: int) -> int:
     """Velocity layer (1-based): layers of 128 / layers velocities each (16 layers: 1-8, 9-16, ..., 121-127)."""
     return int(np.clip(np.ceil(velocity * layers / 128), 1, layers))
+
+
+def velocity_gain(velocity: int, layers: int) -> float:
+    """Amplitude of a note relative to its layer's sample. With several layers the samples carry the dynamics
+    and the gain only spreads the velocities within a layer (square root); a single layer cannot, so it
+    follows the General MIDI curve (velocity / 127) squared, 40·log10 dB: -24 dB at velocity 32."""
+    if layers == 1:
+        return (velocity / 127) ** 2
+    layer_top = layer_of(velocity, layers) * 128 / layers
+    return (velocity / layer_top) ** 0.5
 
 
 def sounding_end(note: Note, pedals: list[PedalSpan]) -> float:
@@ -155,8 +166,7 @@ class SampledPiano:
         if not undamped:
             t = (first + np.arange(last - first)) / sample_rate
             voice *= np.exp(-np.clip(t - end, 0.0, None) / tau).astype(np.float32)
-        layer_top = layer_of(note.velocity, self._top_layer) * 128 / self._top_layer
-        out[first:last] += voice * (note.velocity / layer_top) ** 0.5
+        out[first:last] += voice * velocity_gain(note.velocity, self._top_layer)
         if not undamped and not restruck and note.pitch in self.index.releases:
             self._add_release(out, note, end, float(np.abs(sample).max()), sample_rate)
 

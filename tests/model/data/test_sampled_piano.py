@@ -8,7 +8,14 @@ import pytest
 from model.audio import write_wav
 from model.data.corpus import RenderPlan, plan_jobs
 from model.data.render import PianoRenderer
-from model.data.sampled_piano import SampledPiano, index_samples, key_of, layer_of, sounding_end
+from model.data.sampled_piano import (
+    SampledPiano,
+    index_samples,
+    key_of,
+    layer_of,
+    sounding_end,
+    velocity_gain,
+)
 from model.data.soundfonts import sampled_piano_preset
 from model.data.splits import AsapPerformance
 from model.notes import Note, PedalSpan, Performance
@@ -71,6 +78,18 @@ def test_velocity_picks_the_layer(piano_dir):
     soft = piano.render(Performance([Note(0.0, 0.5, 60, 30)]), RATE, 0.5)
     loud = piano.render(Performance([Note(0.0, 0.5, 60, 120)]), RATE, 0.5)
     assert _rms(loud) > 4 * _rms(soft)
+
+
+def test_a_single_layer_gets_its_dynamics_from_gain(piano_dir):
+    """One recorded loudness: velocity alone sets the level, over the GM curve's 40 dB range."""
+    for path in piano_dir.glob("*v2.wav"):
+        path.unlink()
+    piano = SampledPiano(piano_dir)
+    soft = piano.render(Performance([Note(0.0, 0.5, 60, 32)]), RATE, 0.5)
+    loud = piano.render(Performance([Note(0.0, 0.5, 60, 127)]), RATE, 0.5)
+    assert 20 * np.log10(_rms(loud) / _rms(soft)) == pytest.approx(24.0, abs=0.1)
+    assert velocity_gain(127, 1) == 1.0 and velocity_gain(128, 16) == 1.0
+    assert velocity_gain(121, 16) == pytest.approx((121 / 128) ** 0.5)
 
 
 def test_dampers_stop_a_released_key_and_the_pedal_holds_it(piano_dir):
