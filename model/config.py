@@ -44,8 +44,10 @@ class DecoderConfig:
     """Thresholds turning activations into notes and pedal spans.
 
     `offset_threshold` None: notes end on the frame activation alone, the offset head is not used
-    (calibration chooses this when the offset head cuts sustained notes short). The pedal goes down at
-    `pedal_threshold` and up below `pedal_release_threshold`.
+    (calibration chooses this when the offset head cuts sustained notes short). A note ends where the
+    frame activation stays below `frame_threshold` for `end_frames` frames in a row, so a shorter dip
+    does not cut it (each frame beyond two holds the decoder's decisions back one frame). The pedal goes
+    down at `pedal_threshold` and up below `pedal_release_threshold`.
     """
 
     onset_threshold: float = 0.5
@@ -53,6 +55,17 @@ class DecoderConfig:
     pedal_threshold: float = 0.5
     offset_threshold: float | None = 0.5
     pedal_release_threshold: float | None = None  # None: the pedal_threshold (no hysteresis)
+    end_frames: int = 1  # 1: the first frame below frame_threshold ends the note
+
+    def __post_init__(self) -> None:
+        if self.end_frames < 1:
+            raise ValueError(f"end_frames must be at least 1, not {self.end_frames}")
+
+    @property
+    def frames_ahead(self) -> int:
+        """Frames the decoder must see after a frame to decide it: the next onset for peak picking, and the
+        rest of a run of `end_frames` low frames."""
+        return max(1, self.end_frames - 1)
 
 
 def config_to_dict(config: Any) -> dict:

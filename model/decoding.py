@@ -2,8 +2,8 @@
 
 Offline decoding is `push` of the whole array followed by `flush`, so both modes agree by
 construction. An onset is a local peak of the onset activation above threshold (decided one frame
-later); a note then lasts while the frame activation stays above threshold and no offset activation above
-its threshold (when one is set) or new onset of the same key arrives.
+later); a note then lasts until the frame activation stays below threshold for `end_frames` frames, an
+offset activation reaches its threshold (when one is set), or a new onset of the same key arrives.
 """
 
 from __future__ import annotations
@@ -64,19 +64,20 @@ class NoteDecoder:
         self.pedals: list[PedalSpan] = []
 
     def push(self, acts: Activations) -> list[NoteEvent]:
-        """Decode the new frames; the last frame is held back until the next push or flush."""
+        """Decode the new frames; the last `frames_ahead` frames are held back until the next push or flush."""
         if len(acts) == 0:
             return []
         joined = acts if self._held is None else Activations.concat([self._held, acts])
-        events = self._decode(joined.slice(0, len(joined) - 1), joined.onset[1:])
-        self._held = joined.slice(len(joined) - 1)
+        decided = max(0, len(joined) - self.config.frames_ahead)
+        events = self._decode(joined.slice(0, decided), joined.slice(decided))
+        self._held = joined.slice(decided)
         return events
 
     def flush(self) -> list[NoteEvent]:
-        """End of stream: decide the held frame and close every open note and pedal span."""
+        """End of stream: decide the held frames and close every open note and pedal span."""
         events: list[NoteEvent] = []
         if self._held is not None:
-            events = self._decode(self._held, np.zeros((1, N_KEYS), dtype=np.float32))
+            events = self._decode(self._held, self._held.slice(0, 0))
             self._held = None
         end = self._frame_index
         for key in np.flatnonzero(self._active_since >= 0):
@@ -85,13 +86,16 @@ class NoteDecoder:
             events.append(self._close_pedal(end))
         return events
 
-    def _decode(self, acts: Activations, next_onset: np.ndarray) -> list[NoteEvent]:
-        if len(acts) == 0:  # a first push of one frame: nothing is decided yet
+    def _decode(self, acts: Activations, ahead: Activations) -> list[NoteEvent]:
+        """Decide the frames of `acts`, looking at the `ahead` frames after them (none after the last)."""
+        if len(acts) == 0:  # a first push shorter than the look-ahead: nothing is decided yet
             return []
         cfg = self.config
         prev_onset = np.concatenate([self._prev_onset[None], acts.onset[:-1]])
+        following = ahead.onset[:1] if len(ahead) else np.zeros((1, N_KEYS), dtype=np.float32)
+        next_onset = np.concatenate([acts.onset[1:], following])
         peaks = (acts.onset >= cfg.onset_threshold) & (acts.onset >= prev_onset) & (acts.onset > next_onset)
-        ends = acts.frame < cfg.frame_threshold
+        ends = low_runs(np.concatenate([acts.frame, ahead.frame]) < cfg.frame_threshold, len(acts), cfg.end_frames)
         if cfg.offset_threshold is not None:
             ends |= acts.offset >= cfg.offset_threshold
         rows = self._decode_keys(peaks, ends, acts.velocity) + self._decode_pedal(acts.pedal)
@@ -171,6 +175,18 @@ class NoteDecoder:
         self.pedals.append(PedalSpan(self._pedal_since / self.frame_rate, frame / self.frame_rate))
         self._pedal_since = -1
         return NoteEvent("pedal_off", frame / self.frame_rate, None, 0)
+
+
+def low_runs(low: np.ndarray, n: int, length: int) -> np.ndarray:
+    """Of the first `n` frames of `low` (frames, keys), those that start `length` low frames in a row; frames
+    past the end of `low` count as low (the audio has ended)."""
+    runs = low[:n].copy()
+    for step in range(1, length):
+        later = low[step:step + n]
+        if len(later) < n:
+            later = np.vstack([later, np.ones((n - len(later), low.shape[1]), dtype=bool)])
+        runs &= later
+    return runs
 
 
 def pedal_down(pedal: np.ndarray, config: DecoderConfig, down_before: bool) -> np.ndarray:

@@ -54,7 +54,8 @@ def segment_activations(loaded: LoadedModel, segment: Segment) -> Activations:
 # Steps of 0.025 where it matters: the focal loss keeps onset probabilities in a narrow band (struck keys
 # mostly 0.5-0.9, near misses and harmonics 0.3-0.5), so 0.1 apart the grid straddles the best threshold.
 ONSET_THRESHOLDS = (0.15, 0.2, 0.3, 0.35, 0.4, 0.425, 0.45, 0.475, 0.5, 0.525, 0.55, 0.6)
-FRAME_THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
+FRAME_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+END_FRAMES = (1, 2, 3)  # a dip of the frame activation shorter than this does not end a note (phase 17)
 OFFSET_THRESHOLDS = (0.3, 0.5, 0.7, None)  # None: notes end on the frame activation alone
 PEDAL_THRESHOLDS = ((0.5, None), (0.5, 0.4), (0.6, 0.4), (0.6, 0.5), (0.7, 0.4), (0.7, 0.5))  # (press, release)
 
@@ -63,9 +64,9 @@ def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[Dec
     """Tune the decoder thresholds on `segments` (validation only); returns the config and its mean scores.
 
     Notes exist by their onsets alone, so the onset threshold is chosen first, for note F1. The pedal
-    thresholds are chosen next, for pedal press + release F1. The frame and offset thresholds only
-    decide where notes end (pedal-extended in scoring): they are chosen last, together, for
-    note-with-offset F1 plus frame F1. The network runs once per segment; only decoding is repeated.
+    thresholds are chosen next, for pedal press + release F1. The frame and offset thresholds and
+    the dip length that ends a note only decide where notes end (pedal-extended in scoring): they are
+    chosen last, together, for note-with-offset F1 plus frame F1. The network runs once per segment; only decoding is repeated.
     """
     activations = [segment_activations(loaded, seg) for seg in segments]
     references = [reference_performance(seg) for seg in segments]
@@ -86,7 +87,8 @@ def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[Dec
                    lambda m: (round(m.note_f1, 4), m.frame_f1))[0]
     pedal_configs = [replace(config, pedal_threshold=p, pedal_release_threshold=r) for p, r in PEDAL_THRESHOLDS]
     config = max(pedal_configs, key=pedal_f1)
-    end_configs = [replace(config, frame_threshold=f, offset_threshold=o) for f in FRAME_THRESHOLDS for o in OFFSET_THRESHOLDS]
+    end_configs = [replace(config, frame_threshold=f, offset_threshold=o, end_frames=k)
+                   for f in FRAME_THRESHOLDS for o in OFFSET_THRESHOLDS for k in END_FRAMES]
     return _best(end_configs, notes_with, lambda m: m.note_offset_f1 + m.frame_f1)
 
 

@@ -148,7 +148,8 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
     after = loaded.decoder
     print(f"{checkpoint}: onset threshold {before.onset_threshold} -> {after.onset_threshold}, "
           f"frame threshold {before.frame_threshold} -> {after.frame_threshold}, "
-          f"offset threshold {before.offset_threshold} -> {after.offset_threshold} (None: not used); "
+          f"offset threshold {before.offset_threshold} -> {after.offset_threshold} (None: not used), "
+          f"end frames {before.end_frames} -> {after.end_frames}; "
           f"window hop {loaded.window.hop} look-ahead {loaded.window.lookahead}; {split} note F1 {f1:.4f}, "
           f"note-with-offset F1 {scores.note_offset_f1:.4f}, frame F1 {scores.frame_f1:.4f}")
     return 0

@@ -77,7 +77,22 @@ def test_pedal_hysteresis_holds_the_pedal_through_a_wavering_activation():
     assert decode(a, hysteresis, RATE)[1] == [PedalSpan(0.1, 0.6), PedalSpan(0.8, 0.9)]
 
 
-@pytest.mark.parametrize("config", [DecoderConfig(), DecoderConfig(0.3, 0.4, 0.6, None, 0.4)])
+def test_a_dip_shorter_than_end_frames_does_not_end_a_note():
+    a = acts(40)
+    a.onset[5, 40] = 0.9
+    a.frame[5:30, 40] = 0.9
+    a.frame[12:14, 40] = 0.1  # two frames low
+    a.frame[20:23, 40] = 0.1  # three frames low
+    ends = {k: [(n.onset, n.offset) for n in decode(a, DecoderConfig(offset_threshold=None, end_frames=k), RATE)[0]]
+            for k in (1, 2, 3, 4)}
+    assert ends == {1: [(0.5, 1.2)], 2: [(0.5, 1.2)], 3: [(0.5, 2.0)], 4: [(0.5, 3.0)]}
+    with pytest.raises(ValueError, match="end_frames"):
+        DecoderConfig(end_frames=0)
+
+
+@pytest.mark.parametrize("config", [DecoderConfig(), DecoderConfig(0.3, 0.4, 0.6, None, 0.4),
+                                    DecoderConfig(0.3, 0.6, 0.6, None, 0.4, end_frames=3),
+                                    DecoderConfig(0.3, 0.5, 0.6, 0.5, end_frames=5)])
 def test_incremental_decoding_in_any_chunks_equals_offline_decoding(config):
     rng = np.random.default_rng(3)
     a = Activations(*(rng.random((300, 88)).astype(np.float32) ** 3 for _ in range(4)), rng.random(300).astype(np.float32))
