@@ -56,10 +56,16 @@ class DecoderConfig:
     offset_threshold: float | None = 0.5
     pedal_release_threshold: float | None = None  # None: the pedal_threshold (no hysteresis)
     end_frames: int = 1  # 1: the first frame below frame_threshold ends the note
+    # a decided end moves back to the offset head's strongest frame among the last `offset_snap_frames`
+    # frames before it, when that frame reaches `offset_snap_floor` (0 frames: ends stay where decided)
+    offset_snap_frames: int = 0
+    offset_snap_floor: float = 0.2
 
     def __post_init__(self) -> None:
         if self.end_frames < 1:
             raise ValueError(f"end_frames must be at least 1, not {self.end_frames}")
+        if self.offset_snap_frames < 0:
+            raise ValueError(f"offset_snap_frames must not be negative, not {self.offset_snap_frames}")
 
     @property
     def frames_ahead(self) -> int:

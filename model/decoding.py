@@ -3,7 +3,10 @@
 Offline decoding is `push` of the whole array followed by `flush`, so both modes agree by
 construction. An onset is a local peak of the onset activation above threshold (decided one frame
 later); a note then lasts until the frame activation stays below threshold for `end_frames` frames, an
-offset activation reaches its threshold (when one is set), or a new onset of the same key arrives.
+offset activation reaches its threshold (when one is set), or a new onset of the same key arrives. With
+`offset_snap_frames`, the end then moves back to the offset head's peak just before it: the frame
+activation fades later than the key is released. Such a note_off is sent when decided, so its time can
+precede events sent before it by up to that many frames.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ class NoteDecoder:
         self._active_since = np.full(N_KEYS, -1, dtype=np.int64)
         self._active_velocity = np.zeros(N_KEYS, dtype=np.int64)
         self._pedal_since = -1
+        self._offset_tail = np.zeros((0, N_KEYS), dtype=np.float32)  # offset activations of the frames before
         self.notes: list[Note] = []
         self.pedals: list[PedalSpan] = []
 
@@ -98,8 +102,10 @@ class NoteDecoder:
         ends = low_runs(np.concatenate([acts.frame, ahead.frame]) < cfg.frame_threshold, len(acts), cfg.end_frames)
         if cfg.offset_threshold is not None:
             ends |= acts.offset >= cfg.offset_threshold
+        self._offsets = np.concatenate([self._offset_tail, acts.offset])
         rows = self._decode_keys(peaks, ends, acts.velocity) + self._decode_pedal(acts.pedal)
         rows.sort(key=_row_order)  # by frame, then offs < pedal < ons, then key
+        self._offset_tail = self._offsets[max(0, len(self._offsets) - cfg.offset_snap_frames):]
         self._prev_onset = acts.onset[-1].copy()
         self._frame_index += len(acts)
         return [row[3] for row in rows]
@@ -146,11 +152,25 @@ class NoteDecoder:
         ended = ended[np.lexsort((closes[ended], keys[ended]))]  # per key, in time order
         rows: list[_Row] = []
         for key, start, vel, close in zip(*(a[ended].tolist() for a in (keys, starts, velocities, closes)), strict=True):
-            frame = self._frame_index + close
+            frame = self._snapped_end(key, start, self._frame_index + close)
             pitch = key + MIN_PITCH
             self.notes.append(Note(start / self.frame_rate, frame / self.frame_rate, pitch, vel))
             rows.append((frame, OFF_ORDER, key, NoteEvent("note_off", frame / self.frame_rate, pitch, 0)))
         return rows
+
+    def _snapped_end(self, key: int, start: int, end: int) -> int:
+        """`end`, or the frame of the offset head's peak among the `offset_snap_frames` frames before it (after
+        the onset) when the peak reaches the floor; the first of equal peaks."""
+        cfg = self.config
+        if cfg.offset_snap_frames == 0:
+            return end
+        base = self._frame_index - len(self._offset_tail)  # absolute frame of self._offsets[0]
+        lo = max(start + 1, end - cfg.offset_snap_frames, base)
+        window = self._offsets[lo - base:end - base + 1, key]
+        if window.size == 0:
+            return end
+        peak = int(np.argmax(window))
+        return lo + peak if window[peak] >= cfg.offset_snap_floor else end
 
     def _decode_pedal(self, pedal: np.ndarray) -> list[_Row]:
         down = pedal_down(pedal, self.config, self._pedal_since >= 0)

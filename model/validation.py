@@ -56,6 +56,7 @@ def segment_activations(loaded: LoadedModel, segment: Segment) -> Activations:
 ONSET_THRESHOLDS = (0.15, 0.2, 0.3, 0.35, 0.4, 0.425, 0.45, 0.475, 0.5, 0.525, 0.55, 0.6)
 FRAME_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 END_FRAMES = (1, 2, 3)  # a dip of the frame activation shorter than this does not end a note (phase 17)
+OFFSET_SNAPS = ((0, 0.2), *((n, floor) for n in (2, 4, 6, 8) for floor in (0.1, 0.2, 0.3)))  # (frames, floor)
 OFFSET_THRESHOLDS = (0.3, 0.5, 0.7, None)  # None: notes end on the frame activation alone
 PEDAL_THRESHOLDS = ((0.5, None), (0.5, 0.4), (0.6, 0.4), (0.6, 0.5), (0.7, 0.4), (0.7, 0.5))  # (press, release)
 
@@ -66,7 +67,8 @@ def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[Dec
     Notes exist by their onsets alone, so the onset threshold is chosen first, for note F1. The pedal
     thresholds are chosen next, for pedal press + release F1. The frame and offset thresholds and
     the dip length that ends a note only decide where notes end (pedal-extended in scoring): they are
-    chosen last, together, for note-with-offset F1 plus frame F1. The network runs once per segment; only decoding is repeated.
+    chosen together, for note-with-offset F1 plus frame F1; last, how far back an end may snap to the
+    offset head's peak, for the same. The network runs once per segment; only decoding is repeated.
     """
     activations = [segment_activations(loaded, seg) for seg in segments]
     references = [reference_performance(seg) for seg in segments]
@@ -89,7 +91,9 @@ def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[Dec
     config = max(pedal_configs, key=pedal_f1)
     end_configs = [replace(config, frame_threshold=f, offset_threshold=o, end_frames=k)
                    for f in FRAME_THRESHOLDS for o in OFFSET_THRESHOLDS for k in END_FRAMES]
-    return _best(end_configs, notes_with, lambda m: m.note_offset_f1 + m.frame_f1)
+    config = _best(end_configs, notes_with, lambda m: m.note_offset_f1 + m.frame_f1)[0]
+    snap_configs = [replace(config, offset_snap_frames=n, offset_snap_floor=floor) for n, floor in OFFSET_SNAPS]
+    return _best(snap_configs, notes_with, lambda m: m.note_offset_f1 + m.frame_f1)
 
 
 def _best(configs: list[DecoderConfig], evaluate: Callable[[DecoderConfig], TranscriptionScores],

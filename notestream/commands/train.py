@@ -149,7 +149,8 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
     print(f"{checkpoint}: onset threshold {before.onset_threshold} -> {after.onset_threshold}, "
           f"frame threshold {before.frame_threshold} -> {after.frame_threshold}, "
           f"offset threshold {before.offset_threshold} -> {after.offset_threshold} (None: not used), "
-          f"end frames {before.end_frames} -> {after.end_frames}; "
+          f"end frames {before.end_frames} -> {after.end_frames}, offset snap {before.offset_snap_frames} frames "
+          f"at {before.offset_snap_floor} -> {after.offset_snap_frames} at {after.offset_snap_floor}; "
           f"window hop {loaded.window.hop} look-ahead {loaded.window.lookahead}; {split} note F1 {f1:.4f}, "
           f"note-with-offset F1 {scores.note_offset_f1:.4f}, frame F1 {scores.frame_f1:.4f}")
     return 0

@@ -90,7 +90,23 @@ def test_a_dip_shorter_than_end_frames_does_not_end_a_note():
         DecoderConfig(end_frames=0)
 
 
+def test_an_end_snaps_back_to_the_offset_peak_just_before_it():
+    a = acts(40)
+    a.onset[5, 40] = a.onset[20, 41] = 0.9
+    a.frame[5:15, 40] = a.frame[20:30, 41] = 0.9  # both end at frame 15 / 30 on the frame activation
+    a.offset[12, 40] = 0.6  # three frames before the end: moves it
+    a.offset[22, 41] = 0.6  # eight frames before: outside a window of four, stays
+    a.offset[27, 41] = 0.15  # within the window but under the floor
+    ends = {n: [(note.onset, note.offset) for note in decode(a, DecoderConfig(offset_threshold=None, offset_snap_frames=n), RATE)[0]]
+            for n in (0, 4, 10)}
+    assert ends == {0: [(0.5, 1.5), (2.0, 3.0)], 4: [(0.5, 1.2), (2.0, 3.0)], 10: [(0.5, 1.2), (2.0, 2.2)]}
+    with pytest.raises(ValueError, match="offset_snap_frames"):
+        DecoderConfig(offset_snap_frames=-1)
+
+
 @pytest.mark.parametrize("config", [DecoderConfig(), DecoderConfig(0.3, 0.4, 0.6, None, 0.4),
+                                    DecoderConfig(0.3, 0.6, 0.6, None, 0.4, end_frames=3, offset_snap_frames=6),
+                                    DecoderConfig(0.3, 0.5, 0.6, 0.7, offset_snap_frames=30, offset_snap_floor=0.05),
                                     DecoderConfig(0.3, 0.6, 0.6, None, 0.4, end_frames=3),
                                     DecoderConfig(0.3, 0.5, 0.6, 0.5, end_frames=5)])
 def test_incremental_decoding_in_any_chunks_equals_offline_decoding(config):
