@@ -46,7 +46,8 @@ class DecoderConfig:
     `offset_threshold` None: notes end on the frame activation alone, the offset head is not used
     (calibration chooses this when the offset head cuts sustained notes short). A note ends where the
     frame activation stays below `frame_threshold` for `end_frames` frames in a row, so a shorter dip
-    does not cut it (each frame beyond two holds the decoder's decisions back one frame). The pedal goes
+    does not cut it (its end is decided, and sent, up to one frame late; each frame beyond three holds
+    the decoder's decisions back one frame). The pedal goes
     down at `pedal_threshold` and up below `pedal_release_threshold`.
     """
 
@@ -69,9 +70,19 @@ class DecoderConfig:
 
     @property
     def frames_ahead(self) -> int:
-        """Frames the decoder must see after a frame to decide it: the next onset for peak picking, and the
-        rest of a run of `end_frames` low frames."""
-        return max(1, self.end_frames - 1)
+        """Frames the decoder holds back: one for peak picking (the next onset), more for long end runs. A note's
+        end may be decided one frame behind its key's onsets: a re-strike still sees every earlier end."""
+        return max(1, self.end_frames - 2)
+
+    @property
+    def end_lag(self) -> int:
+        """Frames by which a note's end is decided behind the onsets: a run's last frame is held back no further."""
+        return max(0, self.end_frames - 1 - self.frames_ahead)
+
+    @property
+    def note_off_lag(self) -> int:
+        """At most how many frames a note_off's time may lie before events already sent."""
+        return self.end_lag + self.offset_snap_frames
 
 
 def config_to_dict(config: Any) -> dict:

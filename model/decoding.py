@@ -57,12 +57,17 @@ class NoteDecoder:
     def __init__(self, config: DecoderConfig, frame_rate: float):
         self.config = config
         self.frame_rate = frame_rate
-        self._held: Activations | None = None  # the last frame, awaiting its successor for peak picking
+        self._held: Activations | None = None  # the last frames, awaiting their successors
         self._prev_onset = np.zeros(N_KEYS, dtype=np.float32)
         self._frame_index = 0  # index of the first frame in _held
         self._active_since = np.full(N_KEYS, -1, dtype=np.int64)
         self._active_velocity = np.zeros(N_KEYS, dtype=np.int64)
         self._pedal_since = -1
+        # a run of end_frames low frames is known end_frames - 1 frames after its start: with fewer frames held,
+        # the end of a note is decided `_end_lag` frames behind its onsets (and placed where the run starts)
+        self._end_lag = config.end_lag
+        self._ends_from = 0  # the first frame whose end-run is not yet known
+        self._frame_tail = np.zeros((0, N_KEYS), dtype=np.float32)  # frame activations from _ends_from on
         self._offset_tail = np.zeros((0, N_KEYS), dtype=np.float32)  # offset activations of the frames before
         self.notes: list[Note] = []
         self.pedals: list[PedalSpan] = []
@@ -99,29 +104,45 @@ class NoteDecoder:
         following = ahead.onset[:1] if len(ahead) else np.zeros((1, N_KEYS), dtype=np.float32)
         next_onset = np.concatenate([acts.onset[1:], following])
         peaks = (acts.onset >= cfg.onset_threshold) & (acts.onset >= prev_onset) & (acts.onset > next_onset)
-        ends = low_runs(np.concatenate([acts.frame, ahead.frame]) < cfg.frame_threshold, len(acts), cfg.end_frames)
-        if cfg.offset_threshold is not None:
-            ends |= acts.offset >= cfg.offset_threshold
         self._offsets = np.concatenate([self._offset_tail, acts.offset])
+        frames = np.concatenate([self._frame_tail, acts.frame])
+        ends = self._end_window(frames, ahead)
         rows = self._decode_keys(peaks, ends, acts.velocity) + self._decode_pedal(acts.pedal)
         rows.sort(key=_row_order)  # by frame, then offs < pedal < ons, then key
-        self._offset_tail = self._offsets[max(0, len(self._offsets) - cfg.offset_snap_frames):]
+        self._frame_tail = frames[len(ends):]
+        self._ends_from += len(ends)
+        self._offset_tail = self._offsets[max(0, len(self._offsets) - cfg.offset_snap_frames - self._end_lag):]
         self._prev_onset = acts.onset[-1].copy()
         self._frame_index += len(acts)
         return [row[3] for row in rows]
+
+    def _end_window(self, frames: np.ndarray, ahead: Activations) -> np.ndarray:
+        """End frames (keys as columns) from `_ends_from` on, as far as their runs are known: to `_end_lag`
+        frames before the decided ones, or to the last frame at the end of the stream."""
+        cfg = self.config
+        final = len(ahead) == 0
+        width = len(frames) - (0 if final else self._end_lag)
+        low = np.concatenate([frames, ahead.frame]) < cfg.frame_threshold
+        ends = low_runs(low, width, cfg.end_frames)
+        if cfg.offset_threshold is not None:
+            first = self._ends_from - (self._frame_index - len(self._offset_tail))
+            ends |= self._offsets[first:first + width] >= cfg.offset_threshold
+        return ends
 
     def _decode_keys(self, peaks: np.ndarray, ends: np.ndarray, velocity: np.ndarray) -> list[_Row]:
         """Note events of every key from array operations, so Python work is per note, not per frame.
 
         A note struck at frame t ends at the key's first end frame after t or at its next onset,
         whichever comes first; a note already sounding ends at the key's first end frame or onset.
+        `ends` starts at frame `_ends_from`, up to `_end_lag` frames before this chunk.
         """
         base = self._frame_index
-        end_at = np.where(ends, np.arange(len(ends))[:, None], NEVER)
+        width, lag = len(ends), base - self._ends_from
+        end_at = np.where(ends, np.arange(width)[:, None] - lag, NEVER)  # frames relative to base
         next_end = np.vstack([np.minimum.accumulate(end_at[::-1], axis=0)[::-1], np.full((1, N_KEYS), NEVER)])
         keys, times = np.nonzero(peaks.T)  # onsets, ordered by key then time
         next_onset = np.where(np.append(keys[1:] == keys[:-1], False), np.append(times[1:], 0), NEVER)
-        closes = np.minimum(next_end[times + 1, keys], next_onset)
+        closes = np.minimum(next_end[np.minimum(times + 1 + lag, width), keys], next_onset)
         velocities = np.clip(np.rint(velocity[times, keys].astype(np.float64) * 127), 1, 127).astype(np.int64)
 
         sounding = np.flatnonzero(self._active_since >= 0)
@@ -130,7 +151,8 @@ class NoteDecoder:
             first = np.minimum(np.searchsorted(keys, sounding), keys.size - 1)
             struck_again = keys[first] == sounding
             first_onset[struck_again] = times[first[struck_again]]
-        sounding_closes = np.minimum(next_end[0, sounding], first_onset)
+        after_start = np.clip(self._active_since[sounding] + 1 - self._ends_from, 0, width)
+        sounding_closes = np.minimum(next_end[after_start, sounding], first_onset)
 
         all_keys = np.concatenate([sounding, keys])
         all_starts = np.concatenate([self._active_since[sounding], base + times])

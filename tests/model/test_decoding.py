@@ -105,19 +105,25 @@ def test_an_end_snaps_back_to_the_offset_peak_just_before_it():
 
 
 @pytest.mark.parametrize("config", [DecoderConfig(), DecoderConfig(0.3, 0.4, 0.6, None, 0.4),
+                                    DecoderConfig(0.3, 0.6, 0.6, None, 0.4, end_frames=2),
                                     DecoderConfig(0.3, 0.6, 0.6, None, 0.4, end_frames=3, offset_snap_frames=6),
+                                    DecoderConfig(0.3, 0.6, 0.6, 0.9, 0.4, end_frames=4, offset_snap_frames=2),
                                     DecoderConfig(0.3, 0.5, 0.6, 0.7, offset_snap_frames=30, offset_snap_floor=0.05),
                                     DecoderConfig(0.3, 0.6, 0.6, None, 0.4, end_frames=3),
                                     DecoderConfig(0.3, 0.5, 0.6, 0.5, end_frames=5)])
-def test_incremental_decoding_in_any_chunks_equals_offline_decoding(config):
+@pytest.mark.parametrize("chunks", [25, 299])  # random chunk lengths; one frame at a time
+def test_incremental_decoding_in_any_chunks_equals_offline_decoding(config, chunks):
     rng = np.random.default_rng(3)
     a = Activations(*(rng.random((300, 88)).astype(np.float32) ** 3 for _ in range(4)), rng.random(300).astype(np.float32))
     offline = decode(a, config, RATE)
     decoder = NoteDecoder(config, RATE)
-    bounds = np.sort(rng.choice(np.arange(1, 300), 25, replace=False))
+    bounds = np.sort(rng.choice(np.arange(1, 300), chunks, replace=False))
     events = []
     for lo, hi in zip([0, *bounds], [*bounds, 300], strict=True):
         events += decoder.push(a.slice(lo, hi))
     events += decoder.flush()
     assert (sorted(decoder.notes), sorted(decoder.pedals)) == offline
     assert sum(e.kind == "note_off" for e in events) == len(offline[0])
+    sent_before = np.maximum.accumulate([e.time for e in events])
+    assert all(e.time >= sent - config.note_off_lag / RATE - 1e-9 for e, sent in zip(events, sent_before, strict=True))
+    assert all(e.time >= sent - 1e-9 for e, sent in zip(events, sent_before, strict=True) if e.kind != "note_off")

@@ -78,8 +78,8 @@ def test_stream_events_and_notes_equal_offline_decoding(piano_audio):
     assert sum(e.kind == "note_on" for e in events) == len(notes)
     starts = [e.time for e in events if e.kind != "note_off"]
     assert starts == sorted(starts)
-    snap = LOADED.decoder.offset_snap_frames / LOADED.features.frame_rate  # how far back an end may be placed
-    assert all(e.time >= max(x.time for x in events[:i + 1]) - snap - 1e-9 for i, e in enumerate(events))
+    lag = LOADED.decoder.note_off_lag / LOADED.features.frame_rate  # how far back an end may be placed
+    assert all(e.time >= max(x.time for x in events[:i + 1]) - lag - 1e-9 for i, e in enumerate(events))
 
 
 def test_transcriber_gives_the_same_notes_for_arrays_and_files(piano_wav):
