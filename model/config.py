@@ -43,6 +43,9 @@ class ModelConfig:
 class DecoderConfig:
     """Thresholds turning activations into notes and pedal spans.
 
+    An onset peak starts a note at `onset_threshold`, or from `weak_onset_threshold` up when the frame
+    activation rises by `onset_rise` from the frame before to the frame after it (a soft or masked strike
+    the onset head is unsure of, confirmed by the key starting to sound; None: no weak onsets).
     `offset_threshold` None: notes end on the frame activation alone, the offset head is not used
     (calibration chooses this when the offset head cuts sustained notes short). A note ends where the
     frame activation stays below `frame_threshold` for `end_frames` frames in a row, so a shorter dip
@@ -61,6 +64,8 @@ class DecoderConfig:
     # frames before it, when that frame reaches `offset_snap_floor` (0 frames: ends stay where decided)
     offset_snap_frames: int = 0
     offset_snap_floor: float = 0.2
+    weak_onset_threshold: float | None = None
+    onset_rise: float = 0.3
 
     def __post_init__(self) -> None:
         if self.end_frames < 1:

@@ -59,6 +59,7 @@ class NoteDecoder:
         self.frame_rate = frame_rate
         self._held: Activations | None = None  # the last frames, awaiting their successors
         self._prev_onset = np.zeros(N_KEYS, dtype=np.float32)
+        self._prev_frame = np.zeros(N_KEYS, dtype=np.float32)
         self._frame_index = 0  # index of the first frame in _held
         self._active_since = np.full(N_KEYS, -1, dtype=np.int64)
         self._active_velocity = np.zeros(N_KEYS, dtype=np.int64)
@@ -103,7 +104,7 @@ class NoteDecoder:
         prev_onset = np.concatenate([self._prev_onset[None], acts.onset[:-1]])
         following = ahead.onset[:1] if len(ahead) else np.zeros((1, N_KEYS), dtype=np.float32)
         next_onset = np.concatenate([acts.onset[1:], following])
-        peaks = (acts.onset >= cfg.onset_threshold) & (acts.onset >= prev_onset) & (acts.onset > next_onset)
+        peaks = (acts.onset >= prev_onset) & (acts.onset > next_onset) & self._onset_strong_enough(acts, ahead)
         self._offsets = np.concatenate([self._offset_tail, acts.offset])
         frames = np.concatenate([self._frame_tail, acts.frame])
         ends = self._end_window(frames, ahead)
@@ -113,8 +114,20 @@ class NoteDecoder:
         self._ends_from += len(ends)
         self._offset_tail = self._offsets[max(0, len(self._offsets) - cfg.offset_snap_frames - self._end_lag):]
         self._prev_onset = acts.onset[-1].copy()
+        self._prev_frame = acts.frame[-1].copy()
         self._frame_index += len(acts)
         return [row[3] for row in rows]
+
+    def _onset_strong_enough(self, acts: Activations, ahead: Activations) -> np.ndarray:
+        """Onset activations at the onset threshold, or at the weak one where the frame activation rises
+        across them (from the frame before to the one after; at the stream's end, to the frame itself)."""
+        cfg = self.config
+        strong = acts.onset >= cfg.onset_threshold
+        if cfg.weak_onset_threshold is None:
+            return strong
+        before = np.concatenate([self._prev_frame[None], acts.frame[:-1]])
+        after = np.concatenate([acts.frame[1:], ahead.frame[:1] if len(ahead) else acts.frame[-1:]])
+        return strong | ((acts.onset >= cfg.weak_onset_threshold) & (after - before >= cfg.onset_rise))
 
     def _end_window(self, frames: np.ndarray, ahead: Activations) -> np.ndarray:
         """End frames (keys as columns) from `_ends_from` on, as far as their runs are known: to `_end_lag`

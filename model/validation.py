@@ -56,6 +56,7 @@ def segment_activations(loaded: LoadedModel, segment: Segment) -> Activations:
 ONSET_THRESHOLDS = (0.15, 0.2, 0.3, 0.35, 0.4, 0.425, 0.45, 0.475, 0.5, 0.525, 0.55, 0.6)
 FRAME_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 END_FRAMES = (1, 2, 3)  # a dip of the frame activation shorter than this does not end a note (phase 17)
+WEAK_ONSETS = tuple((weak, rise) for weak in (0.25, 0.3, 0.35, 0.4) for rise in (0.2, 0.3, 0.5))  # (threshold, rise)
 OFFSET_SNAPS = ((0, 0.2), *((n, floor) for n in (2, 4, 6, 8) for floor in (0.1, 0.2, 0.3)))  # (frames, floor)
 OFFSET_THRESHOLDS = (0.3, 0.5, 0.7, None)  # None: notes end on the frame activation alone
 PEDAL_THRESHOLDS = ((0.5, None), (0.5, 0.4), (0.6, 0.4), (0.6, 0.5), (0.7, 0.4), (0.7, 0.5))  # (press, release)
@@ -64,7 +65,9 @@ PEDAL_THRESHOLDS = ((0.5, None), (0.5, 0.4), (0.6, 0.4), (0.6, 0.5), (0.7, 0.4),
 def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[DecoderConfig, TranscriptionScores]:
     """Tune the decoder thresholds on `segments` (validation only); returns the config and its mean scores.
 
-    Notes exist by their onsets alone, so the onset threshold is chosen first, for note F1. The pedal
+    Notes exist by their onsets alone, so the onset threshold is chosen first, for note F1, then whether
+    weaker onset peaks count where the frame activation rises across them (with the onset threshold at
+    most two grid steps higher), for the same. The pedal
     thresholds are chosen next, for pedal press + release F1. The frame and offset thresholds and
     the dip length that ends a note only decide where notes end (pedal-extended in scoring): they are
     chosen together, for note-with-offset F1 plus frame F1; last, how far back an end may snap to the
@@ -85,15 +88,30 @@ def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[Dec
         scores = [score_pedals(est.pedals, ref.pedals, duration=seconds) for est, ref, seconds in decoded(config)]
         return float(np.mean([s.pedal_onset_f1 + s.pedal_offset_f1 for s in scores]))
 
-    config = _best([replace(loaded.decoder, onset_threshold=t) for t in ONSET_THRESHOLDS], notes_with,
-                   lambda m: (round(m.note_f1, 4), m.frame_f1))[0]
-    pedal_configs = [replace(config, pedal_threshold=p, pedal_release_threshold=r) for p, r in PEDAL_THRESHOLDS]
-    config = max(pedal_configs, key=pedal_f1)
+    config = _best([replace(loaded.decoder, onset_threshold=t, weak_onset_threshold=None) for t in ONSET_THRESHOLDS],
+                   notes_with, _by_notes)[0]
+    config = _best(_weak_onset_configs(config), notes_with, _by_notes)[0]
+    config = max([replace(config, pedal_threshold=p, pedal_release_threshold=r) for p, r in PEDAL_THRESHOLDS], key=pedal_f1)
     end_configs = [replace(config, frame_threshold=f, offset_threshold=o, end_frames=k)
                    for f in FRAME_THRESHOLDS for o in OFFSET_THRESHOLDS for k in END_FRAMES]
-    config = _best(end_configs, notes_with, lambda m: m.note_offset_f1 + m.frame_f1)[0]
-    snap_configs = [replace(config, offset_snap_frames=n, offset_snap_floor=floor) for n, floor in OFFSET_SNAPS]
-    return _best(snap_configs, notes_with, lambda m: m.note_offset_f1 + m.frame_f1)
+    config = _best(end_configs, notes_with, _by_ends)[0]
+    return _best([replace(config, offset_snap_frames=n, offset_snap_floor=floor) for n, floor in OFFSET_SNAPS],
+                 notes_with, _by_ends)
+
+
+def _by_notes(m: TranscriptionScores) -> tuple[float, float]:
+    return round(m.note_f1, 4), m.frame_f1
+
+
+def _by_ends(m: TranscriptionScores) -> float:
+    return m.note_offset_f1 + m.frame_f1
+
+
+def _weak_onset_configs(config: DecoderConfig) -> list[DecoderConfig]:
+    """`config`, and weak onsets under onset thresholds up to two grid steps above its own (weak ones let it rise)."""
+    stronger = [t for t in ONSET_THRESHOLDS if t >= config.onset_threshold][:3]
+    return [config] + [replace(config, onset_threshold=t, weak_onset_threshold=w, onset_rise=r)
+                       for t in stronger for w, r in WEAK_ONSETS if w < t]
 
 
 def _best(configs: list[DecoderConfig], evaluate: Callable[[DecoderConfig], TranscriptionScores],

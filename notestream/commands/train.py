@@ -147,6 +147,7 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
     save_checkpoint(checkpoint, loaded)
     after = loaded.decoder
     print(f"{checkpoint}: onset threshold {before.onset_threshold} -> {after.onset_threshold}, "
+          f"weak onsets {before.weak_onset_threshold} -> {after.weak_onset_threshold} (rise {after.onset_rise}), "
           f"frame threshold {before.frame_threshold} -> {after.frame_threshold}, "
           f"offset threshold {before.offset_threshold} -> {after.offset_threshold} (None: not used), "
           f"end frames {before.end_frames} -> {after.end_frames}, offset snap {before.offset_snap_frames} frames "

@@ -90,6 +90,17 @@ def test_a_dip_shorter_than_end_frames_does_not_end_a_note():
         DecoderConfig(end_frames=0)
 
 
+def test_a_weak_onset_counts_where_the_frame_activation_rises_across_it():
+    a = acts(30)
+    a.onset[5, 40] = a.onset[15, 41] = a.onset[25, 42] = 0.4  # under the onset threshold of 0.5
+    a.frame[6:12, 40] = 0.9  # key 40 starts sounding: confirmed
+    a.frame[10:20, 41] = 0.9  # key 41 was already sounding: not a new strike
+    a.frame[26:29, 42] = 0.5  # key 42 rises too little
+    config = DecoderConfig(offset_threshold=None, weak_onset_threshold=0.35, onset_rise=0.6)
+    assert [n.pitch - 21 for n in decode(a, config, RATE)[0]] == [40]
+    assert decode(a, DecoderConfig(offset_threshold=None), RATE)[0] == []
+
+
 def test_an_end_snaps_back_to_the_offset_peak_just_before_it():
     a = acts(40)
     a.onset[5, 40] = a.onset[20, 41] = 0.9
@@ -108,6 +119,7 @@ def test_an_end_snaps_back_to_the_offset_peak_just_before_it():
                                     DecoderConfig(0.3, 0.6, 0.6, None, 0.4, end_frames=2),
                                     DecoderConfig(0.3, 0.6, 0.6, None, 0.4, end_frames=3, offset_snap_frames=6),
                                     DecoderConfig(0.3, 0.6, 0.6, 0.9, 0.4, end_frames=4, offset_snap_frames=2),
+                                    DecoderConfig(0.6, 0.5, 0.6, None, end_frames=3, weak_onset_threshold=0.2, onset_rise=0.1),
                                     DecoderConfig(0.3, 0.5, 0.6, 0.7, offset_snap_frames=30, offset_snap_floor=0.05),
                                     DecoderConfig(0.3, 0.6, 0.6, None, 0.4, end_frames=3),
                                     DecoderConfig(0.3, 0.5, 0.6, 0.5, end_frames=5)])
