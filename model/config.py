@@ -66,12 +66,16 @@ class DecoderConfig:
     offset_snap_floor: float = 0.2
     weak_onset_threshold: float | None = None
     onset_rise: float = 0.3
+    # a press moves back along the pedal activation's rise while it stays at or above `pedal_snap_floor`, up
+    # to `pedal_snap_frames` frames (0: presses stay where the threshold is crossed)
+    pedal_snap_frames: int = 0
+    pedal_snap_floor: float = 0.4
 
     def __post_init__(self) -> None:
         if self.end_frames < 1:
             raise ValueError(f"end_frames must be at least 1, not {self.end_frames}")
-        if self.offset_snap_frames < 0:
-            raise ValueError(f"offset_snap_frames must not be negative, not {self.offset_snap_frames}")
+        if self.offset_snap_frames < 0 or self.pedal_snap_frames < 0:
+            raise ValueError(f"snap frames must not be negative, not {self.offset_snap_frames} / {self.pedal_snap_frames}")
 
     @property
     def frames_ahead(self) -> int:
@@ -85,9 +89,9 @@ class DecoderConfig:
         return max(0, self.end_frames - 1 - self.frames_ahead)
 
     @property
-    def note_off_lag(self) -> int:
-        """At most how many frames a note_off's time may lie before events already sent."""
-        return self.end_lag + self.offset_snap_frames
+    def backdate_frames(self) -> int:
+        """At most how many frames a note_off's or pedal_on's time may lie before events already sent."""
+        return max(self.end_lag + self.offset_snap_frames, self.pedal_snap_frames)
 
 
 def config_to_dict(config: Any) -> dict:

@@ -64,6 +64,8 @@ class NoteDecoder:
         self._active_since = np.full(N_KEYS, -1, dtype=np.int64)
         self._active_velocity = np.zeros(N_KEYS, dtype=np.int64)
         self._pedal_since = -1
+        self._pedal_released = -1  # the frame of the last pedal_off
+        self._pedal_tail = np.zeros(0, dtype=np.float32)  # pedal activations of the frames before
         # a run of end_frames low frames is known end_frames - 1 frames after its start: with fewer frames held,
         # the end of a note is decided `_end_lag` frames behind its onsets (and placed where the run starts)
         self._end_lag = config.end_lag
@@ -210,15 +212,29 @@ class NoteDecoder:
     def _decode_pedal(self, pedal: np.ndarray) -> list[_Row]:
         down = pedal_down(pedal, self.config, self._pedal_since >= 0)
         was_down = np.concatenate([[self._pedal_since >= 0], down[:-1]])
+        history = np.concatenate([self._pedal_tail, pedal])
         rows: list[_Row] = []
         for t in np.flatnonzero(down != was_down).tolist():
             frame = self._frame_index + t
             if down[t]:
+                frame = self._pedal_press(history, frame)
                 self._pedal_since = frame
                 rows.append((frame, PEDAL_ORDER, -1, NoteEvent("pedal_on", frame / self.frame_rate, None, 127)))
             else:
+                self._pedal_released = frame
                 rows.append((frame, PEDAL_ORDER, -1, self._close_pedal(frame)))
+        self._pedal_tail = history[max(0, len(history) - self.config.pedal_snap_frames):]
         return rows
+
+    def _pedal_press(self, history: np.ndarray, frame: int) -> int:
+        """Where a press crossing the threshold at `frame` began: back along the activation's rise while it is at
+        least the floor, up to `pedal_snap_frames` frames, never to or before the last release."""
+        cfg = self.config
+        base = self._frame_index - len(self._pedal_tail)  # absolute frame of history[0]
+        lowest = max(frame - cfg.pedal_snap_frames, self._pedal_released + 1, base)
+        while frame > lowest and cfg.pedal_snap_floor <= history[frame - 1 - base] <= history[frame - base]:
+            frame -= 1
+        return frame
 
     def _close_note(self, key: int, frame: int) -> NoteEvent:
         start = int(self._active_since[key])

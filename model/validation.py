@@ -60,6 +60,7 @@ WEAK_ONSETS = tuple((weak, rise) for weak in (0.25, 0.3, 0.35, 0.4) for rise in 
 OFFSET_SNAPS = ((0, 0.2), *((n, floor) for n in (2, 4, 6, 8) for floor in (0.1, 0.2, 0.3)))  # (frames, floor)
 OFFSET_THRESHOLDS = (0.3, 0.5, 0.7, None)  # None: notes end on the frame activation alone
 PEDAL_THRESHOLDS = ((0.5, None), (0.5, 0.4), (0.6, 0.4), (0.6, 0.5), (0.7, 0.4), (0.7, 0.5))  # (press, release)
+PEDAL_SNAPS = ((0, 0.4), (4, 0.3), (4, 0.4), (8, 0.3), (8, 0.4))  # (frames, floor): presses back along the rise
 
 
 def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[DecoderConfig, TranscriptionScores]:
@@ -68,7 +69,8 @@ def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[Dec
     Notes exist by their onsets alone, so the onset threshold is chosen first, for note F1, then whether
     weaker onset peaks count where the frame activation rises across them (with the onset threshold at
     most two grid steps higher), for the same. The pedal
-    thresholds are chosen next, for pedal press + release F1. The frame and offset thresholds and
+    thresholds, with how far back a press may move along the activation's rise, are chosen next, for pedal
+    press + release F1. The frame and offset thresholds and
     the dip length that ends a note only decide where notes end (pedal-extended in scoring): they are
     chosen together, for note-with-offset F1 plus frame F1; last, how far back an end may snap to the
     offset head's peak, for the same. The network runs once per segment; only decoding is repeated.
@@ -91,7 +93,8 @@ def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[Dec
     config = _best([replace(loaded.decoder, onset_threshold=t, weak_onset_threshold=None) for t in ONSET_THRESHOLDS],
                    notes_with, _by_notes)[0]
     config = _best(_weak_onset_configs(config), notes_with, _by_notes)[0]
-    config = max([replace(config, pedal_threshold=p, pedal_release_threshold=r) for p, r in PEDAL_THRESHOLDS], key=pedal_f1)
+    config = max([replace(config, pedal_threshold=p, pedal_release_threshold=r, pedal_snap_frames=n, pedal_snap_floor=f)
+                  for p, r in PEDAL_THRESHOLDS for n, f in PEDAL_SNAPS], key=pedal_f1)
     end_configs = [replace(config, frame_threshold=f, offset_threshold=o, end_frames=k)
                    for f in FRAME_THRESHOLDS for o in OFFSET_THRESHOLDS for k in END_FRAMES]
     config = _best(end_configs, notes_with, _by_ends)[0]

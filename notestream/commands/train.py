@@ -150,7 +150,8 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
           f"weak onsets {before.weak_onset_threshold} -> {after.weak_onset_threshold} (rise {after.onset_rise}), "
           f"frame threshold {before.frame_threshold} -> {after.frame_threshold}, "
           f"offset threshold {before.offset_threshold} -> {after.offset_threshold} (None: not used), "
-          f"end frames {before.end_frames} -> {after.end_frames}, offset snap {before.offset_snap_frames} frames "
+          f"pedal {after.pedal_threshold}/{after.pedal_release_threshold} snapping back {after.pedal_snap_frames} "
+          f"frames at {after.pedal_snap_floor}, end frames {before.end_frames} -> {after.end_frames}, offset snap {before.offset_snap_frames} frames "
           f"at {before.offset_snap_floor} -> {after.offset_snap_frames} at {after.offset_snap_floor}; "
           f"window hop {loaded.window.hop} look-ahead {loaded.window.lookahead}; {split} note F1 {f1:.4f}, "
           f"note-with-offset F1 {scores.note_offset_f1:.4f}, frame F1 {scores.frame_f1:.4f}")

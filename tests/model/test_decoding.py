@@ -1,5 +1,7 @@
 """The note decoder: peak picking, frame continuation, re-strikes, pedal, and incremental == offline."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -101,6 +103,19 @@ def test_a_weak_onset_counts_where_the_frame_activation_rises_across_it():
     assert decode(a, DecoderConfig(offset_threshold=None), RATE)[0] == []
 
 
+def test_a_pedal_press_moves_back_along_the_rise_of_the_activation():
+    a = acts(40)
+    a.pedal[2:8] = 0.9  # a first press, released at frame 8
+    a.pedal[8:20] = [0.45, 0.45, 0.1, 0.2, 0.42, 0.44, 0.5, 0.55, 0.7, 0.9, 0.9, 0.9]  # crosses 0.6 at frame 16
+    a.pedal[20:] = 0.0
+    config = DecoderConfig(pedal_threshold=0.6, pedal_release_threshold=0.5)
+    assert decode(a, config, RATE)[1] == [PedalSpan(0.2, 0.8), PedalSpan(1.6, 2.0)]
+    moved = {n: decode(a, replace(config, pedal_snap_frames=n), RATE)[1][1].onset for n in (2, 8)}
+    assert moved == {2: 1.4, 8: 1.2}  # back to frame 12, where the rise passes the floor of 0.4
+    bounded = decode(a, replace(config, pedal_snap_frames=8, pedal_snap_floor=0.05), RATE)[1][1]
+    assert bounded.onset == 1.0  # down the rise to its trough at frame 10, not over the bump before
+
+
 def test_an_end_snaps_back_to_the_offset_peak_just_before_it():
     a = acts(40)
     a.onset[5, 40] = a.onset[20, 41] = 0.9
@@ -111,7 +126,7 @@ def test_an_end_snaps_back_to_the_offset_peak_just_before_it():
     ends = {n: [(note.onset, note.offset) for note in decode(a, DecoderConfig(offset_threshold=None, offset_snap_frames=n), RATE)[0]]
             for n in (0, 4, 10)}
     assert ends == {0: [(0.5, 1.5), (2.0, 3.0)], 4: [(0.5, 1.2), (2.0, 3.0)], 10: [(0.5, 1.2), (2.0, 2.2)]}
-    with pytest.raises(ValueError, match="offset_snap_frames"):
+    with pytest.raises(ValueError, match="snap frames"):
         DecoderConfig(offset_snap_frames=-1)
 
 
@@ -119,7 +134,8 @@ def test_an_end_snaps_back_to_the_offset_peak_just_before_it():
                                     DecoderConfig(0.3, 0.6, 0.6, None, 0.4, end_frames=2),
                                     DecoderConfig(0.3, 0.6, 0.6, None, 0.4, end_frames=3, offset_snap_frames=6),
                                     DecoderConfig(0.3, 0.6, 0.6, 0.9, 0.4, end_frames=4, offset_snap_frames=2),
-                                    DecoderConfig(0.6, 0.5, 0.6, None, end_frames=3, weak_onset_threshold=0.2, onset_rise=0.1),
+                                    DecoderConfig(0.6, 0.5, 0.6, None, end_frames=3, weak_onset_threshold=0.2, onset_rise=0.1,
+                                                  pedal_snap_frames=6, pedal_snap_floor=0.05),
                                     DecoderConfig(0.3, 0.5, 0.6, 0.7, offset_snap_frames=30, offset_snap_floor=0.05),
                                     DecoderConfig(0.3, 0.6, 0.6, None, 0.4, end_frames=3),
                                     DecoderConfig(0.3, 0.5, 0.6, 0.5, end_frames=5)])
@@ -137,5 +153,6 @@ def test_incremental_decoding_in_any_chunks_equals_offline_decoding(config, chun
     assert (sorted(decoder.notes), sorted(decoder.pedals)) == offline
     assert sum(e.kind == "note_off" for e in events) == len(offline[0])
     sent_before = np.maximum.accumulate([e.time for e in events])
-    assert all(e.time >= sent - config.note_off_lag / RATE - 1e-9 for e, sent in zip(events, sent_before, strict=True))
-    assert all(e.time >= sent - 1e-9 for e, sent in zip(events, sent_before, strict=True) if e.kind != "note_off")
+    assert all(e.time >= sent - config.backdate_frames / RATE - 1e-9 for e, sent in zip(events, sent_before, strict=True))
+    backdated = ("note_off", "pedal_on")
+    assert all(e.time >= sent - 1e-9 for e, sent in zip(events, sent_before, strict=True) if e.kind not in backdated)
