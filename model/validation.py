@@ -68,11 +68,11 @@ def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[Dec
 
     Notes exist by their onsets alone, so the onset threshold is chosen first, for note F1, then whether
     weaker onset peaks count where the frame activation rises across them (with the onset threshold at
-    most two grid steps higher), for the same. The pedal
-    thresholds, with how far back a press may move along the activation's rise, are chosen next, for pedal
-    press + release F1. The frame and offset thresholds and
-    the dip length that ends a note only decide where notes end (pedal-extended in scoring): they are
-    chosen together, for note-with-offset F1 plus frame F1; last, how far back an end may snap to the
+    most two grid steps higher), for the same. The pedal thresholds, with how far back a press may move
+    along the activation's rise, are chosen next, for pedal press + release F1 plus note-with-offset +
+    frame F1 (a longer pedal lengthens the notes it holds). The frame and offset thresholds and the dip
+    length that ends a note only decide where notes end (pedal-extended in scoring): they are chosen
+    together, for note-with-offset F1 plus frame F1; last, how far back an end may snap to the
     offset head's peak, for the same. The network runs once per segment; only decoding is repeated.
     """
     activations = [segment_activations(loaded, seg) for seg in segments]
@@ -86,15 +86,18 @@ def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[Dec
     def notes_with(config: DecoderConfig) -> TranscriptionScores:
         return mean_scores([score_performances(est, ref) for est, ref, _ in decoded(config)])
 
-    def pedal_f1(config: DecoderConfig) -> float:
-        scores = [score_pedals(est.pedals, ref.pedals, duration=seconds) for est, ref, seconds in decoded(config)]
-        return float(np.mean([s.pedal_onset_f1 + s.pedal_offset_f1 for s in scores]))
+    def pedal_and_ends(config: DecoderConfig) -> float:
+        """Pedal press + release F1 plus note-with-offset + frame F1: the pedal also extends the notes."""
+        rows = decoded(config)
+        pedal = [score_pedals(est.pedals, ref.pedals, duration=seconds) for est, ref, seconds in rows]
+        return float(np.mean([s.pedal_onset_f1 + s.pedal_offset_f1 for s in pedal])) + _by_ends(
+            mean_scores([score_performances(est, ref) for est, ref, _ in rows]))
 
     config = _best([replace(loaded.decoder, onset_threshold=t, weak_onset_threshold=None) for t in ONSET_THRESHOLDS],
                    notes_with, _by_notes)[0]
     config = _best(_weak_onset_configs(config), notes_with, _by_notes)[0]
     config = max([replace(config, pedal_threshold=p, pedal_release_threshold=r, pedal_snap_frames=n, pedal_snap_floor=f)
-                  for p, r in PEDAL_THRESHOLDS for n, f in PEDAL_SNAPS], key=pedal_f1)
+                  for p, r in PEDAL_THRESHOLDS for n, f in PEDAL_SNAPS], key=pedal_and_ends)
     end_configs = [replace(config, frame_threshold=f, offset_threshold=o, end_frames=k)
                    for f in FRAME_THRESHOLDS for o in OFFSET_THRESHOLDS for k in END_FRAMES]
     config = _best(end_configs, notes_with, _by_ends)[0]
