@@ -50,8 +50,8 @@ class DecoderConfig:
     (calibration chooses this when the offset head cuts sustained notes short). A note ends where the
     frame activation stays below `frame_threshold` for `end_frames` frames in a row, so a shorter dip
     does not cut it (its end is decided, and sent, up to one frame late; each frame beyond three holds
-    the decoder's decisions back one frame). The pedal goes
-    down at `pedal_threshold` and up below `pedal_release_threshold`.
+    the decoder's decisions back one frame). The pedal goes down at `pedal_threshold` and up below
+    `pedal_release_threshold`.
     """
 
     onset_threshold: float = 0.5

@@ -5,8 +5,9 @@ construction. An onset is a local peak of the onset activation above threshold (
 later); a note then lasts until the frame activation stays below threshold for `end_frames` frames, an
 offset activation reaches its threshold (when one is set), or a new onset of the same key arrives. With
 `offset_snap_frames`, the end then moves back to the offset head's peak just before it: the frame
-activation fades later than the key is released. Such a note_off is sent when decided, so its time can
-precede events sent before it by up to that many frames.
+activation fades later than the key is released. A pedal press likewise moves back along the pedal
+activation's rise (`pedal_snap_frames`). Such a note_off or pedal_on is sent when decided, so its time can
+precede events sent before it by up to `backdate_frames`.
 """
 
 from __future__ import annotations
@@ -67,11 +68,11 @@ class NoteDecoder:
         self._pedal_released = -1  # the frame of the last pedal_off
         self._pedal_tail = np.zeros(0, dtype=np.float32)  # pedal activations of the frames before
         # a run of end_frames low frames is known end_frames - 1 frames after its start: with fewer frames held,
-        # the end of a note is decided `_end_lag` frames behind its onsets (and placed where the run starts)
-        self._end_lag = config.end_lag
+        # the end of a note is decided `config.end_lag` frames behind its onsets (and placed where the run starts)
         self._ends_from = 0  # the first frame whose end-run is not yet known
         self._frame_tail = np.zeros((0, N_KEYS), dtype=np.float32)  # frame activations from _ends_from on
         self._offset_tail = np.zeros((0, N_KEYS), dtype=np.float32)  # offset activations of the frames before
+        self._offsets = self._offset_tail  # while deciding a chunk: the tail, then the chunk's offset activations
         self.notes: list[Note] = []
         self.pedals: list[PedalSpan] = []
 
@@ -114,7 +115,7 @@ class NoteDecoder:
         rows.sort(key=_row_order)  # by frame, then offs < pedal < ons, then key
         self._frame_tail = frames[len(ends):]
         self._ends_from += len(ends)
-        self._offset_tail = self._offsets[max(0, len(self._offsets) - cfg.offset_snap_frames - self._end_lag):]
+        self._offset_tail = self._offsets[max(0, len(self._offsets) - cfg.offset_snap_frames - cfg.end_lag):]
         self._prev_onset = acts.onset[-1].copy()
         self._prev_frame = acts.frame[-1].copy()
         self._frame_index += len(acts)
@@ -132,11 +133,11 @@ class NoteDecoder:
         return strong | ((acts.onset >= cfg.weak_onset_threshold) & (after - before >= cfg.onset_rise))
 
     def _end_window(self, frames: np.ndarray, ahead: Activations) -> np.ndarray:
-        """End frames (keys as columns) from `_ends_from` on, as far as their runs are known: to `_end_lag`
+        """End frames (keys as columns) from `_ends_from` on, as far as their runs are known: to `end_lag`
         frames before the decided ones, or to the last frame at the end of the stream."""
         cfg = self.config
         final = len(ahead) == 0
-        width = len(frames) - (0 if final else self._end_lag)
+        width = len(frames) - (0 if final else cfg.end_lag)
         low = np.concatenate([frames, ahead.frame]) < cfg.frame_threshold
         ends = low_runs(low, width, cfg.end_frames)
         if cfg.offset_threshold is not None:
@@ -149,7 +150,7 @@ class NoteDecoder:
 
         A note struck at frame t ends at the key's first end frame after t or at its next onset,
         whichever comes first; a note already sounding ends at the key's first end frame or onset.
-        `ends` starts at frame `_ends_from`, up to `_end_lag` frames before this chunk.
+        `ends` starts at frame `_ends_from`, up to `end_lag` frames before this chunk.
         """
         base = self._frame_index
         width, lag = len(ends), base - self._ends_from
