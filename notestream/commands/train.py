@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 from model.config import WindowConfig
@@ -146,13 +146,8 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
                                               "window": {"hop": loaded.window.hop, "lookahead": loaded.window.lookahead}}
     save_checkpoint(checkpoint, loaded)
     after = loaded.decoder
-    print(f"{checkpoint}: onset threshold {before.onset_threshold} -> {after.onset_threshold}, "
-          f"weak onsets {before.weak_onset_threshold} -> {after.weak_onset_threshold} (rise {after.onset_rise}), "
-          f"frame threshold {before.frame_threshold} -> {after.frame_threshold}, "
-          f"offset threshold {before.offset_threshold} -> {after.offset_threshold} (None: not used), "
-          f"pedal {after.pedal_threshold}/{after.pedal_release_threshold} snapping back {after.pedal_snap_frames} "
-          f"frames at {after.pedal_snap_floor}, end frames {before.end_frames} -> {after.end_frames}, offset snap {before.offset_snap_frames} frames "
-          f"at {before.offset_snap_floor} -> {after.offset_snap_frames} at {after.offset_snap_floor}; "
+    settings = ", ".join(f"{f.name} {getattr(before, f.name)} -> {getattr(after, f.name)}" for f in fields(after))
+    print(f"{checkpoint}: {settings} (None: not used); "
           f"window hop {loaded.window.hop} look-ahead {loaded.window.lookahead}; {split} note F1 {f1:.4f}, "
           f"note-with-offset F1 {scores.note_offset_f1:.4f}, frame F1 {scores.frame_f1:.4f}")
     return 0
