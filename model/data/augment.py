@@ -43,9 +43,11 @@ class AugmentConfig:
     pitch_shift_semitones: int = 0
 
 
-def _uniform(shape: tuple[int, ...], bounds: tuple[float, float], gen: torch.Generator) -> torch.Tensor:
+def _uniform(shape: tuple[int, ...], bounds: tuple[float, float], gen: torch.Generator,
+             device: torch.device | None = None) -> torch.Tensor:
+    """Drawn from `gen` on the CPU (so a seed gives the same draws on every device), then moved to `device`."""
     lo, hi = bounds
-    return lo + (hi - lo) * torch.rand(shape, generator=gen)
+    return (lo + (hi - lo) * torch.rand(shape, generator=gen)).to(device)
 
 
 def fft_size(n: int) -> int:
@@ -54,101 +56,184 @@ def fft_size(n: int) -> int:
     return next_fast_len(max(1, n), real=True)
 
 
-def spectral_gain(audio: torch.Tensor, gain_db_at: Callable[[torch.Tensor], torch.Tensor], sample_rate: int) -> torch.Tensor:
-    """Filter each row by a gain curve: `gain_db_at(log2 of the bin frequencies)` -> (batch, bins) dB."""
+GainCurve = Callable[[torch.Tensor], torch.Tensor]  # log2 of bin frequencies -> (batch, bins) gain in dB
+
+
+CURVE_POINTS = 1024  # a gain curve is evaluated at this many log-spaced frequencies, then interpolated per bin
+
+
+def spectral_gain(audio: torch.Tensor, gain_db_at: GainCurve, sample_rate: int) -> torch.Tensor:
+    """Filter each row by a smooth gain curve: `gain_db_at(log2 frequencies)` -> (batch, points) dB, evaluated
+    on a log-frequency grid (a few thousandths of an octave apart) and interpolated linearly to the FFT bins."""
     n = fft_size(audio.shape[-1])
     spec = torch.fft.rfft(audio, n=n, dim=-1)
-    log_freqs = torch.log2(torch.fft.rfftfreq(n, 1.0 / sample_rate).clamp(min=20.0))
-    return torch.fft.irfft(spec * (10 ** (gain_db_at(log_freqs) / 20)), n=n, dim=-1)[..., : audio.shape[-1]]
+    log_freqs = torch.log2(torch.fft.rfftfreq(n, 1.0 / sample_rate, device=audio.device).clamp(min=20.0))
+    grid = torch.linspace(math.log2(20.0), math.log2(max(20.0, sample_rate / 2)), CURVE_POINTS, device=audio.device)
+    position = (log_freqs - grid[0]) / (grid[1] - grid[0])
+    below = position.floor().long().clamp(0, CURVE_POINTS - 2)
+    frac = position - below
+    curve = gain_db_at(grid)
+    gain_db = curve[:, below] * (1 - frac) + curve[:, below + 1] * frac
+    return torch.fft.irfft(spec * (10 ** (gain_db / 20)), n=n, dim=-1)[..., : audio.shape[-1]]
+
+
+def tilt_curve(db_per_octave: torch.Tensor) -> GainCurve:
+    """A spectral tilt around 1 kHz per row: brighter or duller microphones and rooms."""
+    return lambda log_f: db_per_octave[:, None] * (log_f - math.log2(1000.0))[None]
+
+
+def bands_curve(centres_hz: torch.Tensor, gains_db: torch.Tensor, octaves: torch.Tensor) -> GainCurve:
+    """Gaussian bumps (in dB over log frequency) per row: (batch, bands) parameters."""
+    def gain_db_at(log_f: torch.Tensor) -> torch.Tensor:
+        distance = (log_f[None, None] - torch.log2(centres_hz)[..., None]) / octaves[..., None]
+        return (gains_db[..., None] * torch.exp(-0.5 * distance.pow(2))).sum(dim=1)
+    return gain_db_at
 
 
 def eq_tilt(audio: torch.Tensor, db_per_octave: torch.Tensor, sample_rate: int) -> torch.Tensor:
-    """Tilt the spectrum around 1 kHz: brighter or duller microphones and rooms."""
-    return spectral_gain(audio, lambda log_f: db_per_octave[:, None] * (log_f - math.log2(1000.0))[None], sample_rate)
+    """Tilt the spectrum around 1 kHz."""
+    return spectral_gain(audio, tilt_curve(db_per_octave), sample_rate)
 
 
 def band_eq(audio: torch.Tensor, centres_hz: torch.Tensor, gains_db: torch.Tensor, octaves: torch.Tensor,
             sample_rate: int) -> torch.Tensor:
-    """Add Gaussian bumps (in dB over log frequency) to each row's spectrum: (batch, bands) parameters."""
-    def gain_db_at(log_f: torch.Tensor) -> torch.Tensor:
-        distance = (log_f[None, None] - torch.log2(centres_hz)[..., None]) / octaves[..., None]
-        return (gains_db[..., None] * torch.exp(-0.5 * distance.pow(2))).sum(dim=1)
-    return spectral_gain(audio, gain_db_at, sample_rate)
+    """Add Gaussian bumps (in dB over log frequency) to each row's spectrum."""
+    return spectral_gain(audio, bands_curve(centres_hz, gains_db, octaves), sample_rate)
 
 
-def _random_bands(b: int, config: AugmentConfig, gen: torch.Generator) -> tuple[torch.Tensor, ...]:
+def _random_bands(b: int, config: AugmentConfig, gen: torch.Generator, device: torch.device) -> tuple[torch.Tensor, ...]:
     shape = (b, config.band_eq_bands)
     lo, hi = (math.log2(f) for f in config.band_eq_hz)
-    centres = 2 ** _uniform(shape, (lo, hi), gen)
-    return centres, _uniform(shape, config.band_eq_db, gen), _uniform(shape, config.band_eq_octaves, gen)
+    centres = 2 ** _uniform(shape, (lo, hi), gen, device)
+    return centres, _uniform(shape, config.band_eq_db, gen, device), _uniform(shape, config.band_eq_octaves, gen, device)
 
 
-def synthetic_room_response(rt60: float, sample_rate: int, gen: torch.Generator) -> torch.Tensor:
-    """Exponentially decaying noise with a few early reflections: a cheap, varied room impulse response."""
-    length = int(min(rt60, 2.0) * sample_rate)
-    t = torch.arange(length) / sample_rate
-    tail = torch.randn(length, generator=gen) * torch.exp(-6.9 * t / rt60)
-    tail[: int(0.005 * sample_rate)] = 0.0
-    for _ in range(4):
-        at = int(torch.randint(int(0.002 * sample_rate), int(0.03 * sample_rate), (1,), generator=gen))
-        tail[at] += float(torch.rand(1, generator=gen)) * 2
-    return tail / tail.norm().clamp(min=1e-6)
+def _randn(shape: tuple[int, ...], gen: torch.Generator, device: torch.device) -> torch.Tensor:
+    """Normal draws made where `gen` lives, then moved to `device`."""
+    return torch.randn(shape, generator=gen, device=gen.device).to(device)
 
 
-def reverb(audio: torch.Tensor, response: torch.Tensor, wet: float) -> torch.Tensor:
-    """`audio` convolved with `response` and brought to the dry audio's RMS, mixed with it as wet : 1 - wet."""
-    n = fft_size(audio.shape[-1] + response.shape[-1])
-    wet_signal = torch.fft.irfft(torch.fft.rfft(audio, n=n) * torch.fft.rfft(response, n=n), n=n)[..., : audio.shape[-1]]
-    dry_rms = audio.pow(2).mean().sqrt()
-    wet_signal = wet_signal * dry_rms / wet_signal.pow(2).mean().sqrt().clamp(min=1e-8)
+def synthetic_room_responses(rt60: torch.Tensor, sample_rate: int, gen: torch.Generator, noise_gen: torch.Generator,
+                             device: torch.device) -> torch.Tensor:
+    """Exponentially decaying noise with four early reflections per row (rt60: (k,) seconds), zero-padded to the
+    longest: cheap, varied room impulse responses, each normalised to unit energy."""
+    lengths = (rt60.clamp(max=2.0) * sample_rate).long()
+    length = int(lengths.max())
+    t = torch.arange(length, device=device) / sample_rate
+    tails = _randn((rt60.shape[0], length), noise_gen, device) * torch.exp(-6.9 * t[None] / rt60.to(device)[:, None])
+    tails[t[None].expand_as(tails) * sample_rate >= lengths.to(device)[:, None]] = 0.0
+    tails[:, : int(0.005 * sample_rate)] = 0.0
+    at = torch.randint(int(0.002 * sample_rate), int(0.03 * sample_rate), (rt60.shape[0], 4), generator=gen)
+    tails.scatter_add_(1, at.to(device), (torch.rand(at.shape, generator=gen) * 2).to(device))
+    return tails / tails.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+
+
+def reverb_rows(audio: torch.Tensor, responses: torch.Tensor, wet: torch.Tensor) -> torch.Tensor:
+    """Each row of `audio` (k, samples) convolved with its response (k, taps), brought to the dry row's RMS and
+    mixed with it as wet : 1 - wet (wet: (k,))."""
+    n = fft_size(audio.shape[-1] + responses.shape[-1])
+    spectra = torch.fft.rfft(audio, n=n) * torch.fft.rfft(responses.to(audio.device, audio.dtype), n=n)
+    wet_signal = torch.fft.irfft(spectra, n=n)[..., : audio.shape[-1]]
+    dry_rms = audio.pow(2).mean(dim=-1, keepdim=True).sqrt()
+    wet_signal = wet_signal * dry_rms / wet_signal.pow(2).mean(dim=-1, keepdim=True).sqrt().clamp(min=1e-8)
+    wet = wet.to(audio.device, audio.dtype)[:, None]
     return (1 - wet) * audio + wet * wet_signal
 
 
-def coloured_noise(length: int, exponent: float, gen: torch.Generator) -> torch.Tensor:
-    """Noise with a 1/f^exponent spectrum (0 white, 1 pink, 2 brown)."""
+def reverb(audio: torch.Tensor, response: torch.Tensor, wet: float) -> torch.Tensor:
+    """One signal through one room response (see `reverb_rows`)."""
+    return reverb_rows(audio[None], response[None], torch.tensor([wet]))[0]
+
+
+def coloured_noise_rows(rows: int, length: int, exponents: torch.Tensor, gen: torch.Generator,
+                        device: torch.device) -> torch.Tensor:
+    """Noise with a 1/f^exponent spectrum per row (0 white, 1 pink, 2 brown): Gaussian spectra, shaped, inverted."""
     n = fft_size(length)
-    spec = torch.fft.rfft(torch.randn(n, generator=gen))
-    freqs = torch.arange(spec.shape[0]).clamp(min=1).float()
-    return torch.fft.irfft(spec / freqs ** (exponent / 2), n=n)[:length]
+    bins = n // 2 + 1
+    spec = torch.complex(_randn((rows, bins), gen, device), _randn((rows, bins), gen, device))
+    freqs = torch.arange(bins, device=device).clamp(min=1).float()
+    return torch.fft.irfft(spec / freqs[None] ** (exponents.to(device)[:, None] / 2), n=n)[:, :length]
 
 
-def room_or_reverb(x: torch.Tensor, config: AugmentConfig, sample_rate: int, gen: torch.Generator,
-                   rooms: RoomBank | None) -> torch.Tensor:
-    """`x` in a room (`config.room_share` of the time, from `rooms` or one made now) or with decaying-noise reverb."""
-    if config.rooms and float(torch.rand(1, generator=gen)) < config.room_share:
-        if rooms is not None:
-            response = rooms.pick(int(torch.randint(1 << 30, (1,), generator=gen)))
+def _room_rows(rooms_wanted: torch.Tensor, config: AugmentConfig, sample_rate: int, gen: torch.Generator,
+               rooms: RoomBank | None) -> list[np.ndarray | None]:
+    """An image-source room response for each row that asked for one (from `rooms`, or made now), else None."""
+    out: list[np.ndarray | None] = []
+    for wanted in rooms_wanted.tolist():
+        seed = int(torch.randint(1 << 30, (1,), generator=gen))
+        if not wanted:
+            out.append(None)
+        elif rooms is not None:
+            out.append(rooms.pick(seed))
         else:
-            rng = np.random.default_rng(int(torch.randint(1 << 30, (1,), generator=gen)))
-            response = random_room_response(rng, sample_rate, config.room_rt60_seconds)
-        return reverb(x, torch.from_numpy(response), 1.0)
-    rt60 = float(_uniform((1,), config.rt60_seconds, gen))
-    return reverb(x, synthetic_room_response(rt60, sample_rate, gen), float(_uniform((1,), config.reverb_wet, gen)))
+            out.append(random_room_response(np.random.default_rng(seed), sample_rate, config.room_rt60_seconds))
+    return out
+
+
+def _reverberate(audio: torch.Tensor, config: AugmentConfig, sample_rate: int, gen: torch.Generator,
+                 noise_gen: torch.Generator, rooms: RoomBank | None) -> torch.Tensor:
+    """`reverb_probability` of the rows through a room (`room_share` of those, fully wet) or decaying noise."""
+    chosen = torch.rand(audio.shape[0], generator=gen) < config.reverb_probability
+    k = int(chosen.sum())
+    rt60, wet = _uniform((k,), config.rt60_seconds, gen), _uniform((k,), config.reverb_wet, gen)
+    in_room = (torch.rand(k, generator=gen) < config.room_share) & config.rooms
+    if k == 0:
+        return audio
+    responses = synthetic_room_responses(rt60, sample_rate, gen, noise_gen, audio.device)
+    room_responses = _room_rows(in_room, config, sample_rate, gen, rooms) if config.rooms else []
+    if any(r is not None for r in room_responses):
+        longest = max([responses.shape[-1]] + [r.size for r in room_responses if r is not None])
+        responses = torch.nn.functional.pad(responses, (0, longest - responses.shape[-1]))
+        for i, response in enumerate(room_responses):
+            if response is not None:
+                responses[i] = 0.0
+                responses[i, : response.size] = torch.from_numpy(response).to(responses)
+        wet = torch.where(in_room, 1.0, wet)
+    out = audio.clone()
+    out[chosen.to(audio.device)] = reverb_rows(audio[chosen.to(audio.device)], responses, wet)
+    return out
+
+
+def _add_noise(audio: torch.Tensor, config: AugmentConfig, gen: torch.Generator, noise_gen: torch.Generator) -> torch.Tensor:
+    """Coloured noise (white to brown) at a random SNR on `noise_probability` of the rows."""
+    chosen = torch.rand(audio.shape[0], generator=gen) < config.noise_probability
+    k = int(chosen.sum())
+    exponents, snr_db = torch.rand(k, generator=gen) * 2, _uniform((k,), config.snr_db, gen)
+    if k == 0:
+        return audio
+    rows = chosen.to(audio.device)
+    noise = coloured_noise_rows(k, audio.shape[-1], exponents, noise_gen, audio.device)
+    signal_power = audio[rows].pow(2).mean(dim=-1, keepdim=True).clamp(min=1e-10)
+    noise_power = noise.pow(2).mean(dim=-1, keepdim=True).clamp(min=1e-12)
+    scale = (signal_power / noise_power / 10 ** (snr_db.to(audio.device)[:, None] / 10)).sqrt()
+    out = audio.clone()
+    out[rows] = audio[rows] + noise * scale
+    return out
 
 
 def augment_batch(audio: torch.Tensor, config: AugmentConfig, sample_rate: int, gen: torch.Generator,
-                  rooms: RoomBank | None = None) -> torch.Tensor:
+                  rooms: RoomBank | None = None, noise_gen: torch.Generator | None = None) -> torch.Tensor:
     """Augment a batch (batch, samples) of mono audio; labels are unaffected by every step.
-    `rooms` supplies precomputed room responses (without it, each room is computed when drawn)."""
-    b = audio.shape[0]
+
+    Whole-batch tensor operations, so the cost does not grow with Python work per row and runs where `audio` is
+    (a data worker's CPU, or the training GPU). `gen` (CPU) draws the parameters; `noise_gen` (default `gen`)
+    the noise and reverb tails, on its own device. `rooms` supplies precomputed room responses (without it,
+    each room is computed when drawn).
+    """
+    b, device = audio.shape[0], audio.device
+    noise_gen = gen if noise_gen is None else noise_gen
+    curves: list[GainCurve] = []
     if config.eq_tilt:
-        audio = eq_tilt(audio, _uniform((b,), config.tilt_db_per_octave, gen), sample_rate)
+        curves.append(tilt_curve(_uniform((b,), config.tilt_db_per_octave, gen, device)))
     if config.band_eq and config.band_eq_bands > 0:
-        audio = band_eq(audio, *_random_bands(b, config, gen), sample_rate)
-    out = []
-    for i in range(b):
-        x = audio[i]
-        if config.reverb and float(torch.rand(1, generator=gen)) < config.reverb_probability:
-            x = room_or_reverb(x, config, sample_rate, gen, rooms)
-        if config.noise and float(torch.rand(1, generator=gen)) < config.noise_probability:
-            noise = coloured_noise(x.shape[-1], float(torch.rand(1, generator=gen)) * 2, gen)
-            snr = float(_uniform((1,), config.snr_db, gen))
-            signal_power = x.pow(2).mean().clamp(min=1e-10)
-            noise = noise * (signal_power / noise.pow(2).mean().clamp(min=1e-12) / 10 ** (snr / 10)).sqrt()
-            x = x + noise
-        out.append(x)
-    audio = torch.stack(out)
+        curves.append(bands_curve(*_random_bands(b, config, gen, device)))
+    if curves:
+        audio = spectral_gain(audio, lambda log_f: sum(curve(log_f) for curve in curves), sample_rate)
+    if config.reverb:
+        audio = _reverberate(audio, config, sample_rate, gen, noise_gen, rooms)
+    if config.noise:
+        audio = _add_noise(audio, config, gen, noise_gen)
     if config.gain:
         peak = audio.abs().amax(dim=-1, keepdim=True).clamp(min=1e-6)
-        audio = audio / peak * 10 ** (_uniform((b, 1), config.gain_db, gen) / 20)
+        audio = audio / peak * 10 ** (_uniform((b, 1), config.gain_db, gen, device) / 20)
     return audio.clamp(-1.0, 1.0)

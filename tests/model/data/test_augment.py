@@ -4,7 +4,17 @@ import numpy as np
 import pytest
 import torch
 
-from model.data.augment import AugmentConfig, augment_batch, band_eq, eq_tilt, fft_size, reverb
+from model.data.augment import (
+    AugmentConfig,
+    augment_batch,
+    band_eq,
+    coloured_noise_rows,
+    eq_tilt,
+    fft_size,
+    reverb,
+    reverb_rows,
+    synthetic_room_responses,
+)
 
 OFF = AugmentConfig(gain=False, eq_tilt=False, band_eq=False, reverb=False, noise=False)
 
@@ -61,3 +71,40 @@ def test_fft_sizes_cover_the_length_and_have_only_small_prime_factors(n):
         while size % p == 0:
             size //= p
     assert size == 1
+
+
+def test_reverb_of_a_batch_is_each_rows_own_reverb():
+    gen = torch.Generator().manual_seed(4)
+    audio, responses = torch.randn(3, 4000, generator=gen), torch.randn(3, 900, generator=gen)
+    wet = torch.tensor([0.2, 0.5, 1.0])
+    rows = reverb_rows(audio, responses, wet)
+    for i in range(3):
+        torch.testing.assert_close(rows[i], reverb(audio[i], responses[i], float(wet[i])), atol=1e-5, rtol=1e-4)
+
+
+def test_synthetic_room_responses_decay_end_at_their_own_length_and_have_unit_energy():
+    gen = torch.Generator().manual_seed(5)
+    rt60 = torch.tensor([0.2, 1.0, 3.0])
+    responses = synthetic_room_responses(rt60, 16000, gen, gen, torch.device("cpu"))
+    assert responses.shape == (3, 32000)  # the longest is cut at 2 s
+    assert responses[0, 3200:].abs().max() == 0 and responses[1, 16000:].abs().max() == 0
+    torch.testing.assert_close(responses.norm(dim=-1), torch.ones(3))
+    early, late = responses[1, 800:4000].pow(2).mean(), responses[1, 12000:16000].pow(2).mean()
+    assert early > 100 * late  # -60 dB over the RT60
+
+
+def test_coloured_noise_tilts_with_its_exponent():
+    gen = torch.Generator().manual_seed(6)
+    noise = coloured_noise_rows(2, 32000, torch.tensor([0.0, 2.0]), gen, torch.device("cpu"))
+    power = torch.fft.rfft(noise).abs().pow(2)
+    low, high = power[:, 10:200].mean(dim=-1), power[:, 8000:16000].mean(dim=-1)
+    assert 0.5 < float(low[0] / high[0]) < 2.0  # white: flat
+    assert float(low[1] / high[1]) > 1000  # brown: 6 dB per octave down
+
+
+def test_the_same_generators_give_the_same_augmentation():
+    config = AugmentConfig(reverb_probability=0.5, noise_probability=0.5)
+    audio = tone_batch()
+    outs = [augment_batch(audio, config, 16000, torch.Generator().manual_seed(7), noise_gen=torch.Generator().manual_seed(8))
+            for _ in range(2)]
+    torch.testing.assert_close(outs[0], outs[1], rtol=0, atol=0)
