@@ -1,7 +1,8 @@
 """`notestream bench batches`: how fast training batches are made, and so how many data workers a GPU needs.
 
 One process draws augmented batches (random crops, labels, pitch shifts, EQ, rooms, noise) exactly as a
-training data worker does, one torch thread, and reports wall and CPU seconds per batch. On a GPU the
+training data worker does, one torch thread, and reports wall and CPU seconds per batch; then again with the
+filtering left to the training device (`train --augment-on-device`), where a worker only crops and labels. On a GPU the
 workers, not the accelerator, have set the step rate (model/README.md, phase 15): a step rate of S per
 second needs about S x (seconds per batch) workers, which the table lists for a few rates.
 """
@@ -40,10 +41,13 @@ def register_batches_bench(bench_subparsers) -> None:
     p.set_defaults(func=run_batches)
 
 
-def batch_timing(sampler: CropSampler, batch_size: int, pitch_shift: int, batches: int, seed: int) -> dict:
-    """Wall and CPU seconds per augmented batch, one torch thread, after a warm-up batch."""
+def batch_timing(sampler: CropSampler, batch_size: int, pitch_shift: int, batches: int, seed: int,
+                 augment_here: bool = True) -> dict:
+    """Wall and CPU seconds per batch, one torch thread, after a warm-up batch; augmented as a worker does, or
+    (`augment_here` False, as with `train --augment-on-device`) only cropped and labelled."""
     torch.set_num_threads(1)
-    stream = iter(AugmentedBatches(sampler, batch_size, AugmentConfig(pitch_shift_semitones=pitch_shift), seed))
+    config = AugmentConfig(pitch_shift_semitones=pitch_shift)
+    stream = iter(AugmentedBatches(sampler, batch_size, config, seed, augment_here=augment_here))
     next(stream)
     wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(batches):
@@ -62,7 +66,9 @@ def run_batches(args: argparse.Namespace) -> int:
     sampler = CropSampler(root, splits, FeatureConfig(), args.crop_frames, args.seed)
     report = {"splits": list(splits), "segments": len(sampler.segments), "load_seconds": time.perf_counter() - started,
               "batch_size": args.batch_size, "crop_frames": args.crop_frames, "pitch_shift": args.pitch_shift,
-              "batches": args.batches, **batch_timing(sampler, args.batch_size, args.pitch_shift, args.batches, args.seed)}
+              "batches": args.batches, **batch_timing(sampler, args.batch_size, args.pitch_shift, args.batches, args.seed),
+              "augment_on_device": batch_timing(sampler, args.batch_size, args.pitch_shift, args.batches, args.seed,
+                                                augment_here=False)}
     print(format_markdown(report))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -72,10 +78,16 @@ def run_batches(args: argparse.Namespace) -> int:
 
 def format_markdown(report: dict) -> str:
     """The report as RESULTS.md shows it: one line of context, one table row."""
-    workers = ", ".join(f"{n} for {s} steps/s" for s, n in report["workers_for_steps_per_second"].items())
+    def row(where: str, timing: dict) -> str:
+        workers = ", ".join(f"{n} for {s} steps/s" for s, n in timing["workers_for_steps_per_second"].items())
+        return (f"| {where} | {timing['seconds_per_batch']:.3f} | {timing['cpu_seconds_per_batch']:.3f} | "
+                f"{timing['crops_per_second']:.1f} | {workers} |")
+
+    rows = [row("in the data workers", report)]
+    if "augment_on_device" in report:
+        rows.append(row("on the training device (`--augment-on-device`)", report["augment_on_device"]))
     return (f"{report['segments']} segments of {', '.join(report['splits'])} (loaded in {report['load_seconds']:.1f} s); "
             f"batches of {report['batch_size']} x {report['crop_frames']} frames, pitch shifts ±{report['pitch_shift']}, "
             f"one thread, {report['batches']} batches timed.\n\n"
-            "| s per batch (wall) | s per batch (CPU) | crops per second | data workers needed |\n|---|---|---|---|\n"
-            f"| {report['seconds_per_batch']:.3f} | {report['cpu_seconds_per_batch']:.3f} | "
-            f"{report['crops_per_second']:.1f} | {workers} |")
+            "| augmentation filtered | s per batch (wall) | s per batch (CPU) | crops per second | data workers needed |\n"
+            "|---|---|---|---|---|\n" + "\n".join(rows))

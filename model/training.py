@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from .checkpoint import LoadedModel, resolve_device, save_checkpoint
 from .config import DecoderConfig, ModelConfig, WindowConfig, config_from_dict
-from .data.augment import AugmentConfig
+from .data.augment import AugmentConfig, augment_batch
 from .data.batches import AugmentedBatches, batch_stream
 from .data.corpus import iter_segments
 from .data.dataset import Batch, CropSampler
@@ -57,6 +57,9 @@ class TrainConfig:
     patience: int = 8  # validations without improvement before stopping
     minutes: float | None = None  # training-time budget; the LR schedule then decays over it (None: steps only)
     data_workers: int = 0  # processes preparing batches ahead (0: the training process itself)
+    # filter (EQ, reverb, noise) on the training device after the batch is moved there, not in the data workers:
+    # on a GPU most of a worker's time was this filtering, so the workers, not the GPU, set the pace
+    augment_on_device: bool = False
     seed: int = 1234
     device: str = "auto"
     init_from: str | None = None  # an inference checkpoint whose weights start this run (e.g. the shipped one)
@@ -131,8 +134,21 @@ class Trainer:
 
     def _batches(self) -> Iterator[Batch]:
         """Augmented batches, drawn afresh from this step on (a resumed run does not replay its crops)."""
-        stream = AugmentedBatches(self.sampler, self.config.batch_size, self.config.augment, self.config.seed + self.step)
+        seed = self.config.seed + self.step
+        # for augment_on_device: parameters drawn on the CPU, noise and reverb tails on the device itself
+        self.augment_generator = torch.Generator().manual_seed(seed * 1009 + 7919)
+        self.noise_generator = torch.Generator(device=self.device).manual_seed(seed * 1009 + 7927)
+        stream = AugmentedBatches(self.sampler, self.config.batch_size, self.config.augment, seed,
+                                  augment_here=not self.config.augment_on_device)
         return batch_stream(stream, self.config.data_workers)
+
+    def _next_batch(self) -> Batch:
+        batch = next(self.batches).to(self.device)
+        if not self.config.augment_on_device:
+            return batch
+        rate = self.config.features.sample_rate
+        audio = augment_batch(batch.audio, self.config.augment, rate, self.augment_generator, noise_gen=self.noise_generator)
+        return replace(batch, audio=audio)
 
     @property
     def out_of_time(self) -> bool:
@@ -183,7 +199,7 @@ class Trainer:
             group["lr"] = lr_at(self.step, cfg, self.wall)
         totals: dict[str, float] = {}
         for _ in range(cfg.grad_accumulation):
-            batch = next(self.batches).to(self.device)
+            batch = self._next_batch()
             with torch.autocast(self.device.type, enabled=self.use_amp):
                 logits = self.model(self.mel(batch.audio), window)
             losses = transcription_loss({k: v.float() for k, v in logits.items()}, batch, cfg.loss)

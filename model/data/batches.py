@@ -24,9 +24,10 @@ class AugmentedBatches(IterableDataset):
     `seed + step` to draw fresh crops rather than replaying the ones it has already trained on.
     """
 
-    def __init__(self, sampler: CropSampler, batch_size: int, augment: AugmentConfig, seed: int):
+    def __init__(self, sampler: CropSampler, batch_size: int, augment: AugmentConfig, seed: int, augment_here: bool = True):
         super().__init__()
         self.sampler, self.batch_size, self.augment, self.seed = sampler, batch_size, augment, seed
+        self.augment_here = augment_here  # False: the batches stay clean, to be augmented on the training device
 
     def __iter__(self) -> Iterator[Batch]:
         info = get_worker_info()
@@ -39,6 +40,9 @@ class AugmentedBatches(IterableDataset):
             rooms = RoomBank(np.random.default_rng([self.seed, worker, 1]), rate, self.augment.room_rt60_seconds)
         for count in itertools.count(1):
             batch = self.sampler.batch(self.batch_size, self.augment.pitch_shift_semitones)
+            if not self.augment_here:
+                yield batch
+                continue
             yield replace(batch, audio=augment_batch(batch.audio, self.augment, rate, gen, rooms))
             if rooms is not None and count % ROOM_RENEWAL_BATCHES == 0:
                 rooms.renew_one()

@@ -35,6 +35,9 @@ def register(subparsers) -> None:
                    help="training-time budget (validation not counted); the LR schedule decays over it or --steps, whichever ends first")
     p.add_argument("--data-workers", type=int, default=d.data_workers,
                    help="processes that prepare augmented batches ahead (0: the training process; use several on a GPU)")
+    p.add_argument("--augment-on-device", action="store_true",
+                   help="run the augmentation's filtering on the training device, leaving the data workers only cropping "
+                        "and labelling (on a GPU the workers then no longer set the pace)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu or cuda")
     p.add_argument("--no-amp", action="store_true", help="disable mixed precision on CUDA")
@@ -63,6 +66,9 @@ def register(subparsers) -> None:
                    help="focal-loss exponent of the onset, frame and offset heads (0 = class-weighted BCE)")
     p.add_argument("--calibrate", type=Path, metavar="CHECKPOINT", default=None,
                    help="only tune CHECKPOINT's decoder thresholds on the validation split and save them into it")
+    p.add_argument("--average", type=Path, nargs="+", metavar="CHECKPOINT", default=None,
+                   help="only write the mean of these checkpoints' weights (same network; e.g. one run's checkpoints and "
+                        "its continuations) to OUT/averaged.pt, then calibrate it with --calibrate")
     p.add_argument("--calibration-split", default="validation", metavar="SPLITS",
                    help="with --calibrate: the rendered split(s) to tune on, comma-separated, --validation-segments "
                         "from each, e.g. validation,validation-freepats-grand (thresholds that also suit a piano "
@@ -98,7 +104,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         steps=args.steps, batch_size=args.batch_size, crop_frames=args.crop_frames, learning_rate=args.lr,
         grad_accumulation=args.grad_accumulation, validate_every=args.validate_every,
         validation_segments=args.validation_segments, patience=args.patience, seed=args.seed, device=args.device,
-        minutes=args.minutes, data_workers=args.data_workers,
+        minutes=args.minutes, data_workers=args.data_workers, augment_on_device=args.augment_on_device,
         amp=not args.no_amp, init_from=args.init_from, cooccurrence=args.cooccurrence,
         window=replace_window(d.window, args.hop, args.lookahead), augment=augment,
         loss=replace(d.loss, focal_gamma=args.focal_gamma),
@@ -153,14 +159,31 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
     return 0
 
 
+def average(checkpoints: list[Path], out: Path) -> int:
+    from model.averaging import average_models
+    from model.checkpoint import load_checkpoint, save_checkpoint
+
+    try:
+        averaged = average_models([load_checkpoint(path, device="cpu") for path in checkpoints])
+    except ValueError as exc:
+        raise UserError(f"cannot average {', '.join(map(str, checkpoints))}: {exc}") from exc
+    averaged.metadata = {**averaged.metadata, "name": out.name, "averaged_from": [str(p) for p in checkpoints]}
+    save_checkpoint(out / "averaged.pt", averaged)
+    print(f"{out / 'averaged.pt'}: the mean of {len(checkpoints)} checkpoints' weights (decoder of the first; calibrate it)")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.average:
+        return average(args.average, Path(args.out))
     if args.calibrate:
         data = rendered_dir(args.data_dir)
         return calibrate(args.calibrate, data, args.validation_segments, args.hop, args.lookahead, args.calibration_split)
     config_path = Path(args.out) / "config.json"
     if args.resume and config_path.is_file():
         config = train_config_from_dict(json.loads(config_path.read_text()))
-        config = replace(config, steps=args.steps, device=args.device, data_workers=args.data_workers)
+        config = replace(config, steps=args.steps, device=args.device, data_workers=args.data_workers,
+                         augment_on_device=args.augment_on_device)
     else:
         config = build_config(args)
         config_path.parent.mkdir(parents=True, exist_ok=True)

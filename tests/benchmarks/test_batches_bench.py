@@ -22,6 +22,7 @@ def test_batches_bench_times_real_batches_and_sizes_the_workers(tmp_path: Path, 
     assert report["seconds_per_batch"] > 0 and report["cpu_seconds_per_batch"] > 0
     assert report["crops_per_second"] == pytest.approx(4 / report["seconds_per_batch"])
     assert report["workers_for_steps_per_second"]["20"] >= report["workers_for_steps_per_second"]["10"] >= 1
+    assert 0 < report["augment_on_device"]["seconds_per_batch"]
     assert "crops per second" in capsys.readouterr().out
     assert "data workers needed" in results_markdown(tmp_path)
 

@@ -272,3 +272,24 @@ def test_a_run_with_a_wider_network_starts_from_a_narrower_checkpoints_widened_w
     assert main([*common, "--out", str(tmp_path / "wide_cnn"), "--cnn-fc", "32", "--rnn-hidden", "16",
                  "--cnn-channels", "8,4,16", "--init-from", str(tmp_path / "narrow" / "best.pt")]) == 0
     assert load_checkpoint(tmp_path / "wide_cnn" / "best.pt").model.cnn.stack[7].out_channels == 16
+
+
+def test_augmenting_on_the_device_filters_the_clean_batches_reproducibly_and_is_recorded(tmp_path):
+    data = write_tiny_corpus(tmp_path / "data")
+
+    def first_batches(augment_on_device: bool):
+        config = TrainConfig(data_dir=str(data), out_dir=str(tmp_path / "run"), batch_size=2, crop_frames=32,
+                             validation_segments=1, device="cpu", augment_on_device=augment_on_device)
+        trainer = Trainer(config)
+        return trainer._next_batch().audio, trainer._next_batch().audio
+
+    on_device, again = first_batches(True), first_batches(True)
+    assert all(torch.equal(a, b) for a, b in zip(on_device, again, strict=True))
+    assert all(a.abs().max() <= 1.0 for a in on_device)
+    in_workers = first_batches(False)
+    assert on_device[0].shape == in_workers[0].shape and not torch.equal(on_device[0], in_workers[0])
+    out = tmp_path / "cli"
+    assert main(["train", "--data-dir", str(data), "--out", str(out), "--steps", "1", "--batch-size", "1",
+                 "--crop-frames", "32", "--validate-every", "1", "--validation-segments", "1", "--device", "cpu",
+                 "--augment-on-device"]) == 0
+    assert load_checkpoint(out / "best.pt").metadata["train_config"]["augment_on_device"] is True

@@ -2,6 +2,7 @@
 
 from itertools import islice
 
+import numpy as np
 import torch
 
 from model.data.augment import AugmentConfig
@@ -44,3 +45,12 @@ def test_crops_come_from_every_split_named_even_with_the_same_segment_ids(tmp_pa
     both = CropSampler(root, ("train", "train-other-piano"), FeatureConfig(), crop_frames=32, seed=0)
     assert len(both.segments) == 2 * len(CropSampler(root, "train", FeatureConfig(), crop_frames=32, seed=0).segments)
     assert both.refresh() == len(both.segments)  # nothing new on disk, nothing loaded twice
+
+
+def test_batches_left_for_the_device_to_augment_are_the_clean_crops(tmp_path):
+    sampler = _sampler(tmp_path)
+    clean = next(batch_stream(AugmentedBatches(sampler, 2, AugmentConfig(), seed=3, augment_here=False), 0))
+    again = _sampler(tmp_path)
+    again.rng = np.random.default_rng([3, 0])  # the draws of worker 0 of a stream seeded 3
+    expected = again.batch(2)
+    assert torch.equal(clean.audio, expected.audio) and torch.equal(clean.onset, expected.onset)
