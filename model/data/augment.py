@@ -151,6 +151,8 @@ def coloured_noise_rows(rows: int, length: int, exponents: torch.Tensor, gen: to
     n = fft_size(length)
     bins = n // 2 + 1
     spec = torch.complex(_randn((rows, bins), gen, device), _randn((rows, bins), gen, device))
+    ends = [0, bins - 1] if n % 2 == 0 else [0]  # real-valued bins: all their power in the real part, as for real noise
+    spec[:, ends] = torch.complex(spec[:, ends].real * math.sqrt(2), torch.zeros_like(spec[:, ends].real))
     freqs = torch.arange(bins, device=device).clamp(min=1).float()
     return torch.fft.irfft(spec / freqs[None] ** (exponents.to(device)[:, None] / 2), n=n)[:, :length]
 
