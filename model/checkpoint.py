@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import DecoderConfig, ModelConfig, WindowConfig, config_from_dict, config_to_dict
+from .config import DecoderConfig, ModelConfig, ViewConfig, WindowConfig, config_from_dict, config_to_dict
 from .features import FeatureConfig
 from .network import CRGCN
 
@@ -30,6 +30,7 @@ class LoadedModel:
     window: WindowConfig
     decoder: DecoderConfig
     metadata: dict[str, Any] = field(default_factory=dict)
+    views: ViewConfig = field(default_factory=ViewConfig)
 
     @property
     def device(self) -> torch.device:
@@ -55,6 +56,7 @@ def save_checkpoint(path: str | Path, loaded: LoadedModel) -> None:
         "feature_config": loaded.features.to_dict(),
         "window": config_to_dict(loaded.window),
         "decoder": config_to_dict(loaded.decoder),
+        "views": config_to_dict(loaded.views),
         "adjacency": None if adjacency is None else adjacency.detach().cpu(),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "metadata": loaded.metadata,
@@ -95,6 +97,7 @@ def load_checkpoint(path: str | Path | None = None, device: str = "auto", expect
         config_from_dict(WindowConfig, payload["window"]),
         decoder_from_dict(payload["decoder"]),
         payload.get("metadata", {}),
+        config_from_dict(ViewConfig, payload.get("views", {})),  # checkpoints before views: the audio alone
     )
 
 

@@ -94,6 +94,23 @@ class DecoderConfig:
         return max(self.end_lag + self.offset_snap_frames, self.pedal_snap_frames)
 
 
+@dataclass(frozen=True)
+class ViewConfig:
+    """The pitch-shifted views of the audio whose activations are averaged at inference (0: the audio itself).
+
+    A view shifted by s semitones reads the mel features of the audio raised by s (a warped filterbank on the
+    same STFT, `mel_filterbank`); its key k + s is the audio's key k. The network, trained with pitch shifts,
+    hears each view as another piano, and their mean is steadier on pianos it never heard. Each view costs a
+    network pass; the latency is unchanged.
+    """
+
+    semitones: tuple[int, ...] = (0,)
+
+    def __post_init__(self) -> None:
+        if not self.semitones or len(set(self.semitones)) != len(self.semitones) or any(abs(s) > 12 for s in self.semitones):
+            raise ValueError(f"views must be distinct shifts of at most 12 semitones, not {self.semitones}")
+
+
 def config_to_dict(config: Any) -> dict:
     return asdict(config)
 

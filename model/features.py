@@ -54,9 +54,14 @@ def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
     return np.where(mel >= min_log_mel, min_log_hz * np.exp(logstep * (mel - min_log_mel)), f_sp * mel)
 
 
-def mel_filterbank(config: FeatureConfig) -> np.ndarray:
-    """Slaney-normalised triangular mel filters, shape (n_mels, n_fft // 2 + 1)."""
-    fft_freqs = np.linspace(0, config.sample_rate / 2, config.n_fft // 2 + 1)
+def mel_filterbank(config: FeatureConfig, semitones: int = 0) -> np.ndarray:
+    """Slaney-normalised triangular mel filters, shape (n_mels, n_fft // 2 + 1).
+
+    With `semitones`, each filter reads the spectrum where the audio raised by that many semitones would put
+    its energy (an FFT bin at f counts as f * 2^(semitones/12)): the features of the pitch-shifted audio,
+    from the same STFT, with nothing resampled.
+    """
+    fft_freqs = np.linspace(0, config.sample_rate / 2, config.n_fft // 2 + 1) * 2.0 ** (semitones / 12)
     mel_points = np.linspace(_hz_to_mel(config.fmin), _hz_to_mel(config.fmax), config.n_mels + 2)
     hz_points = _mel_to_hz(mel_points)
     lower, centre, upper = hz_points[:-2, None], hz_points[1:-1, None], hz_points[2:, None]
@@ -71,15 +76,15 @@ class LogMelExtractor(nn.Module):
     """Audio (..., samples) at `config.sample_rate` -> log-mel frames (..., frames, n_mels).
 
     Frames are centred on multiples of the hop (zero padding of n_fft // 2 on both sides), so a signal
-    of N samples gives N // hop + 1 frames. `frames_from_padded` is the shared core used by the
+    of N samples gives N // hop + 1 frames; `semitones` gives the features of the audio pitch-shifted. `frames_from_padded` is the shared core used by the
     streaming extractor on its own buffer.
     """
 
-    def __init__(self, config: FeatureConfig):
+    def __init__(self, config: FeatureConfig, semitones: int = 0):
         super().__init__()
         self.config = config
         self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
-        self.register_buffer("filters", torch.from_numpy(mel_filterbank(config)), persistent=False)
+        self.register_buffer("filters", torch.from_numpy(mel_filterbank(config, semitones)), persistent=False)
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         pad = self.config.pad

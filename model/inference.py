@@ -10,9 +10,8 @@ import numpy as np
 from .checkpoint import LoadedModel
 from .config import WindowConfig
 from .decoding import NoteDecoder
-from .features import LogMelExtractor, StreamingLogMel
-from .incremental import IncrementalNetwork, push_networks
 from .notes import Note, NoteEvent, PedalSpan
+from .views import PitchViews, push_views
 
 
 @dataclass
@@ -29,9 +28,7 @@ class TranscriptionStream:
         self.loaded = loaded
         self.window = window or loaded.window
         self.sample_rate = loaded.features.sample_rate
-        extractor = LogMelExtractor(loaded.features)
-        self._mel = StreamingLogMel(extractor)
-        self._network = IncrementalNetwork(loaded, self.window)
+        self._views = PitchViews(loaded, self.window)
         self._decoder = NoteDecoder(loaded.decoder, loaded.features.frame_rate)
         self._samples = 0
         self.finished = False
@@ -47,7 +44,7 @@ class TranscriptionStream:
     def finish(self) -> list[NoteEvent]:
         """End of audio: flush every stage and close open notes."""
         self.finished = True
-        acts = self._network.push(self._mel.flush(), final=True)
+        acts = push_views([self._views], [self._views.flush_audio()], [True])[0]
         return self._decoder.push(acts) + self._decoder.flush()
 
     def result(self) -> StreamResult:
@@ -68,9 +65,9 @@ def push_streams(streams: list[TranscriptionStream], audios: list[np.ndarray]) -
     mels = []
     for stream, audio in zip(streams, audios, strict=True):
         stream._samples += int(np.asarray(audio).size)
-        mels.append(stream._mel.push(audio))
-    moving = [i for i, mel in enumerate(mels) if mel.shape[0]]
-    acts = push_networks([streams[i]._network for i in moving], [mels[i] for i in moving], [False] * len(moving)) if moving else []
+        mels.append(stream._views.push_audio(audio))
+    moving = [i for i, views in enumerate(mels) if views[0].shape[0]]
+    acts = push_views([streams[i]._views for i in moving], [mels[i] for i in moving], [False] * len(moving)) if moving else []
     events: list[list[NoteEvent]] = [[] for _ in streams]
     for i, act in zip(moving, acts, strict=True):
         events[i] = streams[i]._decoder.push(act)

@@ -84,6 +84,7 @@ class Transcriber:
             "model": meta.get("name", "notestream"),
             "model_steps": meta.get("steps"),
             "window": {"hop": self.window.hop, "lookahead": self.window.lookahead},
+            "pitch_views": list(self.loaded.views.semitones),
             "lookahead_seconds": round(self.lookahead_seconds, 4),
             "sample_rate": self.sample_rate,
         }

@@ -13,10 +13,9 @@ from .config import DecoderConfig, WindowConfig
 from .data.corpus import Segment
 from .decoding import Activations, decode
 from .evaluation import TranscriptionScores, mean_scores, score_pedals, score_performances
-from .features import LogMelExtractor, StreamingLogMel
-from .incremental import IncrementalNetwork
 from .notes import Performance
 from .transcriber import Transcriber
+from .views import view_activations
 
 
 def reference_performance(segment: Segment) -> Performance:
@@ -43,12 +42,8 @@ def score_segments(loaded: LoadedModel, segments: Iterable[Segment], window: Win
 
 
 def segment_activations(loaded: LoadedModel, segment: Segment) -> Activations:
-    """Network outputs for a whole segment through the streaming path (features in one push)."""
-    mel = StreamingLogMel(LogMelExtractor(loaded.features))
-    network = IncrementalNetwork(loaded, loaded.window)
-    with torch.inference_mode():
-        parts = [network.push(mel.push(segment_audio(segment))), network.push(mel.flush(), final=True)]
-    return Activations.concat(parts)
+    """Network outputs for a whole segment through the streaming path (features in one push), every view combined."""
+    return view_activations(loaded, segment_audio(segment))
 
 
 # Steps of 0.025 where it matters: the focal loss keeps onset probabilities in a narrow band (struck keys

@@ -8,7 +8,7 @@ import shutil
 from dataclasses import fields, replace
 from pathlib import Path
 
-from model.config import WindowConfig
+from model.config import ViewConfig, WindowConfig
 from model.data.augment import AugmentConfig
 from model.data.corpus import rendered_dir
 from model.training import TrainConfig, Trainer, train_config_from_dict
@@ -69,6 +69,9 @@ def register(subparsers) -> None:
     p.add_argument("--average", type=Path, nargs="+", metavar="CHECKPOINT", default=None,
                    help="only write the mean of these checkpoints' weights (same network; e.g. one run's checkpoints and "
                         "its continuations) to OUT/averaged.pt, then calibrate it with --calibrate")
+    p.add_argument("--views", type=_semitones, default=None, metavar="SHIFTS",
+                   help="with --calibrate: set the checkpoint's pitch-shifted views, e.g. -1,0,1 (activations of the audio "
+                        "heard a semitone down, as is and a semitone up, averaged; each view costs a network pass)")
     p.add_argument("--calibration-split", default="validation", metavar="SPLITS",
                    help="with --calibrate: the rendered split(s) to tune on, comma-separated, --validation-segments "
                         "from each, e.g. validation,validation-freepats-grand (thresholds that also suit a piano "
@@ -133,8 +136,15 @@ def replace_window(base: WindowConfig, hop: int | None, lookahead: int | None) -
     return WindowConfig(base.hop if hop is None else hop, base.lookahead if lookahead is None else lookahead)
 
 
+def _semitones(text: str) -> tuple[int, ...]:
+    try:
+        return ViewConfig(tuple(int(s) for s in text.split(",") if s.strip())).semitones
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from exc
+
+
 def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, lookahead: int | None = None,
-              split: str = "validation") -> int:
+              split: str = "validation", views: tuple[int, ...] | None = None) -> int:
     from itertools import islice
 
     from model.checkpoint import load_checkpoint, save_checkpoint
@@ -143,18 +153,22 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
 
     loaded = load_checkpoint(checkpoint, device="cpu")
     loaded.window = replace_window(loaded.window, hop, lookahead)
+    if views is not None:
+        loaded.views = ViewConfig(views)
     rate = loaded.features.sample_rate
     segments = [seg for name in split.split(",") for seg in islice(iter_segments(data, name, rate), limit)]
     before = loaded.decoder
     loaded.decoder, scores = calibrate_decoder(loaded, segments)
     f1 = scores.note_f1
     loaded.metadata["decoder_calibration"] = {"split": split, "validation_segments": len(segments), "note_f1": f1,
-                                              "window": {"hop": loaded.window.hop, "lookahead": loaded.window.lookahead}}
+                                              "window": {"hop": loaded.window.hop, "lookahead": loaded.window.lookahead},
+                                              "views": list(loaded.views.semitones)}
     save_checkpoint(checkpoint, loaded)
     after = loaded.decoder
     settings = ", ".join(f"{f.name} {getattr(before, f.name)} -> {getattr(after, f.name)}" for f in fields(after))
     print(f"{checkpoint}: {settings} (None: not used); "
-          f"window hop {loaded.window.hop} look-ahead {loaded.window.lookahead}; {split} note F1 {f1:.4f}, "
+          f"window hop {loaded.window.hop} look-ahead {loaded.window.lookahead}, views {loaded.views.semitones}; "
+          f"{split} note F1 {f1:.4f}, "
           f"note-with-offset F1 {scores.note_offset_f1:.4f}, frame F1 {scores.frame_f1:.4f}")
     return 0
 
@@ -178,7 +192,8 @@ def run(args: argparse.Namespace) -> int:
         return average(args.average, Path(args.out))
     if args.calibrate:
         data = rendered_dir(args.data_dir)
-        return calibrate(args.calibrate, data, args.validation_segments, args.hop, args.lookahead, args.calibration_split)
+        return calibrate(args.calibrate, data, args.validation_segments, args.hop, args.lookahead, args.calibration_split,
+                         args.views)
     config_path = Path(args.out) / "config.json"
     if args.resume and config_path.is_file():
         config = train_config_from_dict(json.loads(config_path.read_text()))

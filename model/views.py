@@ -1,0 +1,67 @@
+"""Pitch-shifted views of one stream (`ViewConfig`): their features and network states, and the mean of
+their activations. The one path from audio to activations for live streams, files and validation alike."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .checkpoint import LoadedModel
+from .config import WindowConfig
+from .decoding import Activations
+from .features import LogMelExtractor, StreamingLogMel
+from .incremental import IncrementalNetwork, push_networks
+from .notes import N_KEYS
+
+KEYED = ("onset", "frame", "offset", "velocity")
+
+
+class PitchViews:
+    """One stream seen at each of the checkpoint's pitch shifts: a mel front end and a network state per view."""
+
+    def __init__(self, loaded: LoadedModel, window: WindowConfig):
+        self.semitones = loaded.views.semitones
+        self.mels = [StreamingLogMel(LogMelExtractor(loaded.features, s)) for s in self.semitones]
+        self.networks = [IncrementalNetwork(loaded, window) for _ in self.semitones]
+
+    def push_audio(self, audio: np.ndarray) -> list[torch.Tensor]:
+        """New mel frames of every view (all views have the same frames: one STFT framing)."""
+        return [mel.push(audio) for mel in self.mels]
+
+    def flush_audio(self) -> list[torch.Tensor]:
+        return [mel.flush() for mel in self.mels]
+
+
+def push_views(streams: list[PitchViews], mels: list[list[torch.Tensor]], finals: list[bool]) -> list[Activations]:
+    """Advance every view of every stream in one batched network pass; each stream's combined activations."""
+    networks = [net for stream in streams for net in stream.networks]
+    flat_mels = [mel for stream_mels in mels for mel in stream_mels]
+    flat_finals = [final for stream, final in zip(streams, finals, strict=True) for _ in stream.networks]
+    acts = iter(push_networks(networks, flat_mels, flat_finals))
+    return [combine_views([next(acts) for _ in stream.networks], stream.semitones) for stream in streams]
+
+
+def combine_views(views: list[Activations], semitones: tuple[int, ...]) -> Activations:
+    """The mean of the views' activations on the audio's own keys; a key that a view's shift moves off the
+    keyboard is averaged over the views that still have it."""
+    if len(views) == 1 and semitones == (0,):
+        return views[0]
+    combined = []
+    for name in KEYED:
+        total, count = np.zeros_like(getattr(views[0], name)), np.zeros(N_KEYS, dtype=np.float32)
+        for view, s in zip(views, semitones, strict=True):
+            values, lo, hi = getattr(view, name), max(0, -s), min(N_KEYS, N_KEYS - s)
+            total[:, lo:hi] += values[:, lo + s:hi + s]
+            count[lo:hi] += 1
+        combined.append(total / count)
+    pedal = np.mean([view.pedal for view in views], axis=0).astype(views[0].pedal.dtype)
+    return Activations(*combined, pedal)
+
+
+def view_activations(loaded: LoadedModel, audio: np.ndarray, window: WindowConfig | None = None) -> Activations:
+    """Activations of a whole recording (mono float32), all of it pushed at once then flushed."""
+    stream = PitchViews(loaded, window or loaded.window)
+    with torch.inference_mode():
+        first = push_views([stream], [stream.push_audio(audio)], [False])[0]
+        last = push_views([stream], [stream.flush_audio()], [True])[0]
+    return Activations.concat([first, last])

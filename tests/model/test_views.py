@@ -1,0 +1,80 @@
+"""Pitch-shifted views: warped filterbanks, key-aligned means, the same activations streamed or whole."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from model.checkpoint import load_checkpoint, save_checkpoint
+from model.config import ViewConfig, WindowConfig
+from model.decoding import Activations, decode
+from model.features import FeatureConfig, LogMelExtractor, mel_filterbank
+from model.inference import TranscriptionStream
+from model.views import combine_views, view_activations
+from tests.model.model_fixtures import small_model
+from tests.model.test_inference import assert_close_activations, recorded_activations
+
+VIEWS = (-1, 0, 1)
+LOADED = replace(small_model(WindowConfig(4, 6)), views=ViewConfig(VIEWS))
+
+
+def _acts(onset: np.ndarray) -> Activations:
+    return Activations(onset, onset, onset, onset, onset[:, 0].copy())
+
+
+def test_views_are_averaged_on_the_audios_keys_and_edge_keys_over_the_views_that_have_them():
+    base = np.arange(88, dtype=np.float32)[None].repeat(2, axis=0)
+    up = np.roll(base, -1, axis=1) * 0  # a view one semitone up: its key k + 1 is the audio's key k
+    up[:, 1:] = base[:, :-1] * 0 + 1
+    combined = combine_views([_acts(base), _acts(up)], (0, 1))
+    np.testing.assert_allclose(combined.onset[0, :87], (base[0, :87] + 1) / 2)
+    assert combined.onset[0, 87] == base[0, 87]  # the top key has no counterpart one semitone up
+    assert combined.pedal.shape == (2,)
+    alone = _acts(base)
+    assert combine_views([alone], (0,)) is alone
+
+
+def test_a_raised_view_reads_the_spectrum_where_the_raised_audio_would_have_it():
+    config = FeatureConfig()
+    bin_hz = config.sample_rate / config.n_fft
+    plain, up = mel_filterbank(config), mel_filterbank(config, 1)
+    bands = range(60, 200)  # above 500 Hz, where a band spans several bins
+    plain_peak = np.array([plain[m].argmax() for m in bands]) * bin_hz
+    up_peak = np.array([up[m].argmax() for m in bands]) * bin_hz
+    np.testing.assert_allclose(up_peak * 2 ** (1 / 12), plain_peak, atol=2 * bin_hz)
+    np.testing.assert_array_equal(mel_filterbank(config, 0), plain)
+
+
+def test_streamed_views_equal_the_mean_of_whole_passes_over_each_views_features(piano_audio):
+    stream = TranscriptionStream(LOADED)
+    seen = recorded_activations(stream)
+    for chunk in np.array_split(piano_audio, 11):
+        stream.push(chunk)
+    stream.finish()
+    whole = []
+    for s in VIEWS:
+        mel = LogMelExtractor(LOADED.features, s)(torch.from_numpy(piano_audio))
+        with torch.no_grad():
+            out = {k: torch.sigmoid(v[0]).numpy() for k, v in LOADED.model(mel[None], LOADED.window).items()}
+        whole.append(Activations(out["onset"], out["frame"], out["offset"], out["velocity"], out["pedal"]))
+    expected = combine_views(whole, VIEWS)
+    assert_close_activations(Activations.concat(seen), expected)
+    assert_close_activations(view_activations(LOADED, piano_audio), expected)
+    notes, _ = decode(Activations.concat(seen), LOADED.decoder, LOADED.features.frame_rate)
+    assert stream.result().notes == notes
+
+
+def test_views_travel_in_the_checkpoint_and_older_checkpoints_hear_the_audio_alone(tmp_path):
+    save_checkpoint(tmp_path / "v.pt", LOADED)
+    assert load_checkpoint(tmp_path / "v.pt", device="cpu").views.semitones == VIEWS
+    payload = torch.load(tmp_path / "v.pt", weights_only=True)
+    del payload["views"]
+    torch.save(payload, tmp_path / "old.pt")
+    assert load_checkpoint(tmp_path / "old.pt", device="cpu").views.semitones == (0,)
+
+
+@pytest.mark.parametrize("semitones", [(), (0, 0), (0, 13)])
+def test_view_sets_must_be_distinct_small_shifts(semitones):
+    with pytest.raises(ValueError, match="distinct shifts"):
+        ViewConfig(semitones)
