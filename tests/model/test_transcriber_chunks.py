@@ -6,10 +6,12 @@ import numpy as np
 import torch
 
 from model.checkpoint import load_checkpoint
+from model.config import WindowConfig
 from model.decoding import Activations, decode
 from model.features import LogMelExtractor
 from model.incremental import cnn_features
 from model.transcriber import CHUNK_SECONDS, Transcriber
+from tests.model.model_fixtures import small_model
 
 LOADED = load_checkpoint(device="cpu")  # the shipped model: its real sizes, whatever its training
 
@@ -36,10 +38,18 @@ def test_chunked_transcription_of_a_long_recording_equals_one_pass() -> None:
     assert result.duration == audio.size / rate
 
 
-def test_the_fast_cpu_front_end_is_bit_identical_to_the_network_cnn() -> None:
-    mel = torch.randn(1, 131, LOADED.features.n_mels)
+def test_the_fast_cpu_front_end_equals_the_network_cnn_and_follows_its_weights() -> None:
+    cnn = small_model(WindowConfig(4, 6), seed=5).model.cnn
+    with torch.no_grad():  # batch norm that does something: folding it must be right
+        for bn in (cnn.stack[1], cnn.stack[5], cnn.stack[8]):
+            bn.running_mean.uniform_(-0.5, 0.5), bn.running_var.uniform_(0.5, 2.0), bn.weight.uniform_(0.5, 1.5)
+    mel = torch.randn(2, 131, LOADED.features.n_mels)
     with torch.inference_mode():
-        assert torch.equal(cnn_features(LOADED.model.cnn, mel), LOADED.model.cnn(mel))
+        torch.testing.assert_close(cnn_features(cnn, mel), cnn(mel), atol=2e-5, rtol=1e-4)
+    with torch.no_grad():
+        cnn.stack[0].weight.mul_(2)  # as a training step would: the folded copy must follow
+    with torch.inference_mode():
+        torch.testing.assert_close(cnn_features(cnn, mel), cnn(mel), atol=2e-5, rtol=1e-4)
 
 
 def test_a_clip_shorter_than_one_frame_hop_transcribes_to_its_duration() -> None:
