@@ -37,8 +37,9 @@ def describe(transcriber) -> str:
     from notestream import __version__
 
     meta = transcriber.describe()
-    window = meta["window"]
-    return f"{__version__}, {meta['model_steps'] or 0} steps, hop {window['hop']} look-ahead {window['lookahead']}"
+    window, views = meta["window"], meta["pitch_views"]
+    heard = "" if views == [0] else f", views {','.join(f'{v:+d}' for v in views)}"
+    return f"{__version__}, {meta['model_steps'] or 0} steps, hop {window['hop']} look-ahead {window['lookahead']}{heard}"
 
 
 if __name__ == "__main__":

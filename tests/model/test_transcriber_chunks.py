@@ -11,18 +11,21 @@ from model.decoding import Activations, decode
 from model.features import LogMelExtractor
 from model.incremental import cnn_features
 from model.transcriber import CHUNK_SECONDS, Transcriber
+from model.views import combine_views
 from tests.model.model_fixtures import small_model
 
 LOADED = load_checkpoint(device="cpu")  # the shipped model: its real sizes, whatever its training
 
 
 def one_pass_notes(audio: np.ndarray):
-    """The whole recording through the network at once, then decoded."""
-    with torch.inference_mode():
-        mel = LogMelExtractor(LOADED.features)(torch.from_numpy(audio))
-        out = {k: torch.sigmoid(v[0]).numpy() for k, v in LOADED.model(mel[None], LOADED.window).items()}
-    acts = Activations(out["onset"], out["frame"], out["offset"], out["velocity"], out["pedal"])
-    return decode(acts, LOADED.decoder, LOADED.features.frame_rate)
+    """The whole recording through the network at once, each of the checkpoint's views, then combined and decoded."""
+    views = []
+    for semitones in LOADED.views.semitones:
+        with torch.inference_mode():
+            mel = LogMelExtractor(LOADED.features, semitones)(torch.from_numpy(audio))
+            out = {k: torch.sigmoid(v[0]).numpy() for k, v in LOADED.model(mel[None], LOADED.window).items()}
+        views.append(Activations(out["onset"], out["frame"], out["offset"], out["velocity"], out["pedal"]))
+    return decode(combine_views(views, LOADED.views.semitones), LOADED.decoder, LOADED.features.frame_rate)
 
 
 def test_chunked_transcription_of_a_long_recording_equals_one_pass() -> None:
