@@ -43,7 +43,7 @@ def push_views(streams: list[PitchViews], mels: list[list[torch.Tensor]], finals
 
 def combine_views(views: list[Activations], semitones: tuple[int, ...]) -> Activations:
     """The mean of the views' activations on the audio's own keys; a key that a view's shift moves off the
-    keyboard is averaged over the views that still have it."""
+    keyboard is averaged over the views that still have it (0 where none has it, as for a set like (+1, +2))."""
     if len(views) == 1 and semitones == (0,):
         return views[0]
     combined = []
@@ -53,7 +53,7 @@ def combine_views(views: list[Activations], semitones: tuple[int, ...]) -> Activ
             values, lo, hi = getattr(view, name), max(0, -s), min(N_KEYS, N_KEYS - s)
             total[:, lo:hi] += values[:, lo + s:hi + s]
             count[lo:hi] += 1
-        combined.append(total / count)
+        combined.append(total / np.maximum(count, 1))
     pedal = np.mean([view.pedal for view in views], axis=0).astype(views[0].pedal.dtype)
     return Activations(*combined, pedal)
 

@@ -33,6 +33,8 @@ def test_views_are_averaged_on_the_audios_keys_and_edge_keys_over_the_views_that
     assert combined.pedal.shape == (2,)
     alone = _acts(base)
     assert combine_views([alone], (0,)) is alone
+    raised = combine_views([_acts(base)], (2,))  # no view hears the top two keys
+    assert np.isfinite(raised.onset).all() and (raised.onset[:, 86:] == 0).all()
 
 
 def test_a_raised_view_reads_the_spectrum_where_the_raised_audio_would_have_it():
