@@ -119,9 +119,9 @@ def synthetic_room_responses(rt60: torch.Tensor, sample_rate: int, gen: torch.Ge
     longest: cheap, varied room impulse responses, each normalised to unit energy."""
     lengths = (rt60.clamp(max=2.0) * sample_rate).long()
     length = int(lengths.max())
-    t = torch.arange(length, device=device) / sample_rate
-    tails = _randn((rt60.shape[0], length), noise_gen, device) * torch.exp(-6.9 * t[None] / rt60.to(device)[:, None])
-    tails[t[None].expand_as(tails) * sample_rate >= lengths.to(device)[:, None]] = 0.0
+    index = torch.arange(length, device=device)
+    tails = _randn((rt60.shape[0], length), noise_gen, device) * torch.exp(-6.9 * (index / sample_rate)[None] / rt60.to(device)[:, None])
+    tails[index[None] >= lengths.to(device)[:, None]] = 0.0
     tails[:, : int(0.005 * sample_rate)] = 0.0
     at = torch.randint(int(0.002 * sample_rate), int(0.03 * sample_rate), (rt60.shape[0], 4), generator=gen)
     tails.scatter_add_(1, at.to(device), (torch.rand(at.shape, generator=gen) * 2).to(device))
