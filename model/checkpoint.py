@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ class LoadedModel:
     decoder: DecoderConfig
     metadata: dict[str, Any] = field(default_factory=dict)
     views: ViewConfig = field(default_factory=ViewConfig)
+    # decoders calibrated for other view sets at the same window, so `with_views` can switch without recalibrating
+    alternatives: dict[tuple[int, ...], DecoderConfig] = field(default_factory=dict)
 
     @property
     def device(self) -> torch.device:
@@ -57,6 +59,8 @@ def save_checkpoint(path: str | Path, loaded: LoadedModel) -> None:
         "window": config_to_dict(loaded.window),
         "decoder": config_to_dict(loaded.decoder),
         "views": config_to_dict(loaded.views),
+        "view_decoders": [{"views": list(views), "decoder": config_to_dict(decoder)}
+                          for views, decoder in loaded.alternatives.items()],
         "adjacency": None if adjacency is None else adjacency.detach().cpu(),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "metadata": loaded.metadata,
@@ -98,7 +102,23 @@ def load_checkpoint(path: str | Path | None = None, device: str = "auto", expect
         decoder_from_dict(payload["decoder"]),
         payload.get("metadata", {}),
         config_from_dict(ViewConfig, payload.get("views", {})),  # checkpoints before views: the audio alone
+        {tuple(entry["views"]): decoder_from_dict(entry["decoder"]) for entry in payload.get("view_decoders", [])},
     )
+
+
+def with_views(loaded: LoadedModel, semitones: tuple[int, ...]) -> LoadedModel:
+    """The model hearing the audio through the view set `semitones`, with the decoder calibrated for that set
+    (the checkpoint's own, or one of its alternatives); a set no decoder was calibrated for is refused."""
+    semitones = ViewConfig(tuple(semitones)).semitones
+    if semitones == loaded.views.semitones:
+        return loaded
+    decoders = {loaded.views.semitones: loaded.decoder, **loaded.alternatives}
+    if semitones not in decoders:
+        known = "; ".join(",".join(f"{s:+d}" for s in views) for views in decoders)
+        raise CheckpointError(f"no decoder of this checkpoint is calibrated for views {semitones} (it has: {known}); "
+                              "calibrate one with `notestream train --calibrate CKPT --views=...`")
+    others = {views: decoder for views, decoder in decoders.items() if views != semitones}
+    return replace(loaded, views=ViewConfig(semitones), decoder=decoders[semitones], alternatives=others)
 
 
 def decoder_from_dict(data: dict) -> DecoderConfig:

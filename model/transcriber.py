@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import iter_audio_chunks
-from .checkpoint import LoadedModel, load_checkpoint
+from .checkpoint import LoadedModel, load_checkpoint, with_views
 from .config import WindowConfig
 from .inference import TranscriptionStream
 from .network import CNN_CONTEXT
@@ -40,9 +40,12 @@ class Transcriber:
         self.window = window or loaded.window
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path | None = None, device: str = "auto", window: WindowConfig | None = None) -> Transcriber:
-        """Load a checkpoint (the shipped one when `path` is None) on 'auto', 'cpu' or 'cuda'."""
-        return cls(load_checkpoint(path, device), window)
+    def from_checkpoint(cls, path: str | Path | None = None, device: str = "auto", window: WindowConfig | None = None,
+                        views: tuple[int, ...] | None = None) -> Transcriber:
+        """Load a checkpoint (the shipped one when `path` is None) on 'auto', 'cpu' or 'cuda'; `views` picks another
+        of its calibrated view sets (fewer views: faster; more: more accurate)."""
+        loaded = load_checkpoint(path, device)
+        return cls(loaded if views is None else with_views(loaded, views), window)
 
     @property
     def sample_rate(self) -> int:

@@ -59,6 +59,16 @@ def _register_unavailable(subparsers, command: str, package: str) -> None:
     p.set_defaults(func=unavailable)
 
 
+def view_shifts(text: str) -> tuple[int, ...]:
+    """An argparse type for `--views`: comma-separated semitone shifts, e.g. -1,1 (write it as --views=-1,1)."""
+    from model.config import ViewConfig
+
+    try:
+        return ViewConfig(tuple(int(s) for s in text.split(",") if s.strip())).semitones
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

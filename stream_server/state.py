@@ -34,6 +34,7 @@ class ServerConfig:
     port: int = 8000
     checkpoint: Path | None = None
     device: str = "auto"
+    views: tuple[int, ...] | None = None  # another of the checkpoint's calibrated pitch-view sets (None: its own)
     api_key: str | None = None
     allowed_origins: list[str] | None = None  # None: same host only; ["*"]: any
     max_sessions: int = 8

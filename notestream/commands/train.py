@@ -12,7 +12,7 @@ from model.config import ViewConfig, WindowConfig
 from model.data.augment import AugmentConfig
 from model.data.corpus import rendered_dir
 from model.training import TrainConfig, Trainer, train_config_from_dict
-from notestream.cli import UserError
+from notestream.cli import UserError, view_shifts
 
 AUGMENTATIONS = ("gain", "eq_tilt", "band_eq", "reverb", "noise")
 
@@ -69,7 +69,7 @@ def register(subparsers) -> None:
     p.add_argument("--average", type=Path, nargs="+", metavar="CHECKPOINT", default=None,
                    help="only write the mean of these checkpoints' weights (same network; e.g. one run's checkpoints and "
                         "its continuations) to OUT/averaged.pt, then calibrate it with --calibrate")
-    p.add_argument("--views", type=_semitones, default=None, metavar="SHIFTS",
+    p.add_argument("--views", type=view_shifts, default=None, metavar="SHIFTS",
                    help="with --calibrate: set the checkpoint's pitch-shifted views, e.g. -1,0,1 (activations of the audio "
                         "heard a semitone down, as is and a semitone up, averaged; each view costs a network pass)")
     p.add_argument("--calibration-split", default="validation", metavar="SPLITS",
@@ -136,13 +136,6 @@ def replace_window(base: WindowConfig, hop: int | None, lookahead: int | None) -
     return WindowConfig(base.hop if hop is None else hop, base.lookahead if lookahead is None else lookahead)
 
 
-def _semitones(text: str) -> tuple[int, ...]:
-    try:
-        return ViewConfig(tuple(int(s) for s in text.split(",") if s.strip())).semitones
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from exc
-
-
 def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, lookahead: int | None = None,
               split: str = "validation", views: tuple[int, ...] | None = None) -> int:
     from itertools import islice
@@ -152,8 +145,13 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
     from model.validation import calibrate_decoder
 
     loaded = load_checkpoint(checkpoint, device="cpu")
-    loaded.window = replace_window(loaded.window, hop, lookahead)
-    if views is not None:
+    window = replace_window(loaded.window, hop, lookahead)
+    rewindowed = window != loaded.window
+    if rewindowed:
+        loaded.window, loaded.alternatives = window, {}  # decoders of other view sets were tuned for the old window
+    if views is not None and tuple(views) != loaded.views.semitones:
+        kept = {} if rewindowed else {loaded.views.semitones: loaded.decoder}  # still right for the views it had
+        loaded.alternatives = {k: v for k, v in {**loaded.alternatives, **kept}.items() if k != tuple(views)}
         loaded.views = ViewConfig(views)
     rate = loaded.features.sample_rate
     segments = [seg for name in split.split(",") for seg in islice(iter_segments(data, name, rate), limit)]

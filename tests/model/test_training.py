@@ -293,3 +293,22 @@ def test_augmenting_on_the_device_filters_the_clean_batches_reproducibly_and_is_
                  "--crop-frames", "32", "--validate-every", "1", "--validation-segments", "1", "--device", "cpu",
                  "--augment-on-device"]) == 0
     assert load_checkpoint(out / "best.pt").metadata["train_config"]["augment_on_device"] is True
+
+
+def test_calibrating_other_views_keeps_the_decoders_of_the_views_before_until_the_window_changes(tmp_path):
+    data = write_tiny_corpus(tmp_path / "data")
+    out = tmp_path / "run"
+    assert main(["train", "--data-dir", str(data), "--out", str(out), "--steps", "1", "--batch-size", "1",
+                 "--crop-frames", "32", "--validate-every", "1", "--validation-segments", "1", "--device", "cpu"]) == 0
+    ckpt = str(out / "best.pt")
+    first = load_checkpoint(ckpt, device="cpu").decoder
+    calibrate = ["train", "--data-dir", str(data), "--calibrate", ckpt, "--validation-segments", "1"]
+    assert main([*calibrate, "--views=-1,1"]) == 0
+    two = load_checkpoint(ckpt, device="cpu")
+    assert two.views.semitones == (-1, 1) and two.alternatives == {(0,): first}
+    assert two.metadata["decoder_calibration"]["views"] == [-1, 1]
+    assert main([*calibrate, "--views=0"]) == 0
+    back = load_checkpoint(ckpt, device="cpu")
+    assert back.views.semitones == (0,) and back.alternatives == {(-1, 1): two.decoder}
+    assert main([*calibrate, "--lookahead", "8"]) == 0  # a new window: the other sets' decoders no longer fit
+    assert load_checkpoint(ckpt, device="cpu").alternatives == {}

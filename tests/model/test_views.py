@@ -1,17 +1,21 @@
 """Pitch-shifted views: warped filterbanks, key-aligned means, the same activations streamed or whole."""
 
+import argparse
+import json
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
-from model.checkpoint import load_checkpoint, save_checkpoint
-from model.config import ViewConfig, WindowConfig
+from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, with_views
+from model.config import DecoderConfig, ViewConfig, WindowConfig
 from model.decoding import Activations, decode
 from model.features import FeatureConfig, LogMelExtractor, mel_filterbank
 from model.inference import TranscriptionStream
 from model.views import combine_views, view_activations
+from notestream.cli import main
+from notestream.commands.serve import config_from_args, register
 from tests.model.model_fixtures import small_model
 from tests.model.test_inference import assert_close_activations, recorded_activations
 
@@ -80,3 +84,32 @@ def test_views_travel_in_the_checkpoint_and_older_checkpoints_hear_the_audio_alo
 def test_view_sets_must_be_distinct_small_shifts(semitones):
     with pytest.raises(ValueError, match="distinct shifts"):
         ViewConfig(semitones)
+
+
+def test_a_checkpoint_switches_to_another_calibrated_view_set_with_its_decoder(tmp_path):
+    accurate = DecoderConfig(0.45, 0.6)
+    loaded = replace(LOADED, alternatives={(-2, -1, 0, 1, 2): accurate, (0,): DecoderConfig(0.5, 0.5)})
+    save_checkpoint(tmp_path / "v.pt", loaded)
+    back = load_checkpoint(tmp_path / "v.pt", device="cpu")
+    assert back.alternatives == loaded.alternatives
+    five = with_views(back, (-2, -1, 0, 1, 2))
+    assert five.views.semitones == (-2, -1, 0, 1, 2) and five.decoder == accurate
+    assert five.alternatives[VIEWS] == back.decoder and (-2, -1, 0, 1, 2) not in five.alternatives
+    assert with_views(back, VIEWS) is back
+    with pytest.raises(CheckpointError, match=r"calibrated for views \(1,\).*it has: -1,\+0,\+1"):
+        with_views(back, (1,))
+
+
+def test_transcribe_and_serve_take_another_view_set(tmp_path, piano_wav):
+    save_checkpoint(tmp_path / "v.pt", replace(LOADED, alternatives={(0,): DecoderConfig(0.4, 0.4)}))
+    out = tmp_path / "out"
+    assert main(["transcribe", str(piano_wav), "-o", str(out), "--checkpoint", str(tmp_path / "v.pt"),
+                 "--views=0", "--formats", "json", "--no-progress", "--device", "cpu"]) == 0
+    written = json.loads(next(out.glob("*.json")).read_text())
+    assert '"pitch_views": [0]' in json.dumps(written)
+    assert main(["transcribe", str(piano_wav), "-o", str(out), "--checkpoint", str(tmp_path / "v.pt"),
+                 "--views=1,2", "--force", "--formats", "json", "--no-progress"]) == 2
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["serve", "--views=0", "--data-dir", str(tmp_path / "d")])
+    assert config_from_args(args).views == (0,)
