@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint", type=Path, default=None, help="model checkpoint (default: the shipped one)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--views", type=view_shifts, default=None, metavar="SHIFTS",
-                   help="another of the checkpoint's calibrated pitch-view sets: --views=0 serves about twice the "
+                   help="another of the checkpoint's calibrated pitch-view sets: --views=0 serves more "
                         "streams, --views=-2,-1,0,1,2 is more accurate and slower; default: the checkpoint's own")
     p.add_argument("--data-dir", type=Path, default=Path(os.environ.get("NOTESTREAM_DATA", DEFAULT_DATA_DIR)),
                    help="where sessions (SQLite + audio) are kept (env NOTESTREAM_DATA)")
