@@ -21,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from model.config import PRECISIONS
 from model.notes import Note, PedalSpan, Performance
+from notestream.cli import view_shifts
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TARGET_SPEED = 50.0
@@ -40,6 +42,9 @@ def register_speed_bench(bench_subparsers) -> None:
     p.add_argument("--audio", type=Path, nargs="+", default=None, help="measure these files instead")
     p.add_argument("--checkpoint", type=Path, default=None, help="model checkpoint (default: the shipped one)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto", help="the CNN's compute type (see transcribe)")
+    p.add_argument("--views", type=view_shifts, default=None, metavar="SHIFTS",
+                   help="another of the checkpoint's calibrated pitch-view sets (see transcribe)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--work-dir", type=Path, default=None, help="keep generated inputs here (default: a temp folder)")
     p.add_argument("--json", type=Path, default=None, help="write the report here too")
@@ -90,7 +95,8 @@ def write_piano_wav(path: Path, seconds: float, seed: int = 0, piece_seconds: fl
     return path
 
 
-def measure_file(path: str, checkpoint: str | None, device: str, threads: int | None) -> dict:
+def measure_file(path: str, checkpoint: str | None, device: str, threads: int | None, precision: str = "auto",
+                 views: list[int] | None = None) -> dict:
     """In this process: load the model, transcribe `path` once, report time, CPU and peak RSS."""
     import resource
     import time
@@ -101,7 +107,9 @@ def measure_file(path: str, checkpoint: str | None, device: str, threads: int | 
 
     if threads:
         torch.set_num_threads(threads)
-    transcriber = Transcriber.from_checkpoint(checkpoint, device)
+    transcriber = Transcriber.from_checkpoint(checkpoint, device, views=None if views is None else tuple(views),
+                                              precision=precision)
+    described = transcriber.describe()
     rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     wall, cpu = time.perf_counter(), time.process_time()
     result = transcriber.transcribe(path)
@@ -113,12 +121,15 @@ def measure_file(path: str, checkpoint: str | None, device: str, threads: int | 
         "cpu_speed": round(result.duration / max(cpu, 1e-9), 1), "peak_rss_mb": round(peak, 1),
         "rss_after_load_mb": round(rss_loaded, 1), "notes": len(result.notes),
         "device": str(transcriber.loaded.device), "threads": torch.get_num_threads(),
+        "views": described["pitch_views"], "precision": described["cnn_precision"],
     }
 
 
-def measure_in_child(path: Path, checkpoint: Path | None, device: str, threads: int | None) -> dict:
+def measure_in_child(path: Path, checkpoint: Path | None, device: str, threads: int | None, precision: str = "auto",
+                     views: tuple[int, ...] | None = None) -> dict:
     """`measure_file` in a fresh interpreter, so peak RSS belongs to this input alone."""
-    spec = json.dumps([str(path), None if checkpoint is None else str(checkpoint), device, threads])
+    spec = json.dumps([str(path), None if checkpoint is None else str(checkpoint), device, threads, precision,
+                       None if views is None else list(views)])
     done = subprocess.run([sys.executable, "-c", _CHILD, spec], cwd=REPO_ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -127,9 +138,9 @@ def measure_in_child(path: Path, checkpoint: Path | None, device: str, threads: 
 
 
 def speed_report(inputs: list[Path], checkpoint: Path | None = None, device: str = "auto",
-                 threads: int | None = None) -> dict:
+                 threads: int | None = None, precision: str = "auto", views: tuple[int, ...] | None = None) -> dict:
     """Measure each input; the report says whether every one reached the target speed."""
-    results = [measure_in_child(path, checkpoint, device, threads) for path in inputs]
+    results = [measure_in_child(path, checkpoint, device, threads, precision, views) for path in inputs]
     return {
         "target_speed": TARGET_SPEED, "cpu_count": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -157,7 +168,9 @@ def format_markdown(report: dict) -> str:
     rows = ["| " + " | ".join(fmt.format(r[key]) for key, _, fmt in COLUMNS) + " |" for r in report["results"]]
     first = report["results"][0] if report["results"] else {}
     verdict = "met" if report["meets_target"] else "not met"
+    views = ",".join(f"{s:+d}" for s in first.get("views", [])) or "?"
     notes = (f"Target {report['target_speed']:g}x real time: **{verdict}**. Device {first.get('device')}, "
+             f"pitch views {views}, CNN in {first.get('precision', 'float32')}, "
              f"{first.get('threads')} torch thread(s), {report['cpu_count']} CPU(s), load average "
              f"{report['load_average'][0]} while measuring; model loading not timed; peak RSS per input.")
     return "\n".join([header, "|" + "---|" * len(COLUMNS), *rows, "", notes])
@@ -168,7 +181,7 @@ def run_speed(args: argparse.Namespace) -> int:
         missing = [str(p) for p in args.audio if not p.is_file()]
         if missing:
             raise ValueError(f"no such audio file(s): {', '.join(missing)}")
-        report = speed_report(list(args.audio), args.checkpoint, args.device, args.threads)
+        report = speed_report(list(args.audio), args.checkpoint, args.device, args.threads, args.precision, args.views)
     else:
         with tempfile.TemporaryDirectory(prefix="notestream-speed-") as tmp:
             folder = args.work_dir or Path(tmp)
@@ -176,7 +189,7 @@ def run_speed(args: argparse.Namespace) -> int:
             for path, minutes in zip(inputs, args.minutes, strict=True):
                 if not path.is_file():
                     write_piano_wav(path, minutes * 60)
-            report = speed_report(inputs, args.checkpoint, args.device, args.threads)
+            report = speed_report(inputs, args.checkpoint, args.device, args.threads, args.precision, args.views)
     print(format_table(report))
     print(f"target {TARGET_SPEED:g}x real time: {'met' if report['meets_target'] else 'NOT met'} "
           f"(load average {report['load_average'][0]})")

@@ -9,7 +9,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import DecoderConfig, ModelConfig, ViewConfig, WindowConfig, config_from_dict, config_to_dict
+from .config import (
+    PRECISIONS,
+    DecoderConfig,
+    ModelConfig,
+    ViewConfig,
+    WindowConfig,
+    config_from_dict,
+    config_to_dict,
+)
 from .features import FeatureConfig
 from .network import CRGCN
 
@@ -33,6 +41,7 @@ class LoadedModel:
     views: ViewConfig = field(default_factory=ViewConfig)
     # decoders calibrated for other view sets at the same window, so `with_views` can switch without recalibrating
     alternatives: dict[tuple[int, ...], DecoderConfig] = field(default_factory=dict)
+    cnn_dtype: torch.dtype = torch.float32  # the CNN's compute type at inference (see `resolve_precision`)
 
     @property
     def device(self) -> torch.device:
@@ -72,8 +81,25 @@ def save_checkpoint(path: str | Path, loaded: LoadedModel) -> None:
     tmp.replace(path)
 
 
-def load_checkpoint(path: str | Path | None = None, device: str = "auto", expect_features: FeatureConfig | None = None) -> LoadedModel:
-    """Load a checkpoint for inference (eval mode) on `device`; the shipped model when `path` is None."""
+def resolve_precision(name: str, device: torch.device) -> torch.dtype:
+    """The CNN's compute type. 'auto' is bfloat16 on CPUs with native bf16 units (AMX or AVX512-BF16), where
+    the CNN runs about 2.5x faster and validation F1 stays level (within 0.001), float32 elsewhere (CUDA too)."""
+    if name not in PRECISIONS:
+        raise CheckpointError(f"unknown precision {name!r}; expected one of {', '.join(PRECISIONS)}")
+    if name == "auto":
+        return torch.bfloat16 if device.type == "cpu" and _cpu_has_native_bf16() else torch.float32
+    return torch.bfloat16 if name == "bfloat16" else torch.float32
+
+
+def _cpu_has_native_bf16() -> bool:
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
+    return any(check() for check in checks if check is not None)
+
+
+def load_checkpoint(path: str | Path | None = None, device: str = "auto", expect_features: FeatureConfig | None = None,
+                    precision: str = "auto") -> LoadedModel:
+    """Load a checkpoint for inference (eval mode) on `device`, its CNN computing in `precision` (see
+    `resolve_precision`); the shipped model when `path` is None."""
     path = Path(path) if path is not None else SHIPPED_CHECKPOINT
     if not path.is_file():
         raise CheckpointError(f"{path}: no checkpoint there")
@@ -94,7 +120,9 @@ def load_checkpoint(path: str | Path | None = None, device: str = "auto", expect
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not fit the stored model config ({exc})") from exc
-    model.to(resolve_device(device)).eval()
+    target = resolve_device(device)
+    cnn_dtype = resolve_precision(precision, target)
+    model.to(target).eval()
     return LoadedModel(
         model,
         features,
@@ -103,6 +131,7 @@ def load_checkpoint(path: str | Path | None = None, device: str = "auto", expect
         payload.get("metadata", {}),
         config_from_dict(ViewConfig, payload.get("views", {})),  # checkpoints before views: the audio alone
         {tuple(entry["views"]): decoder_from_dict(entry["decoder"]) for entry in payload.get("view_decoders", [])},
+        cnn_dtype,
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+PRECISIONS = ("auto", "float32", "bfloat16")  # the CNN's compute type at inference (checkpoint.resolve_precision)
+
 
 @dataclass(frozen=True)
 class WindowConfig:

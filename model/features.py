@@ -76,15 +76,18 @@ class LogMelExtractor(nn.Module):
     """Audio (..., samples) at `config.sample_rate` -> log-mel frames (..., frames, n_mels).
 
     Frames are centred on multiples of the hop (zero padding of n_fft // 2 on both sides), so a signal
-    of N samples gives N // hop + 1 frames; `semitones` gives the features of the audio pitch-shifted. `frames_from_padded` is the shared core used by the
-    streaming extractor on its own buffer.
+    of N samples gives N // hop + 1 frames; `semitones` gives the features of the audio pitch-shifted, and a
+    tuple of shifts gives each shift's n_mels features side by side (n_mels * len(shifts)) from one STFT.
+    `frames_from_padded` is the shared core used by the streaming extractor on its own buffer.
     """
 
-    def __init__(self, config: FeatureConfig, semitones: int = 0):
+    def __init__(self, config: FeatureConfig, semitones: int | tuple[int, ...] = 0):
         super().__init__()
         self.config = config
+        shifts = (semitones,) if isinstance(semitones, int) else tuple(semitones)
+        filters = np.concatenate([mel_filterbank(config, s) for s in shifts])
         self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
-        self.register_buffer("filters", torch.from_numpy(mel_filterbank(config, semitones)), persistent=False)
+        self.register_buffer("filters", torch.from_numpy(filters), persistent=False)
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         pad = self.config.pad
@@ -99,7 +102,7 @@ class LogMelExtractor(nn.Module):
         """
         cfg = self.config
         if padded.shape[-1] < cfg.n_fft:
-            return padded.new_zeros(padded.shape[0], 0, cfg.n_mels)
+            return padded.new_zeros(padded.shape[0], 0, self.filters.shape[0])
         with torch.autocast(padded.device.type, enabled=False):
             spec = torch.stft(
                 padded.float(), cfg.n_fft, cfg.hop_length, window=self.window, center=False, return_complex=True
@@ -141,7 +144,7 @@ class StreamingLogMel:
         cfg = self.config
         n_ready = 0 if self._buffer.size < cfg.n_fft else (self._buffer.size - cfg.n_fft) // cfg.hop_length + 1
         if n_ready == 0:
-            return torch.zeros(0, cfg.n_mels)
+            return torch.zeros(0, self.extractor.filters.shape[0])
         used = (n_ready - 1) * cfg.hop_length + cfg.n_fft
         with torch.no_grad():
             frames = self.extractor.frames_from_padded(torch.from_numpy(self._buffer[:used]).unsqueeze(0))[0]

@@ -18,6 +18,8 @@ from .config import WindowConfig
 from .decoding import Activations
 from .network import CNN_CONTEXT, CRGCN, ConvFrontEnd, block_inputs
 
+CNN_TILE_FRAMES = 128  # CPU CNN tile: 5 views' widest maps stay ~9 MB in bfloat16 (see `cnn_features`)
+
 
 @dataclass
 class _CnnJob:
@@ -37,6 +39,7 @@ class IncrementalNetwork:
 
     def __init__(self, loaded: LoadedModel, window: WindowConfig):
         self.model, self.window, self.device = loaded.model, window, loaded.device
+        self.cnn_dtype = loaded.cnn_dtype
         cfg = loaded.model.config
         self._mel = torch.zeros(0, loaded.features.n_mels)
         self._mel_start = 0  # absolute index of self._mel[0]
@@ -74,17 +77,17 @@ class IncrementalNetwork:
 def push_networks(networks: list[IncrementalNetwork], mels: list[torch.Tensor], finals: list[bool]) -> list[Activations]:
     """Advance streams of one model together: add each stream's mel frames, return each one's decided activations."""
     model = networks[0].model
-    if any(n.model is not model or n.window != networks[0].window for n in networks):
-        raise ValueError("streams batched together must share one model and one window (hop and look-ahead)")
+    if any(n.model is not model or n.window != networks[0].window or n.cnn_dtype != networks[0].cnn_dtype for n in networks):
+        raise ValueError("streams batched together must share one model, window (hop and look-ahead) and precision")
     jobs = [n._cnn_job(mel, final) for n, mel, final in zip(networks, mels, finals, strict=True)]
     active = [(n, job) for n, job in zip(networks, jobs, strict=True) if job is not None]
     if active:
-        features = _run_cnn(model.cnn, [job for _, job in active], networks[0].device)
+        features = _run_cnn(model.cnn, [job for _, job in active], networks[0].device, networks[0].cnn_dtype)
         _run_forward_gru(model, [n for n, _ in active], features)
     return _run_backward_and_heads(model, networks, finals)
 
 
-def _run_cnn(cnn: ConvFrontEnd, jobs: list[_CnnJob], device: torch.device) -> list[torch.Tensor]:
+def _run_cnn(cnn: ConvFrontEnd, jobs: list[_CnnJob], device: torch.device, dtype: torch.dtype) -> list[torch.Tensor]:
     """CNN features (1, n, fc) for each job; jobs not ending their stream share one zero-padded batch.
 
     Right padding never reaches a kept frame of those jobs (their segment carries CNN_CONTEXT frames past
@@ -96,12 +99,12 @@ def _run_cnn(cnn: ConvFrontEnd, jobs: list[_CnnJob], device: torch.device) -> li
         longest = max(jobs[i].segment.shape[0] for i in batched)
         padded = torch.stack([nn.functional.pad(jobs[i].segment, (0, 0, 0, longest - jobs[i].segment.shape[0]))
                               for i in batched])
-        features = cnn_features(cnn, padded.to(device))
+        features = cnn_features(cnn, padded.to(device), dtype)
         for row, i in enumerate(batched):
             out[i] = features[row: row + 1, jobs[i].keep]
     for i, job in enumerate(jobs):
         if job.exact_end:
-            out[i] = cnn_features(cnn, job.segment.unsqueeze(0).to(device))[:, job.keep]
+            out[i] = cnn_features(cnn, job.segment.unsqueeze(0).to(device), dtype)[:, job.keep]
     return out
 
 
@@ -157,35 +160,55 @@ def _split_activations(probs: dict[str, np.ndarray], sizes: list[int]) -> list[A
             for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def cnn_features(cnn: ConvFrontEnd, mel: torch.Tensor) -> torch.Tensor:
+def cnn_features(cnn: ConvFrontEnd, mel: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """`cnn(mel)` in eval mode, to float rounding (about 1e-6), with CPU shortcuts: each convolution's batch norm
     folded into its weights, channels-last tensors (the CPU convolution kernels' fast layout), frequency pairs
-    pooled as the max of two strided views, ReLU in place.
+    pooled as the max of two strided views before the ReLU (the same maximum, on half the values), the FC
+    weights reordered to read the channels-last maps as they lie in memory (no transpose copy), and long inputs
+    cut into tiles of `CNN_TILE_FRAMES` (each with the CNN's context), so the feature maps stay small enough
+    for the allocator to reuse instead of mapping fresh pages each time.
 
+    With `dtype` bfloat16 the convolutions and the FC compute in bfloat16 (autocast) and return float32.
     The folded weights are kept with the CNN and remade whenever a weight or statistic changes (training).
     """
     if mel.device.type != "cpu":
-        return cnn(mel)
-    x = mel.unsqueeze(1).contiguous(memory_format=torch.channels_last)
-    for step in _inference_steps(cnn):
-        x = step(x)
-    return cnn.fc(x.transpose(1, 2).flatten(-2))
+        with torch.autocast(mel.device.type, dtype=dtype, enabled=dtype != torch.float32):
+            return cnn(mel).float()
+    frames = mel.shape[1]
+    if frames <= CNN_TILE_FRAMES + 2 * CNN_CONTEXT:
+        return _cpu_cnn_features(cnn, mel, dtype)
+    tiles = []
+    for start in range(0, frames, CNN_TILE_FRAMES):
+        lo, hi = max(0, start - CNN_CONTEXT), min(frames, start + CNN_TILE_FRAMES + CNN_CONTEXT)
+        tile = _cpu_cnn_features(cnn, mel[:, lo:hi], dtype)
+        tiles.append(tile[:, start - lo: start - lo + min(CNN_TILE_FRAMES, frames - start)])
+    return torch.cat(tiles, dim=1)
 
 
-def _inference_steps(cnn: ConvFrontEnd) -> list:
-    tensors = [*cnn.stack.parameters(), *cnn.stack.buffers()]
+def _cpu_cnn_features(cnn: ConvFrontEnd, mel: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    steps, fc = _inference_steps(cnn)
+    with torch.autocast("cpu", dtype=dtype, enabled=dtype != torch.float32):
+        x = mel.unsqueeze(1).contiguous(memory_format=torch.channels_last)
+        for step in steps:
+            x = step(x)
+        return fc(x.permute(0, 2, 3, 1).flatten(-2)).float()  # (b, t, f * c): a view of channels-last maps
+
+
+def _inference_steps(cnn: ConvFrontEnd) -> tuple[list, nn.Module]:
+    tensors = [*cnn.stack.parameters(), *cnn.stack.buffers(), *cnn.fc.parameters()]
     key = tuple((id(t), t._version) for t in tensors)
     cached = getattr(cnn, "_inference_steps_cache", None)
     if cached is None or cached[0] != key:
-        cached = (key, _fold_stack(cnn.stack))
+        cached = (key, (_fold_stack(cnn.stack), _channels_last_fc(cnn)))
         object.__setattr__(cnn, "_inference_steps_cache", cached)  # not a submodule: never saved or trained
     return cached[1]
 
 
 def _fold_stack(stack: nn.Sequential) -> list:
-    """The eval-mode stack as steps: Conv2d + BatchNorm2d folded into one channels-last convolution, ReLU in
-    place, (1, 2) max pools as strided maxima; dropout is the identity."""
-    layers, steps, i = list(stack), [], 0
+    """The eval-mode stack as steps: Conv2d + BatchNorm2d folded into one channels-last convolution, (1, 2) max
+    pools as strided maxima taken before the ReLU that precedes them, ReLU in place; dropout is the identity."""
+    layers = [layer for layer in stack if not isinstance(layer, nn.Dropout)]
+    steps, i = [], 0
     while i < len(layers):
         layer = layers[i]
         if isinstance(layer, nn.Conv2d):
@@ -193,14 +216,30 @@ def _fold_stack(stack: nn.Sequential) -> list:
             steps.append(_folded_conv(layer, bn))
             i += 2 if bn is not None else 1
             continue
+        if isinstance(layer, nn.ReLU) and i + 1 < len(layers) and _is_frequency_pair_pool(layers[i + 1]):
+            steps += [_pool_frequency_pairs, torch.relu_]  # max commutes with the monotone ReLU
+            i += 2
+            continue
         if _is_frequency_pair_pool(layer):
             steps.append(_pool_frequency_pairs)
         elif isinstance(layer, nn.ReLU):
             steps.append(torch.relu_)  # an intermediate of cnn_features, not the caller's mel: no copy needed
-        elif not isinstance(layer, nn.Dropout):
+        else:
             steps.append(layer)
         i += 1
     return steps
+
+
+def _channels_last_fc(cnn: ConvFrontEnd) -> nn.Module:
+    """`cnn.fc` with its input features reordered from (channel, bin) to (bin, channel) order."""
+    linear = cnn.fc[0]
+    channels = [layer for layer in cnn.stack if isinstance(layer, nn.Conv2d)][-1].out_channels
+    reordered = nn.Linear(linear.in_features, linear.out_features)
+    with torch.no_grad():
+        weight = linear.weight.detach().reshape(linear.out_features, channels, -1)
+        reordered.weight.copy_(weight.transpose(1, 2).reshape(linear.out_features, -1))
+        reordered.bias.copy_(linear.bias.detach())
+    return reordered.eval().requires_grad_(False)
 
 
 def _folded_conv(conv: nn.Conv2d, bn: nn.BatchNorm2d | None) -> nn.Conv2d:

@@ -41,10 +41,11 @@ class Transcriber:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None = None, device: str = "auto", window: WindowConfig | None = None,
-                        views: tuple[int, ...] | None = None) -> Transcriber:
+                        views: tuple[int, ...] | None = None, precision: str = "auto") -> Transcriber:
         """Load a checkpoint (the shipped one when `path` is None) on 'auto', 'cpu' or 'cuda'; `views` picks another
-        of its calibrated view sets (fewer views: faster; more: more accurate)."""
-        loaded = load_checkpoint(path, device)
+        of its calibrated view sets (fewer views: faster; more: more accurate); `precision` is the CNN's compute
+        type ('auto': bfloat16 on CPUs with native bf16 units, else float32)."""
+        loaded = load_checkpoint(path, device, precision=precision)
         return cls(loaded if views is None else with_views(loaded, views), window)
 
     @property
@@ -88,6 +89,7 @@ class Transcriber:
             "model_steps": meta.get("steps"),
             "window": {"hop": self.window.hop, "lookahead": self.window.lookahead},
             "pitch_views": list(self.loaded.views.semitones),
+            "cnn_precision": str(self.loaded.cnn_dtype).removeprefix("torch."),
             "lookahead_seconds": round(self.lookahead_seconds, 4),
             "sample_rate": self.sample_rate,
         }

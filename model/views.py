@@ -17,19 +17,21 @@ KEYED = ("onset", "frame", "offset", "velocity")
 
 
 class PitchViews:
-    """One stream seen at each of the checkpoint's pitch shifts: a mel front end and a network state per view."""
+    """One stream seen at each of the checkpoint's pitch shifts: one STFT with a mel filterbank per view, and a
+    network state per view."""
 
     def __init__(self, loaded: LoadedModel, window: WindowConfig):
         self.semitones = loaded.views.semitones
-        self.mels = [StreamingLogMel(LogMelExtractor(loaded.features, s)) for s in self.semitones]
+        self.n_mels = loaded.features.n_mels
+        self.mel = StreamingLogMel(LogMelExtractor(loaded.features, self.semitones))
         self.networks = [IncrementalNetwork(loaded, window) for _ in self.semitones]
 
     def push_audio(self, audio: np.ndarray) -> list[torch.Tensor]:
         """New mel frames of every view (all views have the same frames: one STFT framing)."""
-        return [mel.push(audio) for mel in self.mels]
+        return list(self.mel.push(audio).split(self.n_mels, dim=-1))
 
     def flush_audio(self) -> list[torch.Tensor]:
-        return [mel.flush() for mel in self.mels]
+        return list(self.mel.flush().split(self.n_mels, dim=-1))
 
 
 def push_views(streams: list[PitchViews], mels: list[list[torch.Tensor]], finals: list[bool]) -> list[Activations]:

@@ -21,7 +21,8 @@ STARTED_KEY = web.AppKey("started", float)
 
 def create_app(config: ServerConfig, transcriber: Transcriber | None = None) -> web.Application:
     """Build the application (loads the checkpoint unless a Transcriber is given)."""
-    transcriber = transcriber or Transcriber.from_checkpoint(config.checkpoint, config.device, views=config.views)
+    transcriber = transcriber or Transcriber.from_checkpoint(config.checkpoint, config.device, views=config.views,
+                                                            precision=config.precision)
     state = ServerState(config, transcriber)
     app = web.Application(middlewares=[api_key_middleware(config.api_key)], client_max_size=config.max_upload_bytes + (1 << 20))
     app[STATE_KEY] = state

@@ -8,6 +8,7 @@ import logging
 import os
 from pathlib import Path
 
+from model.config import PRECISIONS
 from notestream.cli import view_shifts
 
 DEFAULT_DATA_DIR = Path("notestream-data")
@@ -22,6 +23,8 @@ def register(subparsers) -> None:
     p.add_argument("--views", type=view_shifts, default=None, metavar="SHIFTS",
                    help="another of the checkpoint's calibrated pitch-view sets: --views=0 serves more "
                         "streams, --views=-2,-1,0,1,2 is more accurate and slower; default: the checkpoint's own")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help="the CNN's compute type; auto: bfloat16 on CPUs with bf16 units (AMX/AVX512-BF16), else float32")
     p.add_argument("--data-dir", type=Path, default=Path(os.environ.get("NOTESTREAM_DATA", DEFAULT_DATA_DIR)),
                    help="where sessions (SQLite + audio) are kept (env NOTESTREAM_DATA)")
     p.add_argument("--api-key", default=os.environ.get("NOTESTREAM_API_KEY"),
@@ -50,6 +53,7 @@ def config_from_args(args: argparse.Namespace):
     origins = [o.strip() for o in args.allowed_origins.split(",") if o.strip()] if args.allowed_origins else None
     return ServerConfig(
         data_dir=args.data_dir, host=args.host, port=args.port, checkpoint=args.checkpoint, device=args.device, views=args.views,
+        precision=args.precision,
         api_key=args.api_key or None, allowed_origins=origins, max_sessions=args.max_sessions,
         max_message_bytes=args.max_message_kb * 1024, max_session_seconds=args.max_session_minutes * 60,
         max_upload_bytes=int(args.max_upload_mb * 1e6), resume_window=args.resume_window, workers=args.workers,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model.audio import AUDIO_EXTENSIONS, AudioDecodeError, audio_duration
+from model.config import PRECISIONS
 from model.exporters import EXPORT_FORMATS, existing_outputs, export_transcription, parse_formats
 from model.transcriber import Transcriber
 from notestream.cli import UserError, view_shifts
@@ -43,6 +44,8 @@ def register(subparsers) -> None:
     p.add_argument("--views", type=view_shifts, default=None, metavar="SHIFTS",
                    help="another of the checkpoint's calibrated pitch-view sets, e.g. --views=-2,-1,0,1,2 (more accurate, "
                         "slower) or --views=0 (fastest); default: the checkpoint's own")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help="the CNN's compute type; auto: bfloat16 on CPUs with bf16 units (AMX/AVX512-BF16), else float32")
     p.add_argument("--force", action="store_true", help="replace outputs that already exist")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -107,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("no audio or video files among the inputs")
     planned = plan_outputs(found, args.out_dir)
     check_overwrites(planned, formats, args.force)
-    transcriber = Transcriber.from_checkpoint(args.checkpoint, args.device, views=args.views)
+    transcriber = Transcriber.from_checkpoint(args.checkpoint, args.device, views=args.views, precision=args.precision)
     failed = transcribe_all(transcriber, planned, formats, show_progress=not args.no_progress)
     if failed:
         print(f"{failed} of {len(planned)} input(s) could not be transcribed (see above)", file=sys.stderr)

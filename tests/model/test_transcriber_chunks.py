@@ -14,7 +14,7 @@ from model.transcriber import CHUNK_SECONDS, Transcriber
 from model.views import combine_views
 from tests.model.model_fixtures import small_model
 
-LOADED = load_checkpoint(device="cpu")  # the shipped model: its real sizes, whatever its training
+LOADED = load_checkpoint(device="cpu", precision="float32")  # the shipped model, computing as the one-pass reference does
 
 
 def one_pass_notes(audio: np.ndarray):
