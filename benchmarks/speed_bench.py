@@ -42,7 +42,7 @@ def register_speed_bench(bench_subparsers) -> None:
     p.add_argument("--audio", type=Path, nargs="+", default=None, help="measure these files instead")
     p.add_argument("--checkpoint", type=Path, default=None, help="model checkpoint (default: the shipped one)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--precision", choices=PRECISIONS, default="auto", help="the CNN's compute type (see transcribe)")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto", help="compute type of the CNN and the GRU input projection (see transcribe)")
     p.add_argument("--views", type=view_shifts, default=None, metavar="SHIFTS",
                    help="another of the checkpoint's calibrated pitch-view sets (see transcribe)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -121,7 +121,7 @@ def measure_file(path: str, checkpoint: str | None, device: str, threads: int | 
         "cpu_speed": round(result.duration / max(cpu, 1e-9), 1), "peak_rss_mb": round(peak, 1),
         "rss_after_load_mb": round(rss_loaded, 1), "notes": len(result.notes),
         "device": str(transcriber.loaded.device), "threads": torch.get_num_threads(),
-        "views": described["pitch_views"], "precision": described["cnn_precision"],
+        "views": described["pitch_views"], "precision": described["compute_precision"],
     }
 
 

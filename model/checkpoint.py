@@ -41,7 +41,7 @@ class LoadedModel:
     views: ViewConfig = field(default_factory=ViewConfig)
     # decoders calibrated for other view sets at the same window, so `with_views` can switch without recalibrating
     alternatives: dict[tuple[int, ...], DecoderConfig] = field(default_factory=dict)
-    cnn_dtype: torch.dtype = torch.float32  # the CNN's compute type at inference (see `resolve_precision`)
+    compute_dtype: torch.dtype = torch.float32  # of the CNN and the GRU input projection (`resolve_precision`)
 
     @property
     def device(self) -> torch.device:
@@ -82,8 +82,9 @@ def save_checkpoint(path: str | Path, loaded: LoadedModel) -> None:
 
 
 def resolve_precision(name: str, device: torch.device) -> torch.dtype:
-    """The CNN's compute type. 'auto' is bfloat16 on CPUs with native bf16 units (AMX or AVX512-BF16), where
-    the CNN runs about 2.5x faster and validation F1 stays level (within 0.001), float32 elsewhere (CUDA too)."""
+    """The compute type of the CNN and the backward GRU's input projection (the big matrix products; the
+    recurrences, heads and decoding stay float32). 'auto' is bfloat16 on CPUs with native bf16 units (AMX or
+    AVX512-BF16), where the CNN runs about 2.5x faster with validation level, float32 elsewhere (CUDA too)."""
     if name not in PRECISIONS:
         raise CheckpointError(f"unknown precision {name!r}; expected one of {', '.join(PRECISIONS)}")
     if name == "auto":
@@ -121,7 +122,7 @@ def load_checkpoint(path: str | Path | None = None, device: str = "auto", expect
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not fit the stored model config ({exc})") from exc
     target = resolve_device(device)
-    cnn_dtype = resolve_precision(precision, target)
+    compute_dtype = resolve_precision(precision, target)
     model.to(target).eval()
     return LoadedModel(
         model,
@@ -131,7 +132,7 @@ def load_checkpoint(path: str | Path | None = None, device: str = "auto", expect
         payload.get("metadata", {}),
         config_from_dict(ViewConfig, payload.get("views", {})),  # checkpoints before views: the audio alone
         {tuple(entry["views"]): decoder_from_dict(entry["decoder"]) for entry in payload.get("view_decoders", [])},
-        cnn_dtype,
+        compute_dtype,
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-PRECISIONS = ("auto", "float32", "bfloat16")  # the CNN's compute type at inference (checkpoint.resolve_precision)
+# the compute type of the CNN and the backward GRU's input projection at inference (checkpoint.resolve_precision)
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from torch import nn
 from .checkpoint import LoadedModel
 from .config import WindowConfig
 from .decoding import Activations
-from .network import CNN_CONTEXT, CRGCN, ConvFrontEnd, block_inputs
+from .network import CNN_CONTEXT, CRGCN, BoundedBiGRU, ConvFrontEnd, block_inputs, reverse_valid
 
 CNN_TILE_FRAMES = 128  # CPU CNN tile: 5 views' widest maps stay ~9 MB in bfloat16 (see `cnn_features`)
 
@@ -39,7 +39,7 @@ class IncrementalNetwork:
 
     def __init__(self, loaded: LoadedModel, window: WindowConfig):
         self.model, self.window, self.device = loaded.model, window, loaded.device
-        self.cnn_dtype = loaded.cnn_dtype
+        self.compute_dtype = loaded.compute_dtype
         cfg = loaded.model.config
         self._mel = torch.zeros(0, loaded.features.n_mels)
         self._mel_start = 0  # absolute index of self._mel[0]
@@ -77,12 +77,12 @@ class IncrementalNetwork:
 def push_networks(networks: list[IncrementalNetwork], mels: list[torch.Tensor], finals: list[bool]) -> list[Activations]:
     """Advance streams of one model together: add each stream's mel frames, return each one's decided activations."""
     model = networks[0].model
-    if any(n.model is not model or n.window != networks[0].window or n.cnn_dtype != networks[0].cnn_dtype for n in networks):
+    if any(n.model is not model or n.window != networks[0].window or n.compute_dtype != networks[0].compute_dtype for n in networks):
         raise ValueError("streams batched together must share one model, window (hop and look-ahead) and precision")
     jobs = [n._cnn_job(mel, final) for n, mel, final in zip(networks, mels, finals, strict=True)]
     active = [(n, job) for n, job in zip(networks, jobs, strict=True) if job is not None]
     if active:
-        features = _run_cnn(model.cnn, [job for _, job in active], networks[0].device, networks[0].cnn_dtype)
+        features = _run_cnn(model.cnn, [job for _, job in active], networks[0].device, networks[0].compute_dtype)
         _run_forward_gru(model, [n for n, _ in active], features)
     return _run_backward_and_heads(model, networks, finals)
 
@@ -125,19 +125,18 @@ def _run_forward_gru(model: CRGCN, networks: list[IncrementalNetwork], features:
 
 def _run_backward_and_heads(model: CRGCN, networks: list[IncrementalNetwork], finals: list[bool]) -> list[Activations]:
     """Run every block whose look-ahead has arrived, of all streams, through one backward-GRU and one head call."""
-    blocks, lengths, spans = [], [], []
-    for net, final in zip(networks, finals, strict=True):
-        n_blocks = net._ready_blocks(final)
-        spans.append(n_blocks)
-        if n_blocks:
-            window = net.window
-            x, n = block_inputs(net._features[:, : n_blocks * window.hop + window.lookahead], n_blocks, window)
-            blocks.append(x)
-            lengths.append(n)
-    if not blocks:
+    spans = [net._ready_blocks(final) for net, final in zip(networks, finals, strict=True)]
+    window = networks[0].window
+    inputs = [net._features[:, : n * window.hop + window.lookahead] for net, n in zip(networks, spans, strict=True) if n]
+    if not inputs:
         return [empty_activations() for _ in networks]
-    hop = networks[0].window.hop
-    backward = model.rnn.run_blocks(torch.cat(blocks), torch.cat(lengths), hop).split([s for s in spans if s])
+    hop, moving = window.hop, [n for n in spans if n]
+    if networks[0].device.type == "cpu":
+        backward = cpu_backward_blocks(model.rnn, inputs, moving, window, networks[0].compute_dtype)
+    else:
+        blocks, lengths = zip(*(block_inputs(x, n, window) for x, n in zip(inputs, moving, strict=True)), strict=True)
+        backward = model.rnn.run_blocks(torch.cat(blocks), torch.cat(lengths), hop)
+    backward = backward.split(moving)
     embeddings, sizes = [], []
     ready = iter(backward)
     for net, n_blocks in zip(networks, spans, strict=True):
@@ -152,6 +151,30 @@ def _run_backward_and_heads(model: CRGCN, networks: list[IncrementalNetwork], fi
     logits = model.heads(torch.cat(embeddings, dim=1))
     probs = {k: torch.sigmoid(v[0]).float().cpu().numpy() for k, v in logits.items()}
     return _split_activations(probs, sizes)
+
+
+def cpu_backward_blocks(rnn: BoundedBiGRU, inputs: list[torch.Tensor], n_blocks: list[int], window: WindowConfig,
+                        dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """`rnn.run_blocks` over the blocks of several streams' features (1, t, dim), to float rounding, faster on a
+    CPU: the input projection runs once per frame (blocks overlap by the look-ahead), in `dtype` (bfloat16:
+    the fast matrix units), and the recurrence of the short blocks is stepped here in float32."""
+    gru = rnn.backward_rnn
+    with torch.autocast("cpu", dtype=dtype, enabled=dtype != torch.float32):
+        projected = nn.functional.linear(torch.cat(inputs, dim=1), gru.weight_ih_l0, gru.bias_ih_l0).float()
+    parts = projected.split([x.shape[1] for x in inputs], dim=1)
+    blocks, lengths = zip(*(block_inputs(p, n, window) for p, n in zip(parts, n_blocks, strict=True)), strict=True)
+    lengths = torch.cat(lengths)
+    gates_in = reverse_valid(torch.cat(blocks), lengths)  # (blocks, span, 3 * hidden), each block's end first
+    h = gates_in.new_zeros(gates_in.shape[0], gru.hidden_size)
+    outputs = []
+    for step in range(gates_in.shape[1]):
+        in_r, in_z, in_n = gates_in[:, step].chunk(3, dim=1)
+        h_r, h_z, h_n = torch.addmm(gru.bias_hh_l0, h, gru.weight_hh_l0.t()).chunk(3, dim=1)
+        reset, update = torch.sigmoid(in_r + h_r), torch.sigmoid(in_z + h_z)
+        candidate = torch.tanh(in_n + reset * h_n)
+        h = candidate + update * (h - candidate)
+        outputs.append(h)
+    return reverse_valid(torch.stack(outputs, dim=1), lengths)[:, : window.hop]
 
 
 def _split_activations(probs: dict[str, np.ndarray], sizes: list[int]) -> list[Activations]:

@@ -82,8 +82,8 @@ class BoundedBiGRU(nn.Module):
 
         Blocks of any streams can share one call: each is a sequence of its own.
         """
-        out, _ = self.backward_rnn(_reverse_valid(blocks, lengths))
-        return _reverse_valid(out, lengths)[:, :hop]
+        out, _ = self.backward_rnn(reverse_valid(blocks, lengths))
+        return reverse_valid(out, lengths)[:, :hop]
 
 
 def block_inputs(x: torch.Tensor, n_blocks: int, window: WindowConfig) -> tuple[torch.Tensor, torch.Tensor]:
@@ -95,7 +95,7 @@ def block_inputs(x: torch.Tensor, n_blocks: int, window: WindowConfig) -> tuple[
     return look_ahead_windows(x, n_blocks, window).reshape(b * n_blocks, span, d), lengths
 
 
-def _reverse_valid(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+def reverse_valid(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Reverse each sequence's first `lengths[i]` frames in place, leaving padding at the end."""
     t = x.shape[1]
     idx = torch.arange(t, device=x.device).unsqueeze(0).expand(x.shape[0], t)

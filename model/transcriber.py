@@ -89,7 +89,7 @@ class Transcriber:
             "model_steps": meta.get("steps"),
             "window": {"hop": self.window.hop, "lookahead": self.window.lookahead},
             "pitch_views": list(self.loaded.views.semitones),
-            "cnn_precision": str(self.loaded.cnn_dtype).removeprefix("torch."),
+            "compute_precision": str(self.loaded.compute_dtype).removeprefix("torch."),
             "lookahead_seconds": round(self.lookahead_seconds, 4),
             "sample_rate": self.sample_rate,
         }

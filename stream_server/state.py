@@ -35,7 +35,7 @@ class ServerConfig:
     checkpoint: Path | None = None
     device: str = "auto"
     views: tuple[int, ...] | None = None  # another of the checkpoint's calibrated pitch-view sets (None: its own)
-    precision: str = "auto"  # the CNN's compute type (model.checkpoint.resolve_precision)
+    precision: str = "auto"  # the compute type of the CNN and the GRU input projection (model.checkpoint.resolve_precision)
     api_key: str | None = None
     allowed_origins: list[str] | None = None  # None: same host only; ["*"]: any
     max_sessions: int = 8

@@ -24,7 +24,8 @@ def register(subparsers) -> None:
                    help="another of the checkpoint's calibrated pitch-view sets: --views=0 serves more "
                         "streams, --views=-2,-1,0,1,2 is more accurate and slower; default: the checkpoint's own")
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
-                   help="the CNN's compute type; auto: bfloat16 on CPUs with bf16 units (AMX/AVX512-BF16), else float32")
+                   help="compute type of the CNN and the GRU input projection; auto: bfloat16 on CPUs "
+                        "with bf16 units (AMX/AVX512-BF16), else float32")
     p.add_argument("--data-dir", type=Path, default=Path(os.environ.get("NOTESTREAM_DATA", DEFAULT_DATA_DIR)),
                    help="where sessions (SQLite + audio) are kept (env NOTESTREAM_DATA)")
     p.add_argument("--api-key", default=os.environ.get("NOTESTREAM_API_KEY"),

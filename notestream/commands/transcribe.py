@@ -45,7 +45,8 @@ def register(subparsers) -> None:
                    help="another of the checkpoint's calibrated pitch-view sets, e.g. --views=-2,-1,0,1,2 (more accurate, "
                         "slower) or --views=0 (fastest); default: the checkpoint's own")
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
-                   help="the CNN's compute type; auto: bfloat16 on CPUs with bf16 units (AMX/AVX512-BF16), else float32")
+                   help="compute type of the CNN and the GRU input projection; auto: bfloat16 on CPUs "
+                        "with bf16 units (AMX/AVX512-BF16), else float32")
     p.add_argument("--force", action="store_true", help="replace outputs that already exist")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

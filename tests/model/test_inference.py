@@ -9,8 +9,9 @@ from model.audio import decode_audio
 from model.config import WindowConfig
 from model.decoding import Activations, NoteDecoder, decode
 from model.features import LogMelExtractor
-from model.incremental import IncrementalNetwork, push_networks
+from model.incremental import IncrementalNetwork, cpu_backward_blocks, push_networks
 from model.inference import TranscriptionStream, push_streams
+from model.network import block_inputs
 from model.transcriber import Transcriber
 from tests.model.model_fixtures import small_model
 
@@ -153,3 +154,17 @@ def test_streams_with_different_windows_cannot_share_a_batch():
     mel = torch.zeros(40, LOADED.features.n_mels)
     with pytest.raises(ValueError, match="window"):
         push_networks(nets, [mel, mel], [False, False])
+
+
+def test_the_cpu_backward_blocks_equal_the_networks_backward_gru_on_every_kept_frame():
+    rnn, window = LOADED.model.rnn, WindowConfig(4, 6)
+    torch.manual_seed(4)
+    inputs, n_blocks = [torch.randn(1, 41, 32), torch.randn(1, 9, 32), torch.randn(1, 16, 32)], [9, 3, 3]
+    with torch.inference_mode():
+        blocks, lengths = zip(*(block_inputs(x, n, window) for x, n in zip(inputs, n_blocks, strict=True)), strict=True)
+        expected = rnn.run_blocks(torch.cat(blocks), torch.cat(lengths), window.hop).split(n_blocks)
+        fast = cpu_backward_blocks(rnn, inputs, n_blocks, window).split(n_blocks)
+    for x, want, got in zip(inputs, expected, fast, strict=True):
+        frames = x.shape[1]  # frames past a stream's end are cut off by the caller
+        want, got = want.reshape(1, -1, want.shape[-1])[:, :frames], got.reshape(1, -1, got.shape[-1])[:, :frames]
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)

@@ -6,7 +6,7 @@ import torch
 
 from model.checkpoint import CheckpointError, load_checkpoint, resolve_precision
 from model.config import WindowConfig
-from model.incremental import cnn_features
+from model.incremental import cnn_features, cpu_backward_blocks
 from model.transcriber import Transcriber
 from tests.model.model_fixtures import small_model
 
@@ -22,10 +22,10 @@ def test_precision_names_resolve_and_unknown_ones_are_refused() -> None:
 
 
 def test_the_loaded_model_carries_the_asked_precision() -> None:
-    assert load_checkpoint(device="cpu", precision="bfloat16").cnn_dtype == torch.bfloat16
+    assert load_checkpoint(device="cpu", precision="bfloat16").compute_dtype == torch.bfloat16
     transcriber = Transcriber.from_checkpoint(device="cpu", precision="float32")
-    assert transcriber.loaded.cnn_dtype == torch.float32
-    assert transcriber.describe()["cnn_precision"] == "float32"
+    assert transcriber.loaded.compute_dtype == torch.float32
+    assert transcriber.describe()["compute_precision"] == "float32"
 
 
 def test_the_bfloat16_cnn_stays_within_bfloat16_rounding_of_the_float32_one() -> None:
@@ -50,3 +50,13 @@ def test_a_bfloat16_stream_fed_in_small_pieces_gives_what_the_whole_recording_gi
     assert whole.notes, "the piano clip should give notes"
     assert streamed.notes == whole.notes and streamed.pedals == whole.pedals
     assert np.isclose(streamed.duration, whole.duration)
+
+
+def test_the_bfloat16_backward_projection_stays_close_to_the_float32_recurrence() -> None:
+    rnn, window = small_model(WindowConfig(4, 6), seed=3).model.rnn, WindowConfig(4, 6)
+    inputs = [torch.randn(1, 40, 32)]
+    with torch.inference_mode():
+        exact = cpu_backward_blocks(rnn, inputs, [10], window)
+        rounded = cpu_backward_blocks(rnn, inputs, [10], window, torch.bfloat16)
+    assert rounded.dtype == torch.float32
+    assert (rounded - exact).abs().max() <= 0.05 and (rounded - exact).abs().mean() <= 0.005  # hidden states in [-1, 1]
