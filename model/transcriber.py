@@ -16,6 +16,7 @@ from .network import CNN_CONTEXT
 from .notes import Note, PedalSpan, Performance
 
 CHUNK_SECONDS = 20.0
+WARM_UP_SECONDS = 6.0  # long enough for a whole CPU CNN tile (incremental.CNN_TILE_FRAMES) and its neighbours
 
 
 @dataclass
@@ -46,7 +47,15 @@ class Transcriber:
         of its calibrated view sets (fewer views: faster; more: more accurate); `precision` is the CNN's compute
         type ('auto': bfloat16 on CPUs with native bf16 units, else float32)."""
         loaded = load_checkpoint(path, device, precision=precision)
-        return cls(loaded if views is None else with_views(loaded, views), window)
+        transcriber = cls(loaded if views is None else with_views(loaded, views), window)
+        transcriber.warm_up()
+        return transcriber
+
+    def warm_up(self, seconds: float = WARM_UP_SECONDS) -> None:
+        """Transcribe a few seconds of faint noise and discard them, so the first real recording does not pay
+        for the math library's one-off set-up of its kernels (oneDNN builds one per tensor shape)."""
+        noise = np.random.default_rng(0).standard_normal(int(seconds * self.sample_rate)).astype(np.float32)
+        self.transcribe(1e-3 * noise)
 
     @property
     def sample_rate(self) -> int:

@@ -59,3 +59,11 @@ def test_a_clip_shorter_than_one_frame_hop_transcribes_to_its_duration() -> None
     result = Transcriber(LOADED).transcribe(np.zeros(100, dtype=np.float32))
     assert result.duration == 100 / LOADED.features.sample_rate
     assert all(0 <= n.onset < n.offset for n in result.notes)
+
+
+def test_warming_up_leaves_no_trace_in_later_transcriptions(piano_audio) -> None:
+    transcriber = Transcriber(LOADED)
+    before = transcriber.transcribe(piano_audio)
+    transcriber.warm_up(1.0)
+    after = transcriber.transcribe(piano_audio)
+    assert before.notes and after.notes == before.notes and after.pedals == before.pedals
