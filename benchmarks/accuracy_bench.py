@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from model.audio import write_wav
+from model.config import PRECISIONS
 from model.data.corpus import Segment, data_dir, load_segment
 from model.evaluation import mean_scores, score_pedals, score_performances
 from model.midi import read_midi
@@ -184,10 +185,13 @@ def benchmark_system(system: System, wavs: list[Path], segments: list[Segment], 
 
 
 def run_accuracy_benchmark(root: Path, systems: list[System], limit: int | None = None, threads: int = 1,
-                           checkpoint: Path | None = None, timeout: float = 3600.0, split: str = "benchmark") -> dict:
+                           checkpoint: Path | None = None, timeout: float = 3600.0, split: str = "benchmark",
+                           precision: str = "auto") -> dict:
     """Benchmark every system on the same WAVs in one run; returns the JSON-ready report."""
     segments = load_benchmark_segments(root, limit, split=split)
     ours = {"checkpoint": str(checkpoint)} if checkpoint else {}
+    if precision != "auto":
+        ours["precision"] = precision
     with tempfile.TemporaryDirectory(prefix="notestream-accuracy-") as tmp:
         wavs = write_segment_wavs(segments, Path(tmp) / "wav")
         results = {s.name: benchmark_system(s, wavs, segments, Path(tmp), threads,
@@ -281,6 +285,8 @@ def register_accuracy_bench(bench_subparsers) -> None:
                                     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_system_run_arguments(p, "seconds one system may take for all files")
     p.add_argument("--json", type=Path, default=RESULTS_DIR / "accuracy.json", help="write the report here")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help="our model's compute type for the CNN and the GRU input projection (see transcribe)")
     p.add_argument("--reuse-others", action="store_true",
                    help="keep the --json report's results of the systems not run now (same segments and threads)")
     p.set_defaults(func=run)
@@ -290,7 +296,8 @@ def run(args: argparse.Namespace) -> int:
     systems = [find_system(n, args.peers_dir) for n in chosen_names(args.systems, SYSTEMS, "system(s)")]
     root = data_dir(args.data_dir) / "rendered"
     earlier = json.loads(args.json.read_text()) if args.reuse_others and args.json.is_file() else None
-    report = run_accuracy_benchmark(root, systems, args.limit, args.threads, args.checkpoint, args.timeout, args.split)
+    report = run_accuracy_benchmark(root, systems, args.limit, args.threads, args.checkpoint, args.timeout, args.split,
+                                    args.precision)
     if earlier is not None:
         report = reuse_earlier_results(report, earlier)
     print(format_markdown(report))

@@ -1,4 +1,5 @@
-"""Runner for our model (see runner_protocol.py): the shipped checkpoint, or `--option checkpoint=PATH`."""
+"""Runner for our model (see runner_protocol.py): the shipped checkpoint, or `--option checkpoint=PATH`;
+`--option precision=float32` (or bfloat16) overrides the automatic compute type."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def load(args):
     torch.set_num_threads(args.threads)
     opts = options(args)
     window = WindowConfig(int(opts["hop"]), int(opts["lookahead"])) if "lookahead" in opts else None
-    return Transcriber.from_checkpoint(opts.get("checkpoint"), device=opts.get("device", "cpu"), window=window)
+    return Transcriber.from_checkpoint(opts.get("checkpoint"), device=opts.get("device", "cpu"), window=window,
+                                       precision=opts.get("precision", "auto"))
 
 
 def transcribe(transcriber, wav: Path, midi: Path) -> None:
@@ -39,6 +41,7 @@ def describe(transcriber) -> str:
     meta = transcriber.describe()
     window, views = meta["window"], meta["pitch_views"]
     heard = "" if views == [0] else f", views {','.join(f'{v:+d}' for v in views)}"
+    heard += ", bfloat16" if meta["compute_precision"] == "bfloat16" else ""
     return f"{__version__}, {meta['model_steps'] or 0} steps, hop {window['hop']} look-ahead {window['lookahead']}{heard}"
 
 

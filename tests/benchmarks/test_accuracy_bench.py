@@ -33,6 +33,19 @@ def test_our_model_is_scored_and_timed_and_absent_peers_are_skipped(tiny_split, 
     assert "| notestream |" in printed and "transkun: skipped" in printed
 
 
+def test_our_model_runs_at_the_asked_precision_and_names_bfloat16(tiny_split, tmp_path):
+    versions = {}
+    for precision in ("float32", "bfloat16"):
+        out = tmp_path / f"{precision}.json"
+        code = main(["bench", "accuracy", "--data-dir", str(tiny_split.data_dir), "--systems", "notestream",
+                     "--precision", precision, "--json", str(out)])
+        assert code == 0
+        ours = json.loads(out.read_text())["systems"]["notestream"]
+        assert ours["status"] == "ok"
+        versions[precision] = ours["version"]
+    assert versions["bfloat16"].endswith(", bfloat16") and "bfloat16" not in versions["float32"]
+
+
 def test_another_rendered_split_is_scored_when_named(tiny_split, tmp_path, capsys):
     """--split scores e.g. benchmark-salamander, the held-out works heard on a sampled grand."""
     import shutil
