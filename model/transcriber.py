@@ -44,8 +44,8 @@ class Transcriber:
     def from_checkpoint(cls, path: str | Path | None = None, device: str = "auto", window: WindowConfig | None = None,
                         views: tuple[int, ...] | None = None, precision: str = "auto") -> Transcriber:
         """Load a checkpoint (the shipped one when `path` is None) on 'auto', 'cpu' or 'cuda'; `views` picks another
-        of its calibrated view sets (fewer views: faster; more: more accurate); `precision` is the CNN's compute
-        type ('auto': bfloat16 on CPUs with native bf16 units, else float32)."""
+        of its calibrated view sets (fewer views: faster; more: more accurate); `precision` is the compute type of
+        the CNN and the GRU input projection ('auto': bfloat16 on CPUs with native bf16 units, else float32)."""
         loaded = load_checkpoint(path, device, precision=precision)
         transcriber = cls(loaded if views is None else with_views(loaded, views), window)
         transcriber.warm_up()

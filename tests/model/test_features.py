@@ -110,3 +110,14 @@ def test_features_stay_float32_and_finite_under_half_precision_autocast():
         mixed = extractor(audio)
     assert mixed.dtype == torch.float32 and torch.isfinite(mixed).all()
     assert torch.equal(mixed, extractor(audio))
+
+
+def test_several_shifts_share_one_stft_and_give_each_shifts_own_features_side_by_side() -> None:
+    audio = np.random.default_rng(7).standard_normal(CONFIG.sample_rate // 2).astype(np.float32)
+    with torch.no_grad():
+        stacked = LogMelExtractor(CONFIG, (-1, 0, 2))(torch.from_numpy(audio))
+        alone = [LogMelExtractor(CONFIG, s)(torch.from_numpy(audio)) for s in (-1, 0, 2)]
+    assert stacked.shape == (alone[0].shape[0], 3 * CONFIG.n_mels)
+    torch.testing.assert_close(stacked, torch.cat(alone, dim=-1), atol=1e-4, rtol=1e-5)
+    stream = StreamingLogMel(LogMelExtractor(CONFIG, (-1, 0, 2)))
+    assert stream.push(np.zeros(10, dtype=np.float32)).shape == (0, 3 * CONFIG.n_mels)  # too short for a frame
