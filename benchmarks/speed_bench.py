@@ -2,7 +2,7 @@
 
 Inputs are piano pieces generated here (a seeded random piece rendered once with FluidSynth at 32 kHz,
 then repeated to the asked length and written as WAV), or your own files with `--audio`. Each input is
-measured in a fresh Python process so its peak RSS is its own: the model is loaded first (not timed),
+measured in a fresh Python process so its peak RSS is its own: the model is loaded first (not timed; loading ends with a short warm-up transcription),
 then `Transcriber.transcribe(path)` is timed, decoding and resampling of the file included.
 Speed = audio seconds / wall seconds; CPU seconds are reported beside it, since on a shared machine
 the wall clock also measures the neighbours.
@@ -170,9 +170,9 @@ def format_markdown(report: dict) -> str:
     verdict = "met" if report["meets_target"] else "not met"
     views = ",".join(f"{s:+d}" for s in first.get("views", [])) or "?"
     notes = (f"Target {report['target_speed']:g}x real time: **{verdict}**. Device {first.get('device')}, "
-             f"pitch views {views}, CNN in {first.get('precision', 'float32')}, "
+             f"pitch views {views}, CNN and GRU projection in {first.get('precision', 'float32')}, "
              f"{first.get('threads')} torch thread(s), {report['cpu_count']} CPU(s), load average "
-             f"{report['load_average'][0]} while measuring; model loading not timed; peak RSS per input.")
+             f"{report['load_average'][0]} while measuring; model loading (it ends with a 6 s warm-up) not timed; peak RSS per input.")
     return "\n".join([header, "|" + "---|" * len(COLUMNS), *rows, "", notes])
 
 

@@ -15,7 +15,7 @@ from .inference import TranscriptionStream
 from .network import CNN_CONTEXT
 from .notes import Note, PedalSpan, Performance
 
-CHUNK_SECONDS = 20.0
+CHUNK_SECONDS = 5.0  # audio per network round offline: five views of 20 s held ~150 MB of transient maps, 5 s a quarter
 WARM_UP_SECONDS = 6.0  # long enough for a whole CPU CNN tile (incremental.CNN_TILE_FRAMES) and its neighbours
 
 
