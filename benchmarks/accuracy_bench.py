@@ -30,11 +30,11 @@ from pathlib import Path
 import numpy as np
 
 from model.audio import write_wav
-from model.config import PRECISIONS
 from model.data.corpus import Segment, data_dir, load_segment
 from model.evaluation import mean_scores, score_pedals, score_performances
 from model.midi import read_midi
 from model.validation import reference_performance, segment_audio
+from notestream.cli import add_precision_argument
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PEER_RUNNERS = REPO_ROOT / "benchmarks" / "peers"
@@ -285,8 +285,7 @@ def register_accuracy_bench(bench_subparsers) -> None:
                                     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_system_run_arguments(p, "seconds one system may take for all files")
     p.add_argument("--json", type=Path, default=RESULTS_DIR / "accuracy.json", help="write the report here")
-    p.add_argument("--precision", choices=PRECISIONS, default="auto",
-                   help="our model's compute type for the CNN and the GRU input projection (see transcribe)")
+    add_precision_argument(p)  # our model's
     p.add_argument("--reuse-others", action="store_true",
                    help="keep the --json report's results of the systems not run now (same segments and threads)")
     p.set_defaults(func=run)

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.config import PRECISIONS
 from model.notes import Note, PedalSpan, Performance
-from notestream.cli import view_shifts
+from notestream.cli import add_precision_argument, view_shifts
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TARGET_SPEED = 50.0
@@ -42,7 +41,7 @@ def register_speed_bench(bench_subparsers) -> None:
     p.add_argument("--audio", type=Path, nargs="+", default=None, help="measure these files instead")
     p.add_argument("--checkpoint", type=Path, default=None, help="model checkpoint (default: the shipped one)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--precision", choices=PRECISIONS, default="auto", help="compute type of the CNN and the GRU input projection (see transcribe)")
+    add_precision_argument(p)
     p.add_argument("--views", type=view_shifts, default=None, metavar="SHIFTS",
                    help="another of the checkpoint's calibrated pitch-view sets (see transcribe)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")

@@ -69,6 +69,15 @@ def view_shifts(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from exc
 
 
+def add_precision_argument(parser: argparse.ArgumentParser) -> None:
+    """`--precision` for the commands that load a model (model.checkpoint.resolve_precision)."""
+    from model.config import PRECISIONS
+
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="compute type of the CNN and the GRU input projection; auto: bfloat16 on CPUs "
+                             "with bf16 units (AMX/AVX512-BF16), else float32")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

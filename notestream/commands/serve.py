@@ -8,8 +8,7 @@ import logging
 import os
 from pathlib import Path
 
-from model.config import PRECISIONS
-from notestream.cli import view_shifts
+from notestream.cli import add_precision_argument, view_shifts
 
 DEFAULT_DATA_DIR = Path("notestream-data")
 
@@ -21,11 +20,9 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint", type=Path, default=None, help="model checkpoint (default: the shipped one)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--views", type=view_shifts, default=None, metavar="SHIFTS",
-                   help="another of the checkpoint's calibrated pitch-view sets: --views=0 serves more "
-                        "streams, --views=-2,-1,0,1,2 is more accurate and slower; default: the checkpoint's own")
-    p.add_argument("--precision", choices=PRECISIONS, default="auto",
-                   help="compute type of the CNN and the GRU input projection; auto: bfloat16 on CPUs "
-                        "with bf16 units (AMX/AVX512-BF16), else float32")
+                   help="another of the checkpoint's calibrated pitch-view sets: --views=0 or --views=-1,1 "
+                        "serve more streams, a little less accurately; default: the checkpoint's own (five views)")
+    add_precision_argument(p)
     p.add_argument("--data-dir", type=Path, default=Path(os.environ.get("NOTESTREAM_DATA", DEFAULT_DATA_DIR)),
                    help="where sessions (SQLite + audio) are kept (env NOTESTREAM_DATA)")
     p.add_argument("--api-key", default=os.environ.get("NOTESTREAM_API_KEY"),

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model.audio import AUDIO_EXTENSIONS, AudioDecodeError, audio_duration
-from model.config import PRECISIONS
 from model.exporters import EXPORT_FORMATS, existing_outputs, export_transcription, parse_formats
 from model.transcriber import Transcriber
-from notestream.cli import UserError, view_shifts
+from notestream.cli import UserError, add_precision_argument, view_shifts
 
 DEFAULT_FORMATS = "mid,json,tsv,txt,musicxml,svg"
 
@@ -42,11 +41,9 @@ def register(subparsers) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--checkpoint", type=Path, default=None, help="model checkpoint (default: the shipped one)")
     p.add_argument("--views", type=view_shifts, default=None, metavar="SHIFTS",
-                   help="another of the checkpoint's calibrated pitch-view sets, e.g. --views=-2,-1,0,1,2 (more accurate, "
-                        "slower) or --views=0 (fastest); default: the checkpoint's own")
-    p.add_argument("--precision", choices=PRECISIONS, default="auto",
-                   help="compute type of the CNN and the GRU input projection; auto: bfloat16 on CPUs "
-                        "with bf16 units (AMX/AVX512-BF16), else float32")
+                   help="another of the checkpoint's calibrated pitch-view sets, e.g. --views=-1,1 or --views=0 "
+                        "(faster, a little less accurate); default: the checkpoint's own (five views)")
+    add_precision_argument(p)
     p.add_argument("--force", action="store_true", help="replace outputs that already exist")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
