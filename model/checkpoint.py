@@ -99,8 +99,8 @@ def _cpu_has_native_bf16() -> bool:
 
 def load_checkpoint(path: str | Path | None = None, device: str = "auto", expect_features: FeatureConfig | None = None,
                     precision: str = "auto") -> LoadedModel:
-    """Load a checkpoint for inference (eval mode) on `device`, its CNN computing in `precision` (see
-    `resolve_precision`); the shipped model when `path` is None."""
+    """Load a checkpoint for inference (eval mode) on `device`, its CNN and GRU input projection computing in
+    `precision` (see `resolve_precision`); the shipped model when `path` is None."""
     path = Path(path) if path is not None else SHIPPED_CHECKPOINT
     if not path.is_file():
         raise CheckpointError(f"{path}: no checkpoint there")
