@@ -19,9 +19,9 @@ $(BIN)/activate:
 	$(BIN)/pip install --upgrade pip
 
 # torch is pinned first: a looser spec pulls a multi-GB CUDA build.
-$(VENV)/.installed: $(BIN)/activate pyproject.toml
+$(VENV)/.installed: $(BIN)/activate pyproject.toml benchmarks/pyproject.toml
 	$(BIN)/pip install torch==2.13.0
-	$(BIN)/pip install -e '.[test]'
+	$(BIN)/pip install -e '.[test]' -e ./benchmarks
 	touch $@
 
 install: system-deps $(VENV)/.installed

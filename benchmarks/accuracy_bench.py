@@ -4,7 +4,7 @@ Every system gets the same thing: the benchmark segments (works held out from tr
 held-out SoundFont) written as 16 kHz WAV files. Each system runs as a subprocess in its own Python
 (peers in the virtualenvs that `benchmarks/peers/setup.sh` makes under .peers/), loads its model once,
 writes one MIDI per file and times each file (see benchmarks/peers/runner_protocol.py). We read the MIDI
-with `model.midi.read_midi` and score it with `model.evaluation.score_performances`: mir_eval's standard
+with `model.midi.read_midi` and score it with `model.evaluation.performance_metrics`: mir_eval's standard
 settings, the sustain-pedal rule applied alike to the reference and to every system (a system that
 outputs no pedal is scored on its notes as written).
 
@@ -29,12 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from model.audio import write_wav
-from model.data.corpus import Segment, data_dir, load_segment
-from model.evaluation import mean_scores, score_pedals, score_performances
-from model.midi import read_midi
-from model.validation import reference_performance, segment_audio
-from notestream.cli import add_precision_argument
+from notestream.audio import write_wav
+from notestream.midi import read_midi
+from notestream.model.arguments import add_precision_argument
+from notestream.model.data.corpus import Segment, data_dir, load_segment
+from notestream.model.evaluation import mean_scores, pedal_metrics, performance_metrics
+from notestream.model.validation import reference_performance, segment_audio
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PEER_RUNNERS = REPO_ROOT / "benchmarks" / "peers"
@@ -140,7 +140,7 @@ def run_system(system: System, wavs: list[Path], out_dir: Path, threads: int, op
     return RunOutcome(json.loads(report_path.read_text()), peak_mb, cpu)
 
 
-def score_system(midi_dir: Path, segments: list[Segment]) -> dict:
+def system_metrics(midi_dir: Path, segments: list[Segment]) -> dict:
     """Mean and per-segment scores of the MIDI files a system wrote, one per segment; sustain-pedal press and
     release F1 too when the system writes pedal at all."""
     per_segment, pedal, writes_pedal = {}, [], False
@@ -149,8 +149,8 @@ def score_system(midi_dir: Path, segments: list[Segment]) -> dict:
         if not midi.is_file():
             raise ValueError(f"{midi}: the system wrote no MIDI for this segment")
         est, ref = read_midi(midi), reference_performance(segment)
-        per_segment[segment.segment_id] = score_performances(est, ref)
-        pedal.append(score_pedals(est.pedals, ref.pedals, duration=segment.audio.size / segment.sample_rate))
+        per_segment[segment.segment_id] = performance_metrics(est, ref)
+        pedal.append(pedal_metrics(est.pedals, ref.pedals, duration=segment.audio.size / segment.sample_rate))
         writes_pedal |= bool(est.pedals)
     result = {"mean": mean_scores(list(per_segment.values())).to_dict(),
               "per_segment": {k: v.to_dict() for k, v in per_segment.items()}}
@@ -177,7 +177,7 @@ def benchmark_system(system: System, wavs: list[Path], segments: list[Segment], 
     if outcome.error:
         return {"status": "failed", "reason": outcome.error, "peak_rss_mb": outcome.peak_rss_mb}
     try:
-        scores = score_system(work_dir / system.name, segments)
+        scores = system_metrics(work_dir / system.name, segments)
     except ValueError as exc:  # a missing or unreadable MIDI file
         return {"status": "failed", "reason": str(exc), "peak_rss_mb": outcome.peak_rss_mb}
     audio_seconds = sum(s.audio.size / s.sample_rate for s in segments)

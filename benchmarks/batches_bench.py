@@ -3,7 +3,7 @@
 One process draws augmented batches (random crops, labels, pitch shifts, EQ, rooms, noise) exactly as a
 training data worker does, one torch thread, and reports wall and CPU seconds per batch; then again with the
 filtering left to the training device (`train --augment-on-device`), where a worker only crops and labels. On a GPU the
-workers, not the accelerator, have set the step rate (model/README.md, phase 15): a step rate of S per
+workers, not the accelerator, have set the step rate (docs/training-log.md): a step rate of S per
 second needs about S x (seconds per batch) workers, which the table lists for a few rates.
 """
 
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import torch
 
-from model.data.augment import AugmentConfig
-from model.data.batches import AugmentedBatches
-from model.data.corpus import data_dir
-from model.data.dataset import CropSampler
-from model.features import FeatureConfig
+from notestream.model.data.augment import AugmentConfig
+from notestream.model.data.batches import AugmentedBatches
+from notestream.model.data.corpus import data_dir
+from notestream.model.data.dataset import CropSampler
+from notestream.model.features import FeatureConfig
 
 STEP_RATES = (10, 20, 40)
 

@@ -2,7 +2,7 @@
 
 N streams get the same piano audio in real-time-sized chunks (20 ms by default, what the web client
 sends), either one `TranscriptionStream.push` per stream per chunk (how a server without batching
-works) or one `push_streams` call for all of them per chunk (what the server's InferenceBatcher does).
+works) or one `advance_streams` call for all of them per chunk (what the server's InferenceBatcher does).
 Reported: process CPU time per second of streamed audio per stream, and the streams one core could
 keep up with at that cost. CPU time, not wall time, so a busy shared machine still gives fair numbers;
 `bench load` measures the whole server end to end.
@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.audio import decode_audio
-from model.inference import TranscriptionStream, push_streams
-from model.transcriber import Transcriber
+from notestream.audio import decode_audio
+from notestream.model.inference import TranscriptionStream, advance_streams
+from notestream.model.transcriber import Transcriber
 
 from .speed_bench import write_piano_wav
 
@@ -46,7 +46,7 @@ def cpu_per_stream_second(streams: list[TranscriptionStream], audio: np.ndarray,
     for start in range(0, audio.size, chunk):
         part = audio[start:start + chunk]
         if batched:
-            push_streams(streams, [part] * len(streams))
+            advance_streams(streams, [part] * len(streams))
         else:
             for stream in streams:
                 stream.push(part)

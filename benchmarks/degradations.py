@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from scipy.signal import correlate
 
-from model.data.augment import reverb
-from model.data.rooms import sabine_rt60, shoebox_response
+from notestream.model.data.augment import reverb
+from notestream.model.data.rooms import sabine_rt60, shoebox_response
 
 MAX_CODEC_DELAY = 4096  # samples of encoder priming we look for when re-aligning decoded audio
 

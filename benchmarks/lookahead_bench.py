@@ -4,7 +4,7 @@ The same weights are run with several windows (`model.config.WindowConfig(hop, l
 come in blocks of `hop` frames and the backward recurrence sees `lookahead` frames past each block. The
 algorithmic latency of a window is `Transcriber.lookahead_seconds`: (hop + lookahead + 3 CNN frames)
 frames plus half an STFT window of audio that must arrive before a frame is decided. Each window is
-scored on the benchmark split with `model.validation.score_segments` (the streaming path that offline
+scored on the benchmark split with `model.validation.segment_metrics` (the streaming path that offline
 transcription also uses), and timed, since short windows run the backward recurrence more often.
 """
 
@@ -15,12 +15,12 @@ import json
 import time
 from pathlib import Path
 
-from benchmarks.accuracy_bench import RESULTS_DIR, SCORE_KEYS, load_benchmark_segments
-from model.checkpoint import LoadedModel, load_checkpoint
-from model.config import WindowConfig
-from model.data.corpus import Segment, data_dir
-from model.transcriber import Transcriber
-from model.validation import score_segments
+from notestream.model.checkpoint import LoadedModel, load_checkpoint
+from notestream.model.config import WindowConfig
+from notestream.model.data.corpus import Segment, data_dir
+from notestream.model.transcriber import Transcriber
+from notestream.model.validation import segment_metrics
+from notestream_bench.accuracy_bench import RESULTS_DIR, SCORE_KEYS, load_benchmark_segments
 
 DEFAULT_LOOKAHEADS = (4, 8, 16, 32)
 DEFAULT_HOP = 8
@@ -29,7 +29,7 @@ DEFAULT_HOP = 8
 def measure_window(loaded: LoadedModel, segments: list[Segment], window: WindowConfig) -> dict:
     """Mean scores, algorithmic latency and real-time factor of one window on the segments."""
     start = time.process_time()
-    mean, _ = score_segments(loaded, segments, window)
+    mean, _ = segment_metrics(loaded, segments, window)
     cpu_seconds = time.process_time() - start
     audio_seconds = sum(s.audio.size / s.sample_rate for s in segments)
     return {"hop": window.hop, "lookahead": window.lookahead,

@@ -13,8 +13,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import accuracy_bench, lookahead_bench
-from benchmarks.accuracy_bench import RESULTS_DIR
+from notestream_bench import accuracy_bench, lookahead_bench
+from notestream_bench.accuracy_bench import RESULTS_DIR
 
 RESULTS_MD = RESULTS_DIR.parent / "RESULTS.md"
 
@@ -65,16 +65,16 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
      "notestream bench accuracy --split benchmark-salamander --limit 6 --threads 1",
      lambda report, _: accuracy_bench.format_markdown(report)),
     ("robustness", "Accuracy under codecs, noise, rooms and a phone", "notestream bench robustness",
-     _from_module("benchmarks.robustness_bench")),
+     _from_module("notestream_bench.robustness_bench")),
     ("lookahead", "Streaming trade-off: note F1 against latency", "notestream bench lookahead", _lookahead),
-    ("speed", "Speed of our model", "notestream bench speed", _from_module("benchmarks.speed_bench")),
+    ("speed", "Speed of our model", "notestream bench speed", _from_module("notestream_bench.speed_bench")),
     ("latency", "Live note-on latency through the server", "notestream bench latency", _latency),
     ("load", "Concurrent live streams one server sustains", "notestream bench load", _load),
     ("batching", "What batching live streams saves (model CPU per stream)", "notestream bench batching",
-     _from_module("benchmarks.batching_bench")),
-    ("score", "Sheet music (ASAP) beside music21", "notestream bench score", _from_module("benchmarks.score_bench")),
+     _from_module("notestream_bench.batching_bench")),
+    ("score", "Sheet music (ASAP) beside music21", "notestream bench score", _from_module("notestream_bench.score_bench")),
     ("batches", "Training batches: data workers per GPU step rate", "notestream bench batches --batches 20",
-     _from_module("benchmarks.batches_bench")),
+     _from_module("notestream_bench.batches_bench")),
 )
 
 

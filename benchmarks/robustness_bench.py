@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.accuracy_bench import (
+from notestream.model.data.corpus import Segment, data_dir
+from notestream.model.validation import segment_audio
+from notestream_bench.accuracy_bench import (
     RESULTS_DIR,
     SYSTEMS,
     System,
@@ -30,9 +32,7 @@ from benchmarks.accuracy_bench import (
     load_benchmark_segments,
     write_segment_wavs,
 )
-from benchmarks.degradations import CONDITIONS, Condition
-from model.data.corpus import Segment, data_dir
-from model.validation import segment_audio
+from notestream_bench.degradations import CONDITIONS, Condition
 
 SCORES = ("note_f1", "note_offset_f1", "frame_f1")
 

@@ -27,9 +27,9 @@ import mir_eval
 import numpy as np
 import pretty_midi
 
-from model.data.splits import default_asap_root
-from model.midi import read_midi
-from model.notes import Note
+from notestream.midi import read_midi
+from notestream.model.data.splits import default_asap_root
+from notestream.notes import Note
 
 DEFAULT_ASAP_ROOT = default_asap_root()
 VALIDATION_SPLIT = Path(__file__).resolve().parent.parent / "model" / "splits" / "validation.txt"
@@ -104,18 +104,18 @@ def score_note_values(score_midi: Path) -> tuple[list[Note], list[Fraction]]:
 
 
 def match_to_score(
-    onsets_in_score_time: np.ndarray, pitches: list[int], score_notes: list[Note]
+    onsets_in_score_time: np.ndarray, pitches: list[int], sheet_notes: list[Note]
 ) -> list[int | None]:
     """For each performance note, the index of the unused same-pitch score note nearest in time, if close."""
     by_pitch: dict[int, list[int]] = {}
-    for j, n in enumerate(score_notes):
+    for j, n in enumerate(sheet_notes):
         by_pitch.setdefault(n.pitch, []).append(j)
     used: set[int] = set()
     matches: list[int | None] = []
     for onset, pitch in zip(onsets_in_score_time, pitches, strict=True):
         candidates = [j for j in by_pitch.get(pitch, []) if j not in used]
-        best = min(candidates, key=lambda j: abs(score_notes[j].onset - onset), default=None)
-        if best is not None and abs(score_notes[best].onset - onset) <= MATCH_TOLERANCE_S:
+        best = min(candidates, key=lambda j: abs(sheet_notes[j].onset - onset), default=None)
+        if best is not None and abs(sheet_notes[best].onset - onset) <= MATCH_TOLERANCE_S:
             used.add(best)
             matches.append(best)
         else:
@@ -128,10 +128,10 @@ def note_value_accuracy(
 ) -> float:
     """Share of score-matched performance notes whose notated length equals the score's (see module doc)."""
     score_ann = read_annotations(asap_root / row["midi_score_annotations"])
-    score_notes, score_lengths = score_note_values(asap_root / row["midi_score"])
+    sheet_notes, score_lengths = score_note_values(asap_root / row["midi_score"])
     n_beats = min(len(perf_ann.beats), len(score_ann.beats))
     mapped = np.interp([n.onset for n in notes], perf_ann.beats[:n_beats], score_ann.beats[:n_beats])
-    matches = match_to_score(mapped, [n.pitch for n in notes], score_notes)
+    matches = match_to_score(mapped, [n.pitch for n in notes], sheet_notes)
     judged = [(n, j) for n, j in zip(notes, matches, strict=True) if j is not None]
     right = sum(1 for n, j in judged if n in notated and notated[n] == score_lengths[j])
     return right / len(judged) if judged else 0.0
@@ -143,7 +143,7 @@ def same_key(fifths: int, reference: int) -> bool:
 
 
 def evaluate_ours(row: dict, asap_root: Path) -> dict:
-    from score.notation import notate
+    from notestream.score.notation import notate
 
     perf = read_midi(asap_root / row["midi_performance"])
     ann = read_annotations(asap_root / row["performance_annotations"])
@@ -204,10 +204,10 @@ def evaluate_music21_baseline(row: dict, asap_root: Path) -> dict:
 def time_engraving(midi_path: Path, label: str | None = None) -> dict:
     """Seconds for each step from a performance MIDI to MusicXML text and SVG pages; the PDF (an export made
     on request, not with every score) is timed apart."""
-    from score.engrave import render_svg_pages
-    from score.musicxml import notation_to_musicxml
-    from score.notation import notate
-    from score.pdf import svg_pages_to_pdf
+    from notestream.score.engrave import render_svg_pages
+    from notestream.score.musicxml import notation_to_musicxml
+    from notestream.score.notation import notate
+    from notestream.score.pdf import svg_pages_to_pdf
 
     perf = read_midi(midi_path)
     cpu_start, clock = time.process_time(), [time.perf_counter()]

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.notes import Note, PedalSpan, Performance
-from notestream.cli import add_precision_argument, view_shifts
+from notestream.model.arguments import add_precision_argument, view_shifts
+from notestream.notes import Note, PedalSpan, Performance
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TARGET_SPEED = 50.0
@@ -30,7 +30,7 @@ RENDER_RATE = 32000  # the renderer synthesises at 32 kHz; the transcriber resam
 PIECE_SECONDS = 60.0
 
 # Run in the child process: load the model, then time one transcription (see `measure_file`).
-_CHILD = "import json, sys; from benchmarks.speed_bench import measure_file; print(json.dumps(measure_file(*json.loads(sys.argv[1]))))"
+_CHILD = "import json, sys; from notestream_bench.speed_bench import measure_file; print(json.dumps(measure_file(*json.loads(sys.argv[1]))))"
 
 
 def register_speed_bench(bench_subparsers) -> None:
@@ -72,8 +72,8 @@ def generated_piece(seconds: float, seed: int = 0) -> Performance:
 
 def write_piano_wav(path: Path, seconds: float, seed: int = 0, piece_seconds: float = PIECE_SECONDS) -> Path:
     """Render `generated_piece` once and repeat it to `seconds`, written a piece at a time (memory stays flat)."""
-    from model.data.render import PianoRenderer
-    from model.data.soundfonts import TRAIN_PRESETS
+    from notestream.model.data.render import PianoRenderer
+    from notestream.model.data.soundfonts import TRAIN_PRESETS
 
     renderer = PianoRenderer()
     try:
@@ -102,7 +102,7 @@ def measure_file(path: str, checkpoint: str | None, device: str, threads: int | 
 
     import torch
 
-    from model.transcriber import Transcriber
+    from notestream.model.transcriber import Transcriber
 
     if threads:
         torch.set_num_threads(threads)

@@ -19,16 +19,15 @@ import bisect
 import contextlib
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from notestream.server.process import ServerProcess
 
 RATE = 16000
 LATE_SENDER_SECONDS = 0.1
@@ -159,7 +158,7 @@ def looped(clip: np.ndarray, seconds: float, shift: int) -> np.ndarray:
 
 def load_clips(paths: list[Path] | None) -> list[np.ndarray]:
     """Decode --audio files (folders are searched), or render two piano clips from random MIDI."""
-    from model.audio import AUDIO_EXTENSIONS, decode_audio
+    from notestream.audio import AUDIO_EXTENSIONS, decode_audio
 
     if not paths:
         return [render_piano_clip(seed) for seed in (0, 1)]
@@ -196,34 +195,18 @@ def server_url(args: argparse.Namespace, max_sessions: int):
     if args.server:
         yield args.server.rstrip("/") + "/v1/stream" + suffix
         return
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     with tempfile.TemporaryDirectory(prefix="notestream-bench-") as data_dir:
-        command = [sys.executable, "-m", "notestream", "serve", "--port", str(port), "--data-dir", data_dir,
-                   "--device", args.device, "--max-sessions", str(max_sessions), "--log-format", "text"]
+        options = ["--device", args.device, "--max-sessions", str(max_sessions), "--log-format", "text"]
         if args.checkpoint:
-            command += ["--checkpoint", str(args.checkpoint)]
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   env={**os.environ, "NOTESTREAM_API_KEY": args.api_key or ""})
+            options += ["--checkpoint", str(args.checkpoint)]
         try:
-            _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
-            yield f"ws://127.0.0.1:{port}/v1/stream{suffix}"
+            server = ServerProcess.start(Path(data_dir), *options, env={**os.environ, "NOTESTREAM_API_KEY": args.api_key or ""})
+        except RuntimeError as exc:
+            raise ValueError(f"the benchmark server did not start: {exc}") from exc
+        try:
+            yield f"{server.url}/v1/stream{suffix}"
         finally:
-            process.terminate()
-            process.wait(60)
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ValueError(f"the benchmark server exited with code {process.returncode}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        time.sleep(0.3)
-    raise ValueError(f"the benchmark server did not answer {url} within {timeout:g} s")
+            server.stop()
 
 
 def _emit(report: dict, path: Path | None) -> None:

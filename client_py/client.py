@@ -55,8 +55,8 @@ class StreamClient:
     the audio ends; `events()` finishes after the server's `StreamFinal`. Example::
 
         import asyncio
-        from client_py import AudioFormat, LiveEvent, StreamClient
-        from model.audio import iter_audio_chunks
+        from notestream.client import AudioFormat, LiveEvent, StreamClient
+        from notestream.audio import iter_audio_chunks
 
         async def main():
             async with StreamClient("ws://localhost:8000", AudioFormat(16000)) as client:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from model.notes import Note, NoteEvent, PedalSpan, Performance, note_name
+from notestream.notes import NoteEvent, note_name
 
 NOTE_KINDS = ("note_on", "note_off", "pedal_on", "pedal_off")
 
@@ -95,34 +95,3 @@ def parse_server_message(message: dict, latency: float | None = None) -> StreamE
     except (KeyError, TypeError, ValueError) as exc:
         raise ProtocolError(f"malformed {kind!r} message from the server: {message}") from exc
     return None
-
-
-def events_to_performance(events: list[NoteEvent], end_time: float | None = None) -> Performance:
-    """Pair note_on/note_off (and pedal_on/pedal_off) events into notes and pedal spans.
-
-    Notes still open at the end are closed at `end_time` (or the last event time); a note_on for a key
-    that is already down closes the earlier note first, as a re-struck piano key does.
-    """
-    ordered = sorted(events, key=lambda e: e.time)
-    end = end_time if end_time is not None else max((e.time for e in ordered), default=0.0)
-    open_notes: dict[int, NoteEvent] = {}
-    pedal_down: float | None = None
-    notes: list[Note] = []
-    pedals: list[PedalSpan] = []
-    for event in ordered:
-        if event.kind in ("note_on", "note_off") and event.pitch is not None:
-            started = open_notes.pop(event.pitch, None)
-            if started is not None and event.time > started.time:
-                notes.append(Note(started.time, event.time, event.pitch, started.velocity))
-            if event.kind == "note_on":
-                open_notes[event.pitch] = event
-        elif event.kind == "pedal_on" and pedal_down is None:
-            pedal_down = event.time
-        elif event.kind == "pedal_off" and pedal_down is not None:
-            if event.time > pedal_down:
-                pedals.append(PedalSpan(pedal_down, event.time))
-            pedal_down = None
-    notes += [Note(e.time, max(end, e.time + 1e-3), e.pitch, e.velocity) for e in open_notes.values() if e.pitch is not None]
-    if pedal_down is not None and end > pedal_down:
-        pedals.append(PedalSpan(pedal_down, end))
-    return Performance(sorted(notes), sorted(pedals))

@@ -12,9 +12,10 @@ import time
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from model.midi import write_midi
+from notestream.midi import write_midi
+from notestream.notes import events_to_performance
 
-from .events import LiveEvent, StreamEvent, StreamFinal, StreamStatus, events_to_performance
+from .events import LiveEvent, StreamEvent, StreamFinal, StreamStatus
 from .midi_out import PacedMidiWriter, event_messages
 
 METER_WIDTH = 30

@@ -15,7 +15,7 @@ from typing import BinaryIO, Protocol
 
 import numpy as np
 
-from model.audio import iter_audio_chunks
+from notestream.audio import iter_audio_chunks
 
 from .audio_format import AudioFormat
 from .errors import StreamClientError

@@ -12,37 +12,14 @@ precede events sent before it by up to `backdate_frames`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from operator import itemgetter
 
 import numpy as np
 
+from notestream.notes import MIN_PITCH, N_KEYS, Note, NoteEvent, PedalSpan
+
+from .activations import Activations
 from .config import DecoderConfig
-from .notes import MIN_PITCH, N_KEYS, Note, NoteEvent, PedalSpan
-
-
-@dataclass
-class Activations:
-    """Per-frame probabilities: onset/frame/offset/velocity (frames, 88), pedal (frames,)."""
-
-    onset: np.ndarray
-    frame: np.ndarray
-    offset: np.ndarray
-    velocity: np.ndarray
-    pedal: np.ndarray
-
-    def __len__(self) -> int:
-        return self.onset.shape[0]
-
-    @staticmethod
-    def concat(parts: list[Activations]) -> Activations:
-        names = ("onset", "frame", "offset", "velocity", "pedal")
-        return Activations(*(np.concatenate([getattr(p, k) for p in parts]) for k in names))
-
-    def slice(self, start: int, stop: int | None = None) -> Activations:
-        names = ("onset", "frame", "offset", "velocity", "pedal")
-        return Activations(*(getattr(self, k)[start:stop] for k in names))
-
 
 NEVER = np.iinfo(np.int64).max  # "no such frame" in frame-index arrays
 OFF_ORDER, PEDAL_ORDER, ON_ORDER = 0, 1, 2  # at one frame: key releases, then the pedal, then strikes

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass
 import mir_eval
 import numpy as np
 
-from .notes import Note, PedalSpan, Performance, extend_with_pedal
+from notestream.notes import Note, PedalSpan, Performance, extend_with_pedal
+
 from .pianoroll import piano_roll
 
 ONSET_TOLERANCE = 0.05
@@ -17,7 +18,7 @@ EVAL_FRAME_RATE = 100.0
 
 
 @dataclass
-class TranscriptionScores:
+class TranscriptionMetrics:
     """Precision/recall/F1 for notes, notes with offsets, with offsets and velocity, and frames."""
 
     note_precision: float
@@ -75,7 +76,7 @@ def _note_prf(ref, est, **kwargs) -> tuple[float, float, float]:
     return float(p), float(r), float(f)
 
 
-def score_notes(est: list[Note], ref: list[Note]) -> TranscriptionScores:
+def note_metrics(est: list[Note], ref: list[Note]) -> TranscriptionMetrics:
     """Compare estimated notes against reference notes (both already pedal-extended if wanted)."""
     ref_arrays, est_arrays = _intervals_pitches(ref), _intervals_pitches(est)
     common = {"onset_tolerance": ONSET_TOLERANCE}
@@ -84,26 +85,26 @@ def score_notes(est: list[Note], ref: list[Note]) -> TranscriptionScores:
     note_off = _note_prf(ref_arrays, est_arrays, **with_offset)
     note_off_vel = _note_prf(ref_arrays, est_arrays, **with_offset, velocity=True)
     frame = frame_scores(est, ref)
-    return TranscriptionScores(*note, *note_off, *note_off_vel, *frame)
+    return TranscriptionMetrics(*note, *note_off, *note_off_vel, *frame)
 
 
-def score_performances(est: Performance, ref: Performance) -> TranscriptionScores:
+def performance_metrics(est: Performance, ref: Performance) -> TranscriptionMetrics:
     """Score two performances with the pedal rule applied to both (notes sound while the pedal holds them)."""
-    return score_notes(extend_with_pedal(est.notes, est.pedals), extend_with_pedal(ref.notes, ref.pedals))
+    return note_metrics(extend_with_pedal(est.notes, est.pedals), extend_with_pedal(ref.notes, ref.pedals))
 
 
-def mean_scores(scores: list[TranscriptionScores]) -> TranscriptionScores:
+def mean_scores(scores: list[TranscriptionMetrics]) -> TranscriptionMetrics:
     if not scores:
         raise ValueError("no scores to average")
     keys = scores[0].to_dict().keys()
-    return TranscriptionScores(**{k: float(np.mean([s.to_dict()[k] for s in scores])) for k in keys})
+    return TranscriptionMetrics(**{k: float(np.mean([s.to_dict()[k] for s in scores])) for k in keys})
 
 
 PEDAL_TOLERANCE = 0.05
 
 
 @dataclass
-class PedalScores:
+class PedalMetrics:
     """F1 of sustain-pedal presses (onsets) and releases (offsets), each matched within a tolerance."""
 
     pedal_onset_f1: float
@@ -113,8 +114,8 @@ class PedalScores:
         return asdict(self)
 
 
-def score_pedals(est: list[PedalSpan], ref: list[PedalSpan], tolerance: float = PEDAL_TOLERANCE,
-                 duration: float | None = None) -> PedalScores:
+def pedal_metrics(est: list[PedalSpan], ref: list[PedalSpan], tolerance: float = PEDAL_TOLERANCE,
+                 duration: float | None = None) -> PedalMetrics:
     """Pedal onset and offset F1 with mir_eval's one-to-one event matching (50 ms by default).
 
     With the excerpt's `duration`, presses and releases within `tolerance` of its edges are left out of
@@ -133,4 +134,4 @@ def score_pedals(est: list[PedalSpan], ref: list[PedalSpan], tolerance: float = 
             return float(not est_times and not ref_times)
         return float(mir_eval.onset.f_measure(np.array(ref_times), np.array(est_times), window=tolerance)[0])
 
-    return PedalScores(f1([p.onset for p in est], [p.onset for p in ref]), f1([p.offset for p in est], [p.offset for p in ref]))
+    return PedalMetrics(f1([p.onset for p in est], [p.onset for p in ref]), f1([p.offset for p in est], [p.offset for p in ref]))

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .notes import N_KEYS
+from notestream.notes import N_KEYS
 
 
 def cooccurrence_counts(frame_rolls: list[np.ndarray]) -> np.ndarray:

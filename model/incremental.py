@@ -1,6 +1,6 @@
 """The network run incrementally on mel frames as they arrive, for one stream or many at once.
 
-`push_networks` advances several streams of one model with a single CNN, forward-GRU, backward-GRU
+`advance_networks` advances several streams of one model with a single CNN, forward-GRU, backward-GRU
 and head pass between them (what a server with many live sessions wants); a lone stream is the
 case of one. Either way every stream gets exactly what one whole-sequence pass over its audio gives.
 """
@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from .activations import Activations
 from .checkpoint import LoadedModel
 from .config import WindowConfig
-from .decoding import Activations
 from .network import CNN_CONTEXT, CRGCN, BoundedBiGRU, ConvFrontEnd, block_inputs, reverse_valid
 
 CNN_TILE_FRAMES = 128  # CPU CNN tile: 5 views' widest maps stay ~9 MB in bfloat16 (see `cnn_features`)
@@ -50,7 +50,7 @@ class IncrementalNetwork:
 
     def push(self, mel: torch.Tensor, final: bool = False) -> Activations:
         """Add mel frames (n, n_mels); return activations for every frame now decided."""
-        return push_networks([self], [mel], [final])[0]
+        return advance_networks([self], [mel], [final])[0]
 
     def _cnn_job(self, mel: torch.Tensor, final: bool) -> _CnnJob | None:
         """Take new mel frames; return the CNN work that decides new features (None: not enough context yet)."""
@@ -74,7 +74,7 @@ class IncrementalNetwork:
 
 
 @torch.inference_mode()
-def push_networks(networks: list[IncrementalNetwork], mels: list[torch.Tensor], finals: list[bool]) -> list[Activations]:
+def advance_networks(networks: list[IncrementalNetwork], mels: list[torch.Tensor], finals: list[bool]) -> list[Activations]:
     """Advance streams of one model together: add each stream's mel frames, return each one's decided activations."""
     model = networks[0].model
     if any(n.model is not model or n.window != networks[0].window or n.compute_dtype != networks[0].compute_dtype for n in networks):

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 
 import numpy as np
 
+from notestream.notes import Note, NoteEvent, PedalSpan, Performance
+
 from .checkpoint import LoadedModel
 from .config import WindowConfig
 from .decoding import NoteDecoder
-from .notes import Note, NoteEvent, PedalSpan
-from .views import PitchViews, push_views
+from .views import PitchViews, advance_views
 
 
 @dataclass
-class StreamResult:
+class Transcription:
+    """Notes and pedal of one recording, with what produced them."""
+
     notes: list[Note]
     pedals: list[PedalSpan]
     duration: float
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def performance(self) -> Performance:
+        return Performance(self.notes, self.pedals)
 
 
 class TranscriptionStream:
@@ -39,23 +47,24 @@ class TranscriptionStream:
 
     def push(self, audio: np.ndarray) -> list[NoteEvent]:
         """Feed samples (any length); return events decided so far, in time order."""
-        return push_streams([self], [audio])[0]
+        return advance_streams([self], [audio])[0]
 
     def finish(self) -> list[NoteEvent]:
         """End of audio: flush every stage and close open notes."""
         self.finished = True
-        acts = push_views([self._views], [self._views.flush_audio()], [True])[0]
+        acts = advance_views([self._views], [self._views.flush_audio()], [True])[0]
         return self._decoder.push(acts) + self._decoder.flush()
 
-    def result(self) -> StreamResult:
+    def result(self, metadata: dict | None = None) -> Transcription:
+        """Every note and pedal span decided so far, over the audio pushed so far."""
         notes = sorted(self._decoder.notes, key=_note_order)  # the order of Note's own comparison, faster
-        return StreamResult(notes, sorted(self._decoder.pedals), self.audio_seconds)
+        return Transcription(notes, sorted(self._decoder.pedals), self.audio_seconds, metadata or {})
 
 
 _note_order = attrgetter("onset", "offset", "pitch", "velocity")
 
 
-def push_streams(streams: list[TranscriptionStream], audios: list[np.ndarray]) -> list[list[NoteEvent]]:
+def advance_streams(streams: list[TranscriptionStream], audios: list[np.ndarray]) -> list[list[NoteEvent]]:
     """Feed several streams of one model at once: one batched network pass, each stream's own events back.
 
     Each stream gets what its own `push` would give; a server batches its live sessions through this.
@@ -65,9 +74,9 @@ def push_streams(streams: list[TranscriptionStream], audios: list[np.ndarray]) -
     mels = []
     for stream, audio in zip(streams, audios, strict=True):
         stream._samples += int(np.asarray(audio).size)
-        mels.append(stream._views.push_audio(audio))
+        mels.append(stream._views.mel_frames(audio))
     moving = [i for i, views in enumerate(mels) if views[0].shape[0]]
-    acts = push_views([streams[i]._views for i in moving], [mels[i] for i in moving], [False] * len(moving)) if moving else []
+    acts = advance_views([streams[i]._views for i in moving], [mels[i] for i in moving], [False] * len(moving)) if moving else []
     events: list[list[NoteEvent]] = [[] for _ in streams]
     for i, act in zip(moving, acts, strict=True):
         events[i] = streams[i]._decoder.push(act)

@@ -6,9 +6,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from notestream.notes import N_KEYS
+
 from .config import ModelConfig, WindowConfig
 from .gcn import GCNClassifierHead, LinearClassifierHead
-from .notes import N_KEYS
 
 HEADS = ("onset", "frame", "offset", "velocity")
 CNN_CONTEXT = 3  # frames of context each side that the three 3x3 convolutions see

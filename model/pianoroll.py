@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .notes import MAX_PITCH, MIN_PITCH, N_KEYS, Note, PedalSpan, extend_with_pedal, note_name
+from notestream.notes import MAX_PITCH, MIN_PITCH, N_KEYS, Note, PedalSpan, extend_with_pedal, note_name
 
 
 @dataclass

@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .audio import iter_audio_chunks
+from notestream.audio import iter_audio_chunks
+
 from .checkpoint import LoadedModel, load_checkpoint, with_views
 from .config import WindowConfig
-from .inference import TranscriptionStream
+from .inference import Transcription, TranscriptionStream
 from .network import CNN_CONTEXT
-from .notes import Note, PedalSpan, Performance
 
-CHUNK_SECONDS = 5.0  # audio per network round offline: five views of 20 s held ~150 MB of transient maps, 5 s a quarter
+CHUNK_SECONDS = 5.0  # audio per network round offline: longer rounds hold more transient maps (five views)
 WARM_UP_SECONDS = 6.0  # long enough for a whole CPU CNN tile (incremental.CNN_TILE_FRAMES) and its neighbours
-
-
-@dataclass
-class Transcription:
-    """Notes and pedal of one recording, with what produced them."""
-
-    notes: list[Note]
-    pedals: list[PedalSpan]
-    duration: float
-    metadata: dict = field(default_factory=dict)
-
-    @property
-    def performance(self) -> Performance:
-        return Performance(self.notes, self.pedals)
 
 
 class Transcriber:
@@ -87,8 +72,7 @@ class Transcriber:
             if progress:
                 progress(stream.audio_seconds)
         stream.finish()
-        result = stream.result()
-        return Transcription(result.notes, result.pedals, result.duration, self.describe())
+        return stream.result(self.describe())
 
     def describe(self) -> dict:
         """Model provenance for outputs: version, look-ahead, feature parameters."""

@@ -8,12 +8,14 @@ from dataclasses import replace
 import numpy as np
 import torch
 
+from notestream.notes import Performance
+
+from .activations import Activations
 from .checkpoint import LoadedModel
 from .config import DecoderConfig, WindowConfig
 from .data.corpus import Segment
-from .decoding import Activations, decode
-from .evaluation import TranscriptionScores, mean_scores, score_pedals, score_performances
-from .notes import Performance
+from .decoding import decode
+from .evaluation import TranscriptionMetrics, mean_scores, pedal_metrics, performance_metrics
 from .transcriber import Transcriber
 from .views import view_activations
 
@@ -27,7 +29,7 @@ def segment_audio(segment: Segment) -> np.ndarray:
     return segment.audio.astype(np.float32) / 32768.0
 
 
-def score_segments(loaded: LoadedModel, segments: Iterable[Segment], window: WindowConfig | None = None) -> tuple[TranscriptionScores, list[TranscriptionScores]]:
+def segment_metrics(loaded: LoadedModel, segments: Iterable[Segment], window: WindowConfig | None = None) -> tuple[TranscriptionMetrics, list[TranscriptionMetrics]]:
     """Transcribe each segment with the streaming/offline path and score it; returns (mean, per segment)."""
     was_training = loaded.model.training
     loaded.model.eval()
@@ -36,7 +38,7 @@ def score_segments(loaded: LoadedModel, segments: Iterable[Segment], window: Win
     with torch.inference_mode():
         for seg in segments:
             result = transcriber.transcribe(segment_audio(seg))
-            per_segment.append(score_performances(Performance(result.notes, result.pedals), reference_performance(seg)))
+            per_segment.append(performance_metrics(Performance(result.notes, result.pedals), reference_performance(seg)))
     loaded.model.train(was_training)
     return mean_scores(per_segment), per_segment
 
@@ -50,7 +52,7 @@ def segment_activations(loaded: LoadedModel, segment: Segment) -> Activations:
 # mostly 0.5-0.9, near misses and harmonics 0.3-0.5), so 0.1 apart the grid straddles the best threshold.
 ONSET_THRESHOLDS = (0.15, 0.2, 0.3, 0.35, 0.4, 0.425, 0.45, 0.475, 0.5, 0.525, 0.55, 0.6)
 FRAME_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
-END_FRAMES = (1, 2, 3)  # a dip of the frame activation shorter than this does not end a note (phase 17)
+END_FRAMES = (1, 2, 3)  # a dip of the frame activation shorter than this does not end a note
 WEAK_ONSETS = tuple((weak, rise) for weak in (0.25, 0.3, 0.35, 0.4) for rise in (0.2, 0.3, 0.5))  # (threshold, rise)
 OFFSET_SNAPS = ((0, 0.2), *((n, floor) for n in (2, 4, 6, 8) for floor in (0.1, 0.2, 0.3)))  # (frames, floor)
 OFFSET_THRESHOLDS = (0.3, 0.5, 0.7, None)  # None: notes end on the frame activation alone
@@ -58,7 +60,7 @@ PEDAL_THRESHOLDS = ((0.5, None), (0.5, 0.4), (0.6, 0.4), (0.6, 0.5), (0.7, 0.4),
 PEDAL_SNAPS = ((0, 0.4), (4, 0.3), (4, 0.4), (8, 0.3), (8, 0.4))  # (frames, floor): presses back along the rise
 
 
-def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[DecoderConfig, TranscriptionScores]:
+def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[DecoderConfig, TranscriptionMetrics]:
     """Tune the decoder thresholds on `segments` (validation only); returns the config and its mean scores.
 
     Notes exist by their onsets alone, so the onset threshold is chosen first, for note F1, then whether
@@ -78,15 +80,15 @@ def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[Dec
         return [(Performance(*decode(acts, config, frame_rate)), ref, len(acts) / frame_rate)
                 for acts, ref in zip(activations, references, strict=True)]
 
-    def notes_with(config: DecoderConfig) -> TranscriptionScores:
-        return mean_scores([score_performances(est, ref) for est, ref, _ in decoded(config)])
+    def notes_with(config: DecoderConfig) -> TranscriptionMetrics:
+        return mean_scores([performance_metrics(est, ref) for est, ref, _ in decoded(config)])
 
     def pedal_and_ends(config: DecoderConfig) -> float:
         """Pedal press + release F1 plus note-with-offset + frame F1: the pedal also extends the notes."""
         rows = decoded(config)
-        pedal = [score_pedals(est.pedals, ref.pedals, duration=seconds) for est, ref, seconds in rows]
+        pedal = [pedal_metrics(est.pedals, ref.pedals, duration=seconds) for est, ref, seconds in rows]
         return float(np.mean([s.pedal_onset_f1 + s.pedal_offset_f1 for s in pedal])) + _by_ends(
-            mean_scores([score_performances(est, ref) for est, ref, _ in rows]))
+            mean_scores([performance_metrics(est, ref) for est, ref, _ in rows]))
 
     config = _best([replace(loaded.decoder, onset_threshold=t, weak_onset_threshold=None) for t in ONSET_THRESHOLDS],
                    notes_with, _by_notes)[0]
@@ -100,11 +102,11 @@ def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[Dec
                  notes_with, _by_ends)
 
 
-def _by_notes(m: TranscriptionScores) -> tuple[float, float]:
+def _by_notes(m: TranscriptionMetrics) -> tuple[float, float]:
     return round(m.note_f1, 4), m.frame_f1
 
 
-def _by_ends(m: TranscriptionScores) -> float:
+def _by_ends(m: TranscriptionMetrics) -> float:
     return m.note_offset_f1 + m.frame_f1
 
 
@@ -115,8 +117,8 @@ def _weak_onset_configs(config: DecoderConfig) -> list[DecoderConfig]:
                        for t in stronger for w, r in WEAK_ONSETS if w < t]
 
 
-def _best(configs: list[DecoderConfig], evaluate: Callable[[DecoderConfig], TranscriptionScores],
-          key: Callable[[TranscriptionScores], object]) -> tuple[DecoderConfig, TranscriptionScores]:
+def _best(configs: list[DecoderConfig], evaluate: Callable[[DecoderConfig], TranscriptionMetrics],
+          key: Callable[[TranscriptionMetrics], object]) -> tuple[DecoderConfig, TranscriptionMetrics]:
     """The config whose mean scores rank highest by `key` (the first of equals)."""
     scored = [(config, evaluate(config)) for config in configs]
     return max(scored, key=lambda pair: key(pair[1]))

@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from notestream.notes import N_KEYS
+
+from .activations import Activations
 from .checkpoint import LoadedModel
 from .config import WindowConfig
-from .decoding import Activations
 from .features import LogMelExtractor, StreamingLogMel
-from .incremental import IncrementalNetwork, push_networks
-from .notes import N_KEYS
+from .incremental import IncrementalNetwork, advance_networks
 
 KEYED = ("onset", "frame", "offset", "velocity")
 
@@ -26,7 +27,7 @@ class PitchViews:
         self.mel = StreamingLogMel(LogMelExtractor(loaded.features, self.semitones))
         self.networks = [IncrementalNetwork(loaded, window) for _ in self.semitones]
 
-    def push_audio(self, audio: np.ndarray) -> list[torch.Tensor]:
+    def mel_frames(self, audio: np.ndarray) -> list[torch.Tensor]:
         """New mel frames of every view (all views have the same frames: one STFT framing)."""
         return list(self.mel.push(audio).split(self.n_mels, dim=-1))
 
@@ -34,12 +35,12 @@ class PitchViews:
         return list(self.mel.flush().split(self.n_mels, dim=-1))
 
 
-def push_views(streams: list[PitchViews], mels: list[list[torch.Tensor]], finals: list[bool]) -> list[Activations]:
+def advance_views(streams: list[PitchViews], mels: list[list[torch.Tensor]], finals: list[bool]) -> list[Activations]:
     """Advance every view of every stream in one batched network pass; each stream's combined activations."""
     networks = [net for stream in streams for net in stream.networks]
     flat_mels = [mel for stream_mels in mels for mel in stream_mels]
     flat_finals = [final for stream, final in zip(streams, finals, strict=True) for _ in stream.networks]
-    acts = iter(push_networks(networks, flat_mels, flat_finals))
+    acts = iter(advance_networks(networks, flat_mels, flat_finals))
     return [combine_views([next(acts) for _ in stream.networks], stream.semitones) for stream in streams]
 
 
@@ -64,6 +65,6 @@ def view_activations(loaded: LoadedModel, audio: np.ndarray, window: WindowConfi
     """Activations of a whole recording (mono float32), all of it pushed at once then flushed."""
     stream = PitchViews(loaded, window or loaded.window)
     with torch.inference_mode():
-        first = push_views([stream], [stream.push_audio(audio)], [False])[0]
-        last = push_views([stream], [stream.flush_audio()], [True])[0]
+        first = advance_views([stream], [stream.mel_frames(audio)], [False])[0]
+        last = advance_views([stream], [stream.flush_audio()], [True])[0]
     return Activations.concat([first, last])

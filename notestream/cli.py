@@ -6,6 +6,7 @@ import argparse
 import importlib
 import logging
 import sys
+from importlib.metadata import entry_points
 
 from . import __version__
 
@@ -17,8 +18,10 @@ COMMAND_MODULES = (
     "notestream.commands.data",
     "notestream.commands.train",
     "notestream.commands.eval",
-    "notestream.commands.bench",
 )
+# Other distributions add commands through this entry-point group: `register(subparsers)` each
+# (the benchmarks of a source checkout add `bench`, benchmarks/pyproject.toml).
+COMMAND_ENTRY_POINTS = "notestream.commands"
 
 
 class UserError(Exception):
@@ -34,17 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # command not built yet: absent, not a stub
             if exc.name and exc.name.split(".")[0] not in OUR_PACKAGES:
                 _register_unavailable(subparsers, name.rsplit(".", 1)[-1], exc.name.split(".")[0])
                 continue
             raise
         module.register(subparsers)
+    for entry_point in entry_points(group=COMMAND_ENTRY_POINTS):
+        entry_point.load()(subparsers)
     return parser
 
 
-OUR_PACKAGES = ("notestream", "model", "client_py", "stream_server", "benchmarks")
+OUR_PACKAGES = ("notestream", "notestream_bench")
 
 
 def _register_unavailable(subparsers, command: str, package: str) -> None:
@@ -57,25 +60,6 @@ def _register_unavailable(subparsers, command: str, package: str) -> None:
         raise UserError(f"this command needs the Python package {package!r}, which is not installed here "
                         "(pip install -e . installs every dependency)")
     p.set_defaults(func=unavailable)
-
-
-def view_shifts(text: str) -> tuple[int, ...]:
-    """An argparse type for `--views`: comma-separated semitone shifts, e.g. -1,1 (write it as --views=-1,1)."""
-    from model.config import ViewConfig
-
-    try:
-        return ViewConfig(tuple(int(s) for s in text.split(",") if s.strip())).semitones
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from exc
-
-
-def add_precision_argument(parser: argparse.ArgumentParser) -> None:
-    """`--precision` for the commands that load a model (model.checkpoint.resolve_precision)."""
-    from model.config import PRECISIONS
-
-    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
-                        help="compute type of the CNN and the GRU input projection; auto: bfloat16 on CPUs "
-                             "with bf16 units (AMX/AVX512-BF16), else float32")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from model.notes import Note
+from notestream.notes import Note
 
 FPS = 100  # envelope frames per second
 MIN_PERIOD_S, MAX_PERIOD_S = 0.25, 1.5

@@ -6,7 +6,7 @@ page they become thickets of 64th notes, so they are removed before beats, key a
 
 from __future__ import annotations
 
-from model.notes import Note
+from notestream.notes import Note
 
 MIN_DURATION_S = 0.04
 MIN_VELOCITY = 8

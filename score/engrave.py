@@ -1,23 +1,23 @@
 """Sheet music out: MusicXML written straight from the Notation, SVG pages engraved by Verovio, and
 optionally those pages as one PDF.
 
-`engrave(notes, pedals, out_stem)` is the one call `notestream transcribe` and the streaming service use;
 `score_musicxml`, `render_svg_pages` and `build_score` (a music21 Score, for callers that want to edit
-the music) are the steps. music21 is imported only by the functions that hand out or take a Score.
+the music) are the steps; notestream.exporters.sheet writes their files. music21 is imported only by
+the functions that hand out or take a Score.
 """
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import verovio
 
-from model.notes import Note, PedalSpan
+from notestream.notes import Note, PedalSpan
 
 from .musicxml import notation_to_musicxml
 from .notation import notate
-from .pdf import svg_pages_to_pdf
 
 if TYPE_CHECKING:
     from music21 import stream
@@ -66,34 +66,10 @@ def write_musicxml(score: stream.Score, path: str | Path) -> Path:
 
 def render_svg_pages(musicxml: str, options: dict | None = None) -> list[str]:
     """Engrave MusicXML text into one SVG document per page with Verovio."""
+    # Verovio keeps its font path per thread and sets it only in the importing one: set it on every call.
+    verovio.setDefaultResourcePath(str(files("verovio") / "data"))
     toolkit = verovio.toolkit()
     toolkit.setOptions({**VEROVIO_OPTIONS, **(options or {})})
     if not toolkit.loadData(musicxml):
         raise ValueError("Verovio could not read the MusicXML (is it a score-partwise document?)")
     return [toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1)]
-
-
-def engrave(
-    notes: list[Note], pedals: list[PedalSpan] | None, out_stem: str | Path, title: str | None = None,
-    pdf: bool = False,
-) -> dict[str, list[Path]]:
-    """Write `<stem>.musicxml`, `<stem>-<page>.svg` and, with `pdf`, `<stem>.pdf`.
-
-    Returns {'musicxml': [...], 'svg': [...], 'pdf': [...]} ('pdf' empty unless asked for).
-    """
-    out_stem = Path(out_stem)
-    out_stem.parent.mkdir(parents=True, exist_ok=True)
-    text = score_musicxml(notes, pedals, title)
-    xml_path = out_stem.with_name(out_stem.name + ".musicxml")
-    xml_path.write_text(text, encoding="utf-8")
-    pages = render_svg_pages(text)
-    svg_paths = []
-    for page, svg in enumerate(pages, start=1):
-        svg_path = out_stem.with_name(f"{out_stem.name}-{page}.svg")
-        svg_path.write_text(svg, encoding="utf-8")
-        svg_paths.append(svg_path)
-    pdf_paths = []
-    if pdf:
-        pdf_paths.append(out_stem.with_name(out_stem.name + ".pdf"))
-        pdf_paths[0].write_bytes(svg_pages_to_pdf(pages, title))
-    return {"musicxml": [xml_path], "svg": svg_paths, "pdf": pdf_paths}

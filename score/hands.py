@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.notes import Note
+from notestream.notes import Note
 
 CHORD_WINDOW_S = 0.035
 COMFORT_SPAN = 14  # semitones one hand reaches without strain (a major ninth)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.notes import Note
+from notestream.notes import Note
 
 # Albrecht-Shanahan pitch-class distributions of major and minor pieces, tonic first.
 MAJOR_PROFILE = np.array([0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.notes import Note
+from notestream.notes import Note
 
 ONSET_WINDOW_S = 0.05
 BASS_PITCH = 55

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from model.notes import Note, PedalSpan
+from notestream.notes import Note, PedalSpan
 
 from .beats import beat_times
 from .cleaning import drop_spurious_notes

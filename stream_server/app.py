@@ -7,7 +7,7 @@ import time
 
 from aiohttp import web
 
-from model.transcriber import Transcriber
+from notestream.model.transcriber import Transcriber
 
 from .auth import api_key_middleware, json_error
 from .jobs import job_events_handler, job_handler, resume_unfinished_jobs, upload_handler
@@ -78,10 +78,10 @@ async def metrics_handler(request: web.Request) -> web.Response:
 
 
 async def static_handler(request: web.Request) -> web.FileResponse:
-    """The browser client from stream_server/static/ ('/' is its index.html); 404 while it is not there."""
+    """The browser app (notestream.web, client_web/; '/' is its index.html); only its own files, else 404."""
     root = request.app[STATE_KEY].config.static_dir.resolve()
     target = (root / request.match_info.get("path", "index.html")).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
+    if not target.is_relative_to(root) or not target.is_file() or target.suffix in (".py", ".pyc", ".md"):
         raise json_error(404, "not_found", f"{request.path} is not part of the web client")
     return web.FileResponse(target)
 

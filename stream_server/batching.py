@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.inference import push_streams
+from notestream.model.inference import advance_streams
 
-from .live_session import DecidedEvent, SessionCore
+from .session_core import DecidedEvent, SessionCore
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def run_round(items: list[RoundItem]) -> None:
         except Exception as exc:  # noqa: BLE001 — handed to that session's coroutine
             item.outcome = exc
     try:
-        events = push_streams([item.core.stream for item in ready], audio)
+        events = advance_streams([item.core.stream for item in ready], audio)
     except Exception as exc:  # noqa: BLE001 — the batched pass failed: every session in it hears why
         for item in ready:
             item.outcome = exc

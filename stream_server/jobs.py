@@ -16,8 +16,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from model.audio import AUDIO_EXTENSIONS, AudioDecodeError, audio_duration, iter_audio_chunks
-from model.notes import notes_to_events
+from notestream.audio import AUDIO_EXTENSIONS, AudioDecodeError, audio_duration, iter_audio_chunks
+from notestream.notes import notes_to_events
 
 from .auth import json_error, require_token
 from .results import session_json, session_performance

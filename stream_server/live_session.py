@@ -1,111 +1,49 @@
-"""One live session: audio in order through resampler and TranscriptionStream, events stored then sent.
+"""One live session: audio in order through its SessionCore (session_core.py), events stored then sent.
 
-`SessionCore` is the synchronous part (run in batched rounds by batching.InferenceBatcher); `LiveSession` is its asyncio
-shell: a bounded audio queue, a pump task, and the connection currently attached (if any).
+`LiveSession` is the asyncio shell around the core: a bounded audio queue, a pump task, and the connection
+currently attached (if any). It is given the services it uses (`SessionServices`), not the whole server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import logging
-import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
-from model.notes import NoteEvent
-from model.transcriber import Transcriber
-
-from .audio_input import StreamResampler
+from .batching import InferenceBatcher
+from .metrics import Metrics
 from .protocol import ProtocolError, event_message, session_urls
-from .storage import RawAudioFile, SessionRecord
-
-if TYPE_CHECKING:
-    from .state import ServerState
+from .session_core import SessionCore
+from .storage import SessionRecord, SessionStore
 
 log = logging.getLogger(__name__)
 QUEUE_CHUNKS = 32  # bounded: a client faster than the model is paused by TCP back-pressure
-ARRIVALS_KEPT = 4096
 _STOP = None
-
-
-@dataclass
-class DecidedEvent:
-    """An event with its sequence number and the arrival time of the audio that decided it (None: replayed)."""
-
-    seq: int
-    event: NoteEvent
-    anchor_arrival: float | None
-
-
-class SessionCore:
-    """Stores a session's audio, resamples it and runs the model; returns numbered events."""
-
-    def __init__(self, transcriber: Transcriber, sample_rate: int, channels: int, raw_path: Path,
-                 next_seq: int = 1, input_frames: int = 0):
-        self.sample_rate, self.channels = sample_rate, channels
-        self.stream = transcriber.stream()
-        self.resampler = StreamResampler(sample_rate, channels, transcriber.sample_rate)
-        self.lookahead = transcriber.lookahead_seconds
-        self.audio_file = RawAudioFile(raw_path, channels)
-        self.next_seq = next_seq
-        self.input_frames = input_frames
-        self._arrival_ends: list[int] = []  # input frame count after each chunk
-        self._arrival_times: list[float] = []
-
-    def replay(self, interleaved: np.ndarray) -> int:
-        """Rebuild the model state from stored audio (after a restart); returns how many events it re-derived."""
-        mono = self.resampler.push(interleaved)
-        return len(self.stream.push(mono)) if mono.size else 0
-
-    def take(self, chunks: list[tuple[np.ndarray, float]], final: bool) -> np.ndarray:
-        """Store `chunks` and note their arrival; return the new audio resampled for the model."""
-        parts = []
-        for interleaved, arrival in chunks:
-            self.audio_file.append(interleaved)
-            self.input_frames += interleaved.size // self.channels
-            self._arrival_ends.append(self.input_frames)
-            self._arrival_times.append(arrival)
-            parts.append(self.resampler.push(interleaved))
-        if final:
-            parts.append(self.resampler.flush())
-        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
-
-    def number(self, events: list[NoteEvent], final: bool) -> list[DecidedEvent]:
-        """Number the events the model decided (flushing its tail first when the session ends)."""
-        if final:
-            events = events + self.stream.finish()
-            self.audio_file.close()
-        decided = [DecidedEvent(self.next_seq + i, e, self._anchor_arrival(e)) for i, e in enumerate(events)]
-        self.next_seq += len(decided)
-        del self._arrival_ends[:-ARRIVALS_KEPT], self._arrival_times[:-ARRIVALS_KEPT]
-        return decided
-
-    @property
-    def duration(self) -> float:
-        return self.input_frames / self.sample_rate
-
-    def _anchor_arrival(self, event: NoteEvent) -> float | None:
-        """Arrival time of the chunk holding the sample at event time + lookahead (or the last one pushed)."""
-        if not self._arrival_ends:
-            return None
-        anchor = min(math.ceil((event.time + self.lookahead) * self.sample_rate), self.input_frames)
-        index = bisect.bisect_left(self._arrival_ends, anchor)
-        return self._arrival_times[min(index, len(self._arrival_times) - 1)]
 
 
 Sink = Callable[[dict], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class SessionServices:
+    """What a live session uses of the server."""
+
+    batcher: InferenceBatcher  # runs its model work in rounds with the other sessions'
+    store: SessionStore
+    stored: Callable[..., Awaitable[Any]]  # runs a store call on the storage thread
+    compress_audio: Callable[[SessionRecord], Awaitable[None]]
+    metrics: Metrics
+
+
 class LiveSession:
     """A session in memory: survives its connection dropping, until resumed, stopped or expired."""
 
-    def __init__(self, state: ServerState, record: SessionRecord, core: SessionCore):
-        self.state, self.record, self.core = state, record, core
+    def __init__(self, services: SessionServices, record: SessionRecord, core: SessionCore):
+        self.services, self.record, self.core = services, record, core
         self.id = record.id
         self.received_frames = core.input_frames
         self.processed_frames = core.input_frames
@@ -155,7 +93,7 @@ class LiveSession:
     async def attach(self, sink: Sink, after_seq: int) -> None:
         """Send this connection the stored events after `after_seq`, then every new event."""
         async with self._send_lock:
-            for seq, event in await self.state.stored(self.state.store.events, self.id, after_seq):
+            for seq, event in await self.services.stored(self.services.store.events, self.id, after_seq):
                 await sink(event_message(seq, event))
             self.sink = sink
 
@@ -195,13 +133,13 @@ class LiveSession:
         return [i for i in items if i is not _STOP], final
 
     async def _process(self, chunks: list, final: bool) -> None:
-        state = self.state
+        services = self.services
         started = asyncio.get_running_loop().time()
-        decided = await state.batcher.process(self.core, chunks, final)
-        state.metrics.inference_seconds.inc(asyncio.get_running_loop().time() - started)
-        state.metrics.audio_seconds.inc(sum(c.size for c, _ in chunks) / self.core.channels / self.sample_rate)
+        decided = await services.batcher.process(self.core, chunks, final)
+        services.metrics.inference_seconds.inc(asyncio.get_running_loop().time() - started)
+        services.metrics.audio_seconds.inc(sum(c.size for c, _ in chunks) / self.core.channels / self.sample_rate)
         frames = self.core.input_frames
-        await state.stored(state.store.commit_progress, self.id, [(d.seq, d.event) for d in decided], frames,
+        await services.stored(services.store.commit_progress, self.id, [(d.seq, d.event) for d in decided], frames,
                            frames / self.sample_rate)
         self.processed_frames = frames
         async with self._send_lock:
@@ -209,13 +147,13 @@ class LiveSession:
             for d in decided:
                 await self._send(event_message(d.seq, d.event), hold_lock=True)
                 if d.anchor_arrival is not None and d.event.kind == "note_on":
-                    state.metrics.event_latency.observe(asyncio.get_running_loop().time() - d.anchor_arrival)
+                    services.metrics.event_latency.observe(asyncio.get_running_loop().time() - d.anchor_arrival)
 
     async def _finalise(self) -> None:
-        state = self.state
-        await state.stored(state.store.set_status, self.id, "final", 1.0, None, self.core.duration)
-        await state.compress_audio(self.record)
-        count = await state.stored(_count_notes, state.store, self.id)
+        services = self.services
+        await services.stored(services.store.set_status, self.id, "final", 1.0, None, self.core.duration)
+        await services.compress_audio(self.record)
+        count = await services.stored(_count_notes, services.store, self.id)
         self.final_message = {"type": "final", "session": self.id, "notes": count,
                               "duration": round(self.core.duration, 4), "urls": session_urls(self.id)}
         log.info("session %s final: %d notes, %.1f s of audio", self.id, count, self.core.duration)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from model.notes import NoteEvent, note_name
+from notestream.notes import NoteEvent, note_name
 
 SUPPORTED_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)
 ENCODINGS = {"pcm_s16le": 2, "f32le": 4}  # encoding -> bytes per sample

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from aiohttp import web
 
-from model.midi import write_midi
-from model.notes import Performance, note_name
+from notestream.midi import write_midi
+from notestream.notes import Performance, events_to_performance, note_name
 
 from .auth import json_error, require_token
-from .exports import ScoreUnavailable, score_engrave
+from .exports import SheetMusicUnavailable, sheet_music_writer
 from .protocol import session_urls
 from .state import STATE_KEY, ServerState
-from .storage import SessionRecord, notes_from_events
+from .storage import SessionRecord
 
 EXPORT_TYPES = {".mid": "audio/midi", ".musicxml": "application/vnd.recordare.musicxml+xml", ".svg": "image/svg+xml",
                 ".pdf": "application/pdf", ".flac": "audio/flac"}
@@ -24,9 +24,7 @@ SCORE_FILES = {".musicxml": "score.musicxml", ".pdf": "score.pdf"}  # and ".svg"
 
 def session_performance(state: ServerState, record: SessionRecord) -> Performance:
     """Notes and pedal of a session from its stored events; notes still sounding end at the audio processed."""
-    events = [e for _, e in state.store.events(record.id)]
-    notes, pedals = notes_from_events(events, end_time=record.duration)
-    return Performance(notes, pedals)
+    return events_to_performance([e for _, e in state.store.events(record.id)], end_time=record.duration)
 
 
 def session_json(record: SessionRecord, performance: Performance) -> dict:
@@ -94,13 +92,13 @@ async def _export(state: ServerState, record: SessionRecord, suffix: str, page: 
         await asyncio.get_running_loop().run_in_executor(None, write_midi, performance, target)
         return target
     try:
-        engrave = score_engrave()
-    except ScoreUnavailable as exc:
+        write_sheet_music = sheet_music_writer()
+    except SheetMusicUnavailable as exc:
         raise json_error(503, "score_unavailable", f"{exc}; the .mid export and the JSON notes are") from exc
     loop = asyncio.get_running_loop()
-    written = await loop.run_in_executor(state.engraving, engrave, performance.notes, performance.pedals, stem)
+    written = await loop.run_in_executor(state.engraving, write_sheet_music, performance.notes, performance.pedals, stem)
     if suffix == ".pdf":
-        from score.pdf import write_pdf
+        from notestream.score.pdf import write_pdf
 
         await loop.run_in_executor(state.pdf_drawing, write_pdf, written["svg"], target)
     if not target.exists():

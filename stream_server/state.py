@@ -7,19 +7,20 @@ import logging
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from model.transcriber import Transcriber
+from notestream.model.transcriber import Transcriber
+from notestream.web import APP_DIR
 
 from .batching import InferenceBatcher
-from .exports import prepare_engraving_thread
-from .live_session import LiveSession, SessionCore
+from .live_session import LiveSession, SessionServices
 from .metrics import Metrics
 from .protocol import CLOSE_TRY_LATER, ProtocolError, StartMessage
+from .session_core import SessionCore
 from .storage import RawAudioFile, SessionRecord, SessionStore, compress_to_flac
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class ServerConfig:
     start_timeout: float = 10.0
     send_timeout: float = 10.0
     workers: int = 1
-    static_dir: Path = field(default_factory=lambda: Path(__file__).parent / "static")
+    static_dir: Path = APP_DIR
 
 
 class ServerState:
@@ -66,13 +67,14 @@ class ServerState:
         self.batcher = InferenceBatcher(self._inference)  # live sessions' model work, batched round by round
         self._storage = ThreadPoolExecutor(1, thread_name_prefix="storage")  # SQLite: one thread
         self.jobs_executor = ThreadPoolExecutor(1, thread_name_prefix="jobs")
-        self.engraving = ThreadPoolExecutor(1, thread_name_prefix="engraving", initializer=prepare_engraving_thread)
+        self.engraving = ThreadPoolExecutor(1, thread_name_prefix="engraving")
         # PDF drawing is seconds of pure Python per page: in its own process it cannot hold the GIL that
         # live sessions need. Spawned (not forked) because this process runs threads.
         self.pdf_drawing = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         self._expiry: dict[str, asyncio.TimerHandle] = {}
         self._opening: set[str] = set()
         self.stopping = False
+        self.session_services = SessionServices(self.batcher, self.store, self.stored, self.compress_audio, self.metrics)
 
     async def infer(self, fn: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._inference, fn, *args)
@@ -94,7 +96,7 @@ class ServerState:
             self._check_capacity()
             record, token = await self.stored(self.store.create, "stream", start.sample_rate, start.channels)
             core = SessionCore(self.transcriber, start.sample_rate, start.channels, self.store.raw_audio_path(record.id))
-            session = self._register(LiveSession(self, record, core))
+            session = self._register(LiveSession(self.session_services, record, core))
             log.info("session %s started: %d Hz, %d ch, %s", record.id, start.sample_rate, start.channels, start.encoding)
             return session, token
         return await self._resume(start), None
@@ -134,7 +136,7 @@ class ServerState:
             if rederived != len(stored_events):
                 log.warning("session %s: replay re-derived %d events, %d were stored", record.id, rederived, len(stored_events))
             log.info("session %s restored from %.1f s of stored audio", record.id, core.duration)
-            return self._register(LiveSession(self, record, core))
+            return self._register(LiveSession(self.session_services, record, core))
         finally:
             self._opening.discard(record.id)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from model.notes import Note, NoteEvent, PedalSpan
+from notestream.notes import NoteEvent
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -193,35 +193,3 @@ def compress_to_flac(raw_path: Path, flac_path: Path, sample_rate: int, channels
         container.mux(stream.encode(None))
     tmp.replace(flac_path)
     raw_path.unlink(missing_ok=True)
-
-
-def notes_from_events(events: list[NoteEvent], end_time: float | None = None) -> tuple[list[Note], list[PedalSpan]]:
-    """Rebuild notes and pedal spans from a session's events (in decision order).
-
-    Notes still sounding are closed at `end_time` (the audio processed so far), or dropped when None.
-    """
-    open_notes: dict[int, NoteEvent] = {}
-    pedal_down: float | None = None
-    notes: list[Note] = []
-    pedals: list[PedalSpan] = []
-    for e in events:
-        if e.kind == "note_on":
-            if e.pitch in open_notes:  # the decoder closes before re-striking; tolerate it anyway
-                notes.append(_close(open_notes.pop(e.pitch), e.time))
-            open_notes[e.pitch] = e
-        elif e.kind == "note_off" and e.pitch in open_notes:
-            notes.append(_close(open_notes.pop(e.pitch), e.time))
-        elif e.kind == "pedal_on":
-            pedal_down = e.time
-        elif e.kind == "pedal_off" and pedal_down is not None:
-            pedals.append(PedalSpan(pedal_down, e.time))
-            pedal_down = None
-    if end_time is not None:
-        notes += [_close(on, max(end_time, on.time)) for on in open_notes.values()]
-        if pedal_down is not None:
-            pedals.append(PedalSpan(pedal_down, max(end_time, pedal_down)))
-    return sorted(notes), sorted(pedals)
-
-
-def _close(on: NoteEvent, off_time: float) -> Note:
-    return Note(on.time, off_time, int(on.pitch), on.velocity)

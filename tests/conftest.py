@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,14 +9,8 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-# pytest puts tests/ on sys.path for this file; its folders (tests/model, tests/notestream, ...) would
-# then shadow the real packages as empty namespace packages. The repository root goes first instead.
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if sys.path[:1] != [str(REPO_ROOT)]:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from model.audio import write_wav  # noqa: E402  (needs the repository root on sys.path)
-from model.notes import Note, PedalSpan, Performance  # noqa: E402
+from notestream.audio import write_wav
+from notestream.notes import Note, PedalSpan, Performance
 
 PIANO_RATE = 16000
 
@@ -43,16 +36,32 @@ def sine(freq: float, seconds: float, sample_rate: int, amplitude: float = 0.5) 
     return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
-def render_piano(performance: Performance, sample_rate: int = PIANO_RATE, tail: float = 0.3) -> np.ndarray:
-    """Render notes and sustain pedal with FluidR3's grand piano (the training renderer); mono float32."""
-    from model.data.render import PianoRenderer
-    from model.data.soundfonts import TRAIN_PRESETS
+def render_piano(performance: Performance, sample_rate: int = PIANO_RATE, tail: float = 0.3,
+                 seconds: float | None = None) -> np.ndarray:
+    """Render notes and sustain pedal with FluidR3's grand piano (the training renderer); mono float32,
+    `tail` seconds after the last note, or exactly `seconds` long when given."""
+    from notestream.model.data.render import PianoRenderer
+    from notestream.model.data.soundfonts import TRAIN_PRESETS
 
+    length = seconds if seconds is not None else performance.duration + tail
     renderer = PianoRenderer(gain=0.8)
     try:
-        return renderer.render(performance, TRAIN_PRESETS[0], sample_rate, performance.duration + tail)
+        audio = renderer.render(performance, TRAIN_PRESETS[0], sample_rate, length)
     finally:
         renderer.close()
+    size = int(round(length * sample_rate))
+    return np.pad(audio[:size], (0, max(0, size - audio.size))).astype(np.float32)
+
+
+def random_phrase(seed: int, seconds: float) -> Performance:
+    """Random chords and runs: 1-3 keys (MIDI 48-83, velocity 50-109) every 0.15-0.4 s, ending 0.5 s early."""
+    rng = np.random.default_rng(seed)
+    notes, t = [], 0.1
+    while t < seconds - 0.5:
+        for pitch in rng.choice(np.arange(48, 84), size=rng.integers(1, 4), replace=False):
+            notes.append(Note(t, t + float(rng.uniform(0.2, 0.8)), int(pitch), int(rng.integers(50, 110))))
+        t += float(rng.uniform(0.15, 0.4))
+    return Performance(sorted(notes))
 
 
 @pytest.fixture(scope="session")

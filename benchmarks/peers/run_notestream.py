@@ -3,19 +3,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from runner_protocol import options, run_runner
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for `model`
 
 
 def load(args):
     import torch
 
-    from model.config import WindowConfig
-    from model.transcriber import Transcriber
+    from notestream.model.config import WindowConfig
+    from notestream.model.transcriber import Transcriber
 
     torch.set_num_threads(args.threads)
     opts = options(args)
@@ -27,7 +24,7 @@ def load(args):
 def transcribe(transcriber, wav: Path, midi: Path) -> None:
     import torch
 
-    from model.midi import write_midi
+    from notestream.midi import write_midi
 
     with torch.inference_mode():
         result = transcriber.transcribe(wav)

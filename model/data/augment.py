@@ -31,7 +31,7 @@ class AugmentConfig:
     rt60_seconds: tuple[float, float] = (0.15, 1.6)  # small room .. concert hall
     reverb_wet: tuple[float, float] = (0.1, 0.6)
     # a share of the reverberated crops go through an image-source room instead of decaying noise; off by
-    # default: at half the reverberated crops it did not pay for itself (model/README.md, third loan)
+    # default: at half the reverberated crops it did not pay for itself (docs/training-log.md)
     rooms: bool = False
     room_share: float = 0.5
     room_rt60_seconds: tuple[float, float] = (0.2, 2.0)

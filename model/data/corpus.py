@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..midi import read_midi
-from ..notes import Note, PedalSpan, Performance
+from notestream.midi import read_midi
+from notestream.notes import Note, PedalSpan, Performance
 from .music21_corpus import SATB, Music21Work, training_works, write_performances
 from .render import PianoRenderer
 from .soundfonts import BENCHMARK_PRESETS, TRAIN_PRESETS, PianoPreset

@@ -11,7 +11,7 @@ import torch
 from scipy.signal import resample_poly
 
 from ..features import FeatureConfig
-from ..notes import MAX_PITCH, MIN_PITCH, Note, PedalSpan, extend_with_pedal
+from notestream.notes import MAX_PITCH, MIN_PITCH, Note, PedalSpan, extend_with_pedal
 from ..pianoroll import FrameLabels, sounding_labels
 from .corpus import Segment, iter_segments
 from .music21_corpus import ID_PREFIX as MUSIC21_ID_PREFIX

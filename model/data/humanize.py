@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..notes import MAX_PITCH, MIN_PITCH, Note, PedalSpan, Performance
+from notestream.notes import MAX_PITCH, MIN_PITCH, Note, PedalSpan, Performance
 
 LEAD_IN_SECONDS = 0.5  # silence before the first note, as when a pianist starts
 GRACE_SECONDS = 0.06  # each grace note sounds this long before its main note

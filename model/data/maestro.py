@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..audio import iter_audio_chunks
-from ..midi import read_midi
+from notestream.audio import iter_audio_chunks
+from notestream.midi import read_midi
 from .corpus import crop_performance
 
 SPLIT_NAMES = {"train": "train", "validation": "validation", "test": "benchmark"}

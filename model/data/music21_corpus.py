@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..midi import read_midi, write_midi
+from notestream.midi import read_midi, write_midi
 from .humanize import Score, ScoreNote, humanize
 
 KEYBOARD, SATB = "keyboard", "satb"  # which parts are played: the piano staves, or the four voices

@@ -16,9 +16,9 @@ import numpy as np
 import pretty_midi
 from scipy.signal import resample_poly
 
-from ..audio import decode_audio
-from ..midi import performance_to_pretty_midi, pitch_bend_value
-from ..notes import Note, Performance
+from notestream.audio import decode_audio
+from notestream.midi import performance_to_pretty_midi, pitch_bend_value
+from notestream.notes import Note, Performance
 
 TIMIDITY = "timidity"
 PEAK = 0.5  # renders are peak-normalised: a patch's own level says nothing about a recording's

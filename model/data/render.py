@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import resample_poly
 
-from ..midi import pitch_bend_value
-from ..notes import Performance
+from notestream.midi import pitch_bend_value
+from notestream.notes import Performance
 from .patch_piano import PatchPiano
 from .sampled_piano import SampledPiano
 from .soundfonts import PianoPreset

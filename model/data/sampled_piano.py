@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import AUDIO_EXTENSIONS, decode_audio
-from ..notes import Note, PedalSpan, Performance
+from notestream.audio import AUDIO_EXTENSIONS, decode_audio
+from notestream.notes import Note, PedalSpan, Performance
 
 NOTE_FILE = re.compile(r"^([A-G])(#|b)?(-?\d)v(\d+)$")
 RELEASE_FILE = re.compile(r"^rel(\d+)$")

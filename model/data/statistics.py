@@ -9,7 +9,7 @@ import numpy as np
 
 from ..features import FeatureConfig
 from ..gcn import cooccurrence_counts, normalized_adjacency
-from ..notes import MIN_PITCH, N_KEYS, extend_with_pedal, note_name
+from notestream.notes import MIN_PITCH, N_KEYS, extend_with_pedal, note_name
 from ..pianoroll import piano_roll
 from .corpus import iter_segments
 

@@ -7,11 +7,11 @@ import argparse
 import os
 from pathlib import Path
 
-from model.config import ModelConfig
-from model.data.corpus import SOURCES, RenderPlan, data_dir, render_corpus, rendered_dir
-from model.data.soundfonts import missing_soundfonts, sampled_piano_preset
-from model.data.splits import default_asap_root, make_splits, read_asap, write_splits
-from model.features import FeatureConfig
+from notestream.model.config import ModelConfig
+from notestream.model.data.corpus import SOURCES, RenderPlan, data_dir, render_corpus, rendered_dir
+from notestream.model.data.soundfonts import missing_soundfonts, sampled_piano_preset
+from notestream.model.data.splits import default_asap_root, make_splits, read_asap, write_splits
+from notestream.model.features import FeatureConfig
 
 DEFAULT_ASAP = default_asap_root()
 
@@ -98,7 +98,7 @@ def run_splits(args: argparse.Namespace) -> int:
 
 
 def run_maestro(args: argparse.Namespace) -> int:
-    from model.data.maestro import prepare_maestro
+    from notestream.model.data.maestro import prepare_maestro
 
     out = data_dir(args.data_dir) / "maestro"
     counts = prepare_maestro(args.root, out, FeatureConfig().sample_rate, args.segment_seconds)
@@ -108,7 +108,7 @@ def run_maestro(args: argparse.Namespace) -> int:
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    from model.data.statistics import write_statistics
+    from notestream.model.data.statistics import write_statistics
 
     root = rendered_dir(args.data_dir)
     out = args.out or root / "stats"
@@ -120,7 +120,7 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def run_pack(args: argparse.Namespace) -> int:
-    from model.data.transfer import SplitSelection, pack_corpus
+    from notestream.model.data.transfer import SplitSelection, pack_corpus
 
     root = rendered_dir(args.data_dir)
     selections = [SplitSelection.parse(s) for s in args.splits.split(",")]
@@ -132,7 +132,7 @@ def run_pack(args: argparse.Namespace) -> int:
 
 
 def run_unpack(args: argparse.Namespace) -> int:
-    from model.data.transfer import unpack_corpus
+    from notestream.model.data.transfer import unpack_corpus
 
     root = rendered_dir(args.data_dir)
     counts = unpack_corpus(args.source, root, FeatureConfig().sample_rate, args.workers)

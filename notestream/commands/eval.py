@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from model.evaluation import mean_scores, score_performances
-from model.midi import read_midi
+from notestream.midi import read_midi
+from notestream.model.evaluation import mean_scores, performance_metrics
 
 MIDI_SUFFIXES = (".mid", ".midi")
 
@@ -62,7 +62,7 @@ def format_table(rows: list[tuple[str, dict]]) -> str:
 def run(args: argparse.Namespace) -> int:
     pairs = pair_files(args.pred, args.ref)
     names = [str(p.relative_to(args.pred)) if args.pred.is_dir() else p.name for p, _ in pairs]
-    per_file = {name: score_performances(read_midi(p), read_midi(r)) for name, (p, r) in zip(names, pairs, strict=True)}
+    per_file = {name: performance_metrics(read_midi(p), read_midi(r)) for name, (p, r) in zip(names, pairs, strict=True)}
     mean = mean_scores(list(per_file.values()))
     rows = [(name, s.to_dict()) for name, s in per_file.items()] + [("mean", mean.to_dict())]
     print(format_table(rows))

@@ -8,7 +8,7 @@ import logging
 import os
 from pathlib import Path
 
-from notestream.cli import add_precision_argument, view_shifts
+from notestream.model.arguments import add_precision_argument, view_shifts
 
 DEFAULT_DATA_DIR = Path("notestream-data")
 
@@ -43,7 +43,7 @@ def register(subparsers) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """The ServerConfig for these command-line arguments (validated)."""
-    from stream_server.state import ServerConfig
+    from notestream.server.state import ServerConfig
 
     for name in ("port", "max_sessions", "max_message_kb", "workers"):
         if getattr(args, name) < (0 if name == "port" else 1):
@@ -70,7 +70,7 @@ class JsonLogFormatter(logging.Formatter):
 
 
 def run(args: argparse.Namespace) -> int:
-    from stream_server.app import run_server
+    from notestream.server.app import run_server
 
     config = config_from_args(args)
     if args.log_format == "json":

@@ -15,11 +15,12 @@ import signal
 import sys
 from pathlib import Path
 
-from client_py import AudioFormat, StreamClient, StreamClientError
-from client_py.live import run_live
-from client_py.midi_out import list_output_ports, open_midi_output
-from client_py.sinks import JsonLinesSink, MidiFileRecorder, MidiPortSink, TerminalView
-from client_py.sources import (
+from notestream.cli import UserError
+from notestream.client import AudioFormat, StreamClient, StreamClientError
+from notestream.client.live import run_live
+from notestream.client.midi_out import list_output_ports, open_midi_output
+from notestream.client.sinks import JsonLinesSink, MidiFileRecorder, MidiPortSink, TerminalView
+from notestream.client.sources import (
     FileSource,
     MicrophoneSource,
     StreamSource,
@@ -27,7 +28,6 @@ from client_py.sources import (
     input_devices,
     resolve_input_device,
 )
-from notestream.cli import UserError
 
 DEFAULT_SERVER = "ws://localhost:8000"
 

@@ -8,11 +8,12 @@ import shutil
 from dataclasses import fields, replace
 from pathlib import Path
 
-from model.config import ViewConfig, WindowConfig
-from model.data.augment import AugmentConfig
-from model.data.corpus import rendered_dir
-from model.training import TrainConfig, Trainer, train_config_from_dict
-from notestream.cli import UserError, view_shifts
+from notestream.cli import UserError
+from notestream.model.arguments import view_shifts
+from notestream.model.config import ViewConfig, WindowConfig
+from notestream.model.data.augment import AugmentConfig
+from notestream.model.data.corpus import rendered_dir
+from notestream.model.training import TrainConfig, Trainer, train_config_from_dict
 
 AUGMENTATIONS = ("gain", "eq_tilt", "band_eq", "reverb", "noise")
 
@@ -140,9 +141,9 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
               split: str = "validation", views: tuple[int, ...] | None = None) -> int:
     from itertools import islice
 
-    from model.checkpoint import load_checkpoint, save_checkpoint
-    from model.data.corpus import iter_segments
-    from model.validation import calibrate_decoder
+    from notestream.model.checkpoint import load_checkpoint, save_checkpoint
+    from notestream.model.data.corpus import iter_segments
+    from notestream.model.validation import calibrate_decoder
 
     loaded = load_checkpoint(checkpoint, device="cpu")
     window = replace_window(loaded.window, hop, lookahead)
@@ -172,8 +173,8 @@ def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, 
 
 
 def average(checkpoints: list[Path], out: Path) -> int:
-    from model.averaging import average_models
-    from model.checkpoint import load_checkpoint, save_checkpoint
+    from notestream.model.averaging import average_models
+    from notestream.model.checkpoint import load_checkpoint, save_checkpoint
 
     try:
         averaged = average_models([load_checkpoint(path, device="cpu") for path in checkpoints])
@@ -206,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
     best = Trainer(config, resume=args.resume).fit()
     print(f"best validation note F1 {best:.4f}; checkpoint {Path(config.out_dir) / 'best.pt'}")
     if args.ship:
-        from model.checkpoint import SHIPPED_CHECKPOINT
+        from notestream.model.checkpoint import SHIPPED_CHECKPOINT
 
         shutil.copyfile(Path(config.out_dir) / "best.pt", SHIPPED_CHECKPOINT)
         print(f"shipped as {SHIPPED_CHECKPOINT}")

@@ -15,10 +15,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.audio import AUDIO_EXTENSIONS, AudioDecodeError, audio_duration
-from model.exporters import EXPORT_FORMATS, existing_outputs, export_transcription, parse_formats
-from model.transcriber import Transcriber
-from notestream.cli import UserError, add_precision_argument, view_shifts
+from notestream.audio import AUDIO_EXTENSIONS, AudioDecodeError, audio_duration
+from notestream.cli import UserError
+from notestream.exporters import EXPORT_FORMATS, existing_outputs, export_transcription, parse_formats
+from notestream.model.arguments import add_precision_argument, view_shifts
+from notestream.model.transcriber import Transcriber
 
 DEFAULT_FORMATS = "mid,json,tsv,txt,musicxml,svg"
 

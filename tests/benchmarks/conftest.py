@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.data.render import PianoRenderer
-from model.data.soundfonts import BENCHMARK_PRESETS
-from model.notes import Note, PedalSpan, Performance
+from notestream.model.data.render import PianoRenderer
+from notestream.model.data.soundfonts import BENCHMARK_PRESETS
+from notestream.notes import Note, PedalSpan, Performance
 
 SEGMENT_SECONDS = 2.0
 RATE = 16000

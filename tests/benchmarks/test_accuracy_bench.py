@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from benchmarks.accuracy_bench import find_system, format_markdown
 from notestream.cli import main
+from notestream_bench.accuracy_bench import find_system, format_markdown
 
 
 def test_our_model_is_scored_and_timed_and_absent_peers_are_skipped(tiny_split, tmp_path, capsys):
@@ -92,10 +92,10 @@ def test_a_peer_counts_as_installed_only_when_its_venv_python_exists(tmp_path):
 
 
 def test_pedal_is_scored_for_systems_that_write_it_and_marked_absent_otherwise(tiny_split, tmp_path):
-    from benchmarks.accuracy_bench import load_benchmark_segments, score_system
-    from model.midi import write_midi
-    from model.notes import Performance
-    from model.validation import reference_performance
+    from notestream.midi import write_midi
+    from notestream.model.validation import reference_performance
+    from notestream.notes import Performance
+    from notestream_bench.accuracy_bench import load_benchmark_segments, system_metrics
 
     segments = load_benchmark_segments(tiny_split.data_dir / "rendered", None)
     (tmp_path / "perfect").mkdir()
@@ -104,7 +104,7 @@ def test_pedal_is_scored_for_systems_that_write_it_and_marked_absent_otherwise(t
         reference = reference_performance(segment)
         write_midi(reference, tmp_path / "perfect" / f"{segment.segment_id}.mid")
         write_midi(Performance(reference.notes, []), tmp_path / "no-pedal" / f"{segment.segment_id}.mid")
-    perfect, no_pedal = score_system(tmp_path / "perfect", segments), score_system(tmp_path / "no-pedal", segments)
+    perfect, no_pedal = system_metrics(tmp_path / "perfect", segments), system_metrics(tmp_path / "no-pedal", segments)
     assert perfect["mean"]["note_f1"] == 1.0 and perfect["pedal"] == {"pedal_onset_f1": 1.0, "pedal_offset_f1": 1.0}
     assert "pedal" not in no_pedal
     report = {"segments": [s.segment_id for s in segments], "audio_seconds": 4.0, "threads": 1, "systems": {

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.report import results_markdown
 from notestream.cli import main
+from notestream_bench.report import results_markdown
 from tests.model.data.tiny_corpus import write_tiny_corpus
 
 

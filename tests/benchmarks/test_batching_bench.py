@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.report import results_markdown
 from notestream.cli import main
+from notestream_bench.report import results_markdown
 
 
 def test_batching_bench_reports_both_modes_for_each_stream_count(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.degradations import (
+from notestream_bench.degradations import (
     CONDITIONS,
     add_noise,
     align_to,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from model.checkpoint import load_checkpoint
 from notestream.cli import main
+from notestream.model.checkpoint import load_checkpoint
 
 
 def test_each_lookahead_gets_scores_latency_and_a_point_on_the_plot(tiny_split, tmp_path, capsys):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from benchmarks.report import results_markdown
-from benchmarks.stream_bench import StreamReport, summarise
 from notestream.cli import main
+from notestream_bench.report import results_markdown
+from notestream_bench.stream_bench import StreamReport, summarise
 
 SCORES = {"note_f1": 0.912, "note_offset_f1": 0.7, "note_offset_velocity_f1": 0.6, "frame_f1": 0.85,
           "note_precision": 0.9, "note_recall": 0.92}

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from benchmarks.robustness_bench import format_markdown, reuse_earlier_conditions
 from notestream.cli import main
+from notestream_bench.robustness_bench import format_markdown, reuse_earlier_conditions
 
 
 def test_our_model_is_scored_under_each_chosen_condition(tiny_split, tmp_path, capsys):

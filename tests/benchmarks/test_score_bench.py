@@ -6,8 +6,8 @@ import argparse
 
 import numpy as np
 
-from benchmarks.score_bench import match_to_score, read_annotations, register_score_bench, same_key
-from model.notes import Note
+from notestream.notes import Note
+from notestream_bench.score_bench import match_to_score, read_annotations, register_score_bench, same_key
 
 
 def test_annotations_give_beats_downbeats_first_meter_and_key(tmp_path):

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.speed_bench import RENDER_RATE, format_markdown, generated_piece, write_piano_wav
-from model.audio import write_wav
+from notestream.audio import write_wav
 from notestream.cli import main
+from notestream_bench.speed_bench import RENDER_RATE, format_markdown, generated_piece, write_piano_wav
 
 
 def test_generated_piece_is_a_dense_pedalled_piano_texture_of_the_asked_length() -> None:

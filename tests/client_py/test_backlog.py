@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from client_py.audio_format import AudioFormat, level_dbfs
-from client_py.backlog import AudioBacklog, BacklogOverflow, SendTimeline
+from notestream.client.audio_format import AudioFormat, level_dbfs
+from notestream.client.backlog import AudioBacklog, BacklogOverflow, SendTimeline
 
 
 def test_partial_frames_wait_until_whole():

@@ -6,9 +6,9 @@ import io
 import sys
 
 import pytest
-from conftest import free_port
 
 from notestream.cli import main
+from notestream.server.process import free_port
 
 
 def run_failing(capsys, *argv: str) -> str:

@@ -2,16 +2,15 @@
 
 import pytest
 
-from client_py.client import stream_url
-from client_py.events import (
+from notestream.client.client import stream_url
+from notestream.client.events import (
     LiveEvent,
     ProtocolError,
     StreamFinal,
     StreamStatus,
-    events_to_performance,
     parse_server_message,
 )
-from model.notes import Note, PedalSpan, notes_to_events
+from notestream.notes import Note, PedalSpan, events_to_performance, notes_to_events
 
 
 def test_note_messages_parse_into_note_events_with_names():

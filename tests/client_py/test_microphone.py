@@ -15,11 +15,11 @@ import time
 
 import pytest
 
-from client_py.client import StreamClient
-from client_py.live import run_live
-from client_py.sinks import TerminalView
-from client_py.sources import MicrophoneSource
 from notestream.cli import main
+from notestream.client.client import StreamClient
+from notestream.client.live import run_live
+from notestream.client.sinks import TerminalView
+from notestream.client.sources import MicrophoneSource
 
 
 @pytest.fixture

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 import rtmidi
 
-from client_py.client import StreamClient
-from client_py.events import LiveEvent
-from client_py.live import run_live
-from client_py.midi_out import MidiPortError, open_midi_output
-from client_py.sinks import MidiPortSink
-from client_py.sources import FileSource
-from model.audio import write_wav
-from model.transcriber import Transcriber
+from notestream.audio import write_wav
 from notestream.cli import main
+from notestream.client.client import StreamClient
+from notestream.client.events import LiveEvent
+from notestream.client.live import run_live
+from notestream.client.midi_out import MidiPortError, open_midi_output
+from notestream.client.sinks import MidiPortSink
+from notestream.client.sources import FileSource
+from notestream.model.transcriber import Transcriber
 
 NOTE_ON, NOTE_OFF, CONTROL = 0x90, 0x80, 0xB0
 

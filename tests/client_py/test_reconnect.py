@@ -9,10 +9,11 @@ import signal
 import numpy as np
 import pytest
 
-from client_py.audio_format import AudioFormat
-from client_py.client import StreamClient
-from client_py.events import LiveEvent, events_to_performance
-from model.transcriber import Transcriber
+from notestream.client.audio_format import AudioFormat
+from notestream.client.client import StreamClient
+from notestream.client.events import LiveEvent
+from notestream.model.transcriber import Transcriber
+from notestream.notes import events_to_performance
 
 
 class DroppingProxy:

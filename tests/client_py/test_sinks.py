@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import json
 
-from client_py.events import LiveEvent, StreamFinal, StreamStatus
-from client_py.sinks import JsonLinesSink, MidiFileRecorder, TerminalView, level_meter
-from model.midi import read_midi
+from notestream.client.events import LiveEvent, StreamFinal, StreamStatus
+from notestream.client.sinks import JsonLinesSink, MidiFileRecorder, TerminalView, level_meter
+from notestream.midi import read_midi
 
 EVENTS = [
     LiveEvent("note_on", 0.5, 60, 80, latency=0.61, seq=1),

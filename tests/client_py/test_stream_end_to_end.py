@@ -13,14 +13,15 @@ import time
 import numpy as np
 import pytest
 
-from client_py.client import StreamClient
-from client_py.events import LiveEvent, StreamFinal, events_to_performance
-from client_py.live import run_live
-from client_py.sources import FileSource
-from model.audio import write_wav
-from model.midi import read_midi
-from model.transcriber import Transcriber
+from notestream.audio import write_wav
 from notestream.cli import main
+from notestream.client.client import StreamClient
+from notestream.client.events import LiveEvent, StreamFinal
+from notestream.client.live import run_live
+from notestream.client.sources import FileSource
+from notestream.midi import read_midi
+from notestream.model.transcriber import Transcriber
+from notestream.notes import events_to_performance
 
 
 @pytest.fixture(scope="module")

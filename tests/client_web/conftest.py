@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Playwright
 from scipy.io import wavfile
 
-from client_web.chromium import BrowserPage, chromium_context, playwright_driver, tracked_page
-from client_web.served_app import running_server
-from model.transcriber import Transcriber, Transcription
+from notestream.model.transcriber import Transcriber, Transcription
+from notestream.server.process import ServerProcess
+from tests.client_web.chromium import BrowserPage, chromium_context, playwright_driver, tracked_page
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "client_web"
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
@@ -59,8 +59,12 @@ def offline_transcription(microphone_wav: Path) -> Transcription:
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`notestream serve` on a free port with a fresh data directory; its log goes to test-artifacts/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with running_server(tmp_path_factory.mktemp("server-data"), ARTIFACTS / "server.log") as url:
-        yield url
+    server = ServerProcess.start(tmp_path_factory.mktemp("server-data"), "--log-format", "text",
+                                 log=ARTIFACTS / "server.log", timeout=90.0)
+    try:
+        yield server.http
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from client_web.chromium import BrowserPage
-from model.transcriber import Transcription
+from notestream.model.transcriber import Transcription
+from tests.client_web.chromium import BrowserPage
 
 
 def test_uploaded_file_is_transcribed_shown_and_downloadable(

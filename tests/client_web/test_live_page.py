@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from urllib.parse import urlsplit
 
-from client_web.chromium import BrowserPage
-from client_web.served_app import get_json
-from client_web.tcp_relay import TcpRelay
-from model.transcriber import Transcription
+from notestream.model.transcriber import Transcription
+from tests.client_web.chromium import BrowserPage
+from tests.client_web.served_app import get_json
+from tests.client_web.tcp_relay import TcpRelay
 
 # Headless Chromium here has no MIDI devices (no ALSA sequencer), so the page is given a Web MIDI
 # output that records what it is sent.

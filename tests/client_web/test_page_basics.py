@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from client_web.chromium import BrowserPage
+from tests.client_web.chromium import BrowserPage
 
 
 def open_page(browser: BrowserPage, server_url: str) -> None:

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from model.checkpoint import LoadedModel
-from model.config import DecoderConfig, ModelConfig, WindowConfig
-from model.features import FeatureConfig
-from model.network import CRGCN
+from notestream.model.checkpoint import LoadedModel
+from notestream.model.config import DecoderConfig, ModelConfig, WindowConfig
+from notestream.model.features import FeatureConfig
+from notestream.model.network import CRGCN
 
 DEFAULT_WINDOW = WindowConfig(4, 6)
 SMALL = ModelConfig(cnn_channels=(4, 4, 8), cnn_fc=32, rnn_hidden=16, gcn_hidden=(16,))

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from model.averaging import average_models, average_state_dicts
-from model.checkpoint import load_checkpoint, save_checkpoint
 from notestream.cli import main
+from notestream.model.averaging import average_models, average_state_dicts
+from notestream.model.checkpoint import load_checkpoint, save_checkpoint
 from tests.model.model_fixtures import small_model
 
 

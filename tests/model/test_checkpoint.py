@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from model.checkpoint import SHIPPED_CHECKPOINT, CheckpointError, load_checkpoint, save_checkpoint
-from model.config import DecoderConfig
-from model.features import FeatureConfig
-from model.gcn import harmonic_adjacency
+from notestream.model.checkpoint import SHIPPED_CHECKPOINT, CheckpointError, load_checkpoint, save_checkpoint
+from notestream.model.config import DecoderConfig
+from notestream.model.features import FeatureConfig
+from notestream.model.gcn import harmonic_adjacency
 from tests.model.model_fixtures import small_model
 
 

@@ -5,9 +5,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from model.config import DecoderConfig
-from model.decoding import Activations, NoteDecoder, decode
-from model.notes import Note, PedalSpan
+from notestream.model.config import DecoderConfig
+from notestream.model.decoding import Activations, NoteDecoder, decode
+from notestream.notes import Note, PedalSpan
 
 RATE = 10.0  # frames per second: frame t is at t / 10 s
 

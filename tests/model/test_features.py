@@ -8,7 +8,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.features import FeatureConfig, LogMelExtractor, StreamingLogMel, mel_filterbank
+from notestream.model.features import FeatureConfig, LogMelExtractor, StreamingLogMel, mel_filterbank
 
 CONFIG = FeatureConfig()
 EXTRACTOR = LogMelExtractor(CONFIG)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.gcn import (
+from notestream.model.gcn import (
     HARMONIC_INTERVALS,
     GCNClassifierHead,
     cooccurrence_counts,

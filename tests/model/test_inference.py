@@ -5,14 +5,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.audio import decode_audio
-from model.config import WindowConfig
-from model.decoding import Activations, NoteDecoder, decode
-from model.features import LogMelExtractor
-from model.incremental import IncrementalNetwork, cpu_backward_blocks, push_networks
-from model.inference import TranscriptionStream, push_streams
-from model.network import block_inputs
-from model.transcriber import Transcriber
+from notestream.audio import decode_audio
+from notestream.model.config import WindowConfig
+from notestream.model.decoding import Activations, NoteDecoder, decode
+from notestream.model.features import LogMelExtractor
+from notestream.model.incremental import IncrementalNetwork, advance_networks, cpu_backward_blocks
+from notestream.model.inference import TranscriptionStream, advance_streams
+from notestream.model.network import block_inputs
+from notestream.model.transcriber import Transcriber
 from tests.model.model_fixtures import small_model
 
 LOADED = small_model(WindowConfig(4, 6))
@@ -116,10 +116,10 @@ def test_streams_batched_together_each_match_their_own_whole_pass(chunkings, see
     for step in range(max(map(len, chunkings)) * 3):
         sizes = [c[step % len(c)] for c in chunkings]  # some streams get no frames in a round
         chunks = [m[s: s + n] for m, s, n in zip(mels, starts, sizes, strict=True)]
-        for i, acts in enumerate(push_networks(nets, chunks, [False] * len(nets))):
+        for i, acts in enumerate(advance_networks(nets, chunks, [False] * len(nets))):
             parts[i].append(acts)
         starts = [s + n for s, n in zip(starts, sizes, strict=True)]
-    for i, acts in enumerate(push_networks(nets, [m[s:] for m, s in zip(mels, starts, strict=True)], [True] * len(nets))):
+    for i, acts in enumerate(advance_networks(nets, [m[s:] for m, s in zip(mels, starts, strict=True)], [True] * len(nets))):
         parts[i].append(acts)
     for audio, part in zip(audios, parts, strict=True):
         assert_close_activations(Activations.concat(part), whole_pass(audio))
@@ -135,7 +135,7 @@ def test_push_streams_gives_each_stream_what_its_own_push_gives(piano_audio):
     got, expected = [[] for _ in together], [[] for _ in alone]
     for chunk, silent in zip(np.array_split(piano_audio, 9), np.array_split(quiet, 9), strict=True):
         chunks = [chunk, silent, chunk[: len(chunk) // 2]]
-        for i, events in enumerate(push_streams(together, chunks)):
+        for i, events in enumerate(advance_streams(together, chunks)):
             got[i] += events
         for i, (stream, audio) in enumerate(zip(alone, chunks, strict=True)):
             expected[i] += stream.push(audio)
@@ -153,7 +153,7 @@ def test_streams_with_different_windows_cannot_share_a_batch():
     nets = [IncrementalNetwork(LOADED, WindowConfig(4, 6)), IncrementalNetwork(LOADED, WindowConfig(4, 2))]
     mel = torch.zeros(40, LOADED.features.n_mels)
     with pytest.raises(ValueError, match="window"):
-        push_networks(nets, [mel, mel], [False, False])
+        advance_networks(nets, [mel, mel], [False, False])
 
 
 def test_the_cpu_backward_blocks_equal_the_networks_backward_gru_on_every_kept_frame():

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from model.losses import focal_bce
+from notestream.model.losses import focal_bce
 
 
 @pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0])

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from model.config import WindowConfig
-from model.gcn import harmonic_adjacency
-from model.network import CNN_CONTEXT, look_ahead_windows
+from notestream.model.config import WindowConfig
+from notestream.model.gcn import harmonic_adjacency
+from notestream.model.network import CNN_CONTEXT, look_ahead_windows
 from tests.model.model_fixtures import small_model
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.features import FeatureConfig
-from model.notes import Note, PedalSpan
-from model.pianoroll import frame_index, frame_labels, key_index, piano_roll
+from notestream.model.features import FeatureConfig
+from notestream.model.pianoroll import frame_index, frame_labels, key_index, piano_roll
+from notestream.notes import Note, PedalSpan
 
 RATE = 100.0  # frames per second: frame i is centred on i * 10 ms
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from model.checkpoint import CheckpointError, load_checkpoint, resolve_precision
-from model.config import WindowConfig
-from model.incremental import cnn_features, cpu_backward_blocks
-from model.transcriber import Transcriber
+from notestream.model.checkpoint import CheckpointError, load_checkpoint, resolve_precision
+from notestream.model.config import WindowConfig
+from notestream.model.incremental import cnn_features, cpu_backward_blocks
+from notestream.model.transcriber import Transcriber
 from tests.model.model_fixtures import small_model
 
 

@@ -10,9 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from model.checkpoint import load_checkpoint
-from model.gcn import harmonic_adjacency
-from model.training import (
+from notestream.cli import UserError, main
+from notestream.commands import train as train_command
+from notestream.commands.train import build_config
+from notestream.model.checkpoint import load_checkpoint
+from notestream.model.gcn import harmonic_adjacency
+from notestream.model.training import (
     NON_FINITE_LIMIT,
     NonFiniteLoss,
     TrainConfig,
@@ -20,9 +23,6 @@ from model.training import (
     lr_at,
     train_config_from_dict,
 )
-from notestream.cli import UserError, main
-from notestream.commands import train as train_command
-from notestream.commands.train import build_config
 from tests.model.data.tiny_corpus import write_tiny_corpus
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from model.checkpoint import load_checkpoint
-from model.config import WindowConfig
-from model.decoding import Activations, decode
-from model.features import LogMelExtractor
-from model.incremental import cnn_features
-from model.transcriber import CHUNK_SECONDS, Transcriber
-from model.views import combine_views
+from notestream.model.checkpoint import load_checkpoint
+from notestream.model.config import WindowConfig
+from notestream.model.decoding import Activations, decode
+from notestream.model.features import LogMelExtractor
+from notestream.model.incremental import cnn_features
+from notestream.model.transcriber import CHUNK_SECONDS, Transcriber
+from notestream.model.views import combine_views
 from tests.model.model_fixtures import small_model
 
 LOADED = load_checkpoint(device="cpu", precision="float32")  # the shipped model, computing as the one-pass reference does

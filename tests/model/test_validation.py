@@ -4,10 +4,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-import model.validation as validation
-from model.config import DecoderConfig
-from model.decoding import Activations
-from model.notes import Note, Performance
+import notestream.model.validation as validation
+from notestream.model.config import DecoderConfig
+from notestream.model.decoding import Activations
+from notestream.notes import Note, Performance
 
 RATE = 10.0
 

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, with_views
-from model.config import DecoderConfig, ViewConfig, WindowConfig
-from model.decoding import Activations, decode
-from model.features import FeatureConfig, LogMelExtractor, mel_filterbank
-from model.inference import TranscriptionStream
-from model.views import combine_views, view_activations
 from notestream.cli import main
 from notestream.commands.serve import config_from_args, register
+from notestream.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, with_views
+from notestream.model.config import DecoderConfig, ViewConfig, WindowConfig
+from notestream.model.decoding import Activations, decode
+from notestream.model.features import FeatureConfig, LogMelExtractor, mel_filterbank
+from notestream.model.inference import TranscriptionStream
+from notestream.model.views import combine_views, view_activations
 from tests.model.model_fixtures import small_model
 from tests.model.test_inference import assert_close_activations, recorded_activations
 

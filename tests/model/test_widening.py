@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from model.config import ModelConfig
-from model.gcn import normalized_adjacency
-from model.network import CRGCN
-from model.widening import widen_state_dict, widening_error
+from notestream.model.config import ModelConfig
+from notestream.model.gcn import normalized_adjacency
+from notestream.model.network import CRGCN
+from notestream.model.widening import widen_state_dict, widening_error
 from tests.model.model_fixtures import DEFAULT_WINDOW, small_model
 
 

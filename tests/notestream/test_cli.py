@@ -9,10 +9,10 @@ import pytest
 from notestream import cli
 
 
-def test_every_command_is_registered() -> None:
+def test_every_command_is_registered_and_the_benchmarks_add_bench() -> None:
     parser = cli.build_parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices
-    assert set(commands) == {name.rsplit(".", 1)[-1] for name in cli.COMMAND_MODULES}
+    assert set(commands) == {name.rsplit(".", 1)[-1] for name in cli.COMMAND_MODULES} | {"bench"}
 
 
 def _stream_command_lacks(module: str, monkeypatch) -> None:
@@ -38,6 +38,6 @@ def test_a_command_missing_a_third_party_package_names_it_and_the_others_still_r
 
 
 def test_a_missing_module_of_our_own_is_a_bug_and_not_hidden(monkeypatch) -> None:
-    _stream_command_lacks("client_py.gone", monkeypatch)
+    _stream_command_lacks("notestream.client.gone", monkeypatch)
     with pytest.raises(ModuleNotFoundError):
         cli.build_parser()

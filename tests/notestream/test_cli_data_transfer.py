@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.data.corpus import iter_segments
 from notestream.cli import main
+from notestream.model.data.corpus import iter_segments
 from tests.model.data.tiny_corpus import write_tiny_corpus
 
 

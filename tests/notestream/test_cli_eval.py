@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from model.midi import write_midi
-from model.notes import Note, PedalSpan, Performance
 from notestream.cli import main
+from notestream.midi import write_midi
+from notestream.notes import Note, PedalSpan, Performance
 
 FOUR = [Note(0.0, 0.5, 60, 80), Note(1.0, 1.5, 62, 80), Note(2.0, 2.5, 64, 80), Note(3.0, 3.5, 65, 80)]
 

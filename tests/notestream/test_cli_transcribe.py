@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.audio import write_wav
-from model.midi import read_midi
+from notestream.audio import write_wav
 from notestream.cli import main
+from notestream.midi import read_midi
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FAST = ["--formats", "mid,json,tsv,txt", "--no-progress", "--device", "cpu"]

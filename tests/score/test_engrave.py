@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from music21 import converter, key, meter, note, stream
 
-from model.notes import Note, PedalSpan
-from score import build_score, engrave, musicxml_text, render_svg_pages, write_musicxml
+from notestream.notes import Note
+from notestream.score import build_score, musicxml_text, render_svg_pages, write_musicxml
 
 BEAT = 0.5  # 120 bpm
 SCALE = [60, 62, 64, 65, 67, 69, 71, 72, 74, 72, 71, 69, 67, 65, 64]
@@ -75,14 +75,6 @@ def test_svg_pages_are_valid_svg(tmp_path):
     root = ET.fromstring(pages[0])
     assert root.tag.endswith("svg")
     assert len(list(root.iter())) > 100  # staff lines, clefs and noteheads are drawn
-
-
-def test_engrave_writes_musicxml_and_one_svg_per_page(tmp_path):
-    paths = engrave(c_major_performance(), [PedalSpan(0.0, 1.9)], tmp_path / "out" / "take1")
-    assert paths["musicxml"][0].name == "take1.musicxml"
-    assert "<pedal" in paths["musicxml"][0].read_text()
-    assert [p.name for p in paths["svg"]] == [f"take1-{i + 1}.svg" for i in range(len(paths["svg"]))]
-    assert all(p.read_text().lstrip().startswith(("<?xml", "<svg")) for p in paths["svg"])
 
 
 def test_short_and_silent_notes_are_not_notated():

@@ -7,11 +7,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from model.notes import Note, PedalSpan
-from score.key import KeyEstimate
-from score.meter import Meter
-from score.musicxml import notation_to_musicxml, note_value, signature_alters
-from score.notation import NotatedChord, Notation, notate
+from notestream.notes import Note, PedalSpan
+from notestream.score.key import KeyEstimate
+from notestream.score.meter import Meter
+from notestream.score.musicxml import notation_to_musicxml, note_value, signature_alters
+from notestream.score.notation import NotatedChord, Notation, notate
 
 BEAT = 0.5
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from model.notes import Note
-from score.hands import assign_hands
-from score.key import estimate_key, spell_pitch
-from score.notation import notate
+from notestream.notes import Note
+from notestream.score.hands import assign_hands
+from notestream.score.key import estimate_key, spell_pitch
+from notestream.score.notation import notate
 
 BEAT = 0.5
 

@@ -8,9 +8,9 @@ import re
 import pytest
 from svglib.svglib import svg2rlg
 
-from model.notes import Note
-from score import engrave, render_svg_pages, score_musicxml, svg_pages_to_pdf
-from score.pdf import flatten_page, write_pdf
+from notestream.notes import Note
+from notestream.score import render_svg_pages, score_musicxml, svg_pages_to_pdf
+from notestream.score.pdf import flatten_page, write_pdf
 
 
 def scale_and_chords() -> list[Note]:
@@ -51,14 +51,6 @@ def test_pdf_has_one_page_per_svg_page_and_the_title(two_pages):
 def test_no_pages_is_an_error():
     with pytest.raises(ValueError, match="no SVG pages"):
         svg_pages_to_pdf([])
-
-
-def test_engrave_writes_a_pdf_only_when_asked(tmp_path):
-    plain = engrave(scale_and_chords(), None, tmp_path / "a")
-    assert plain["pdf"] == [] and not (tmp_path / "a.pdf").exists()
-    paths = engrave(scale_and_chords(), None, tmp_path / "b", title="Scale", pdf=True)
-    assert paths["pdf"] == [tmp_path / "b.pdf"]
-    assert pdf_page_count(paths["pdf"][0].read_bytes()) == len(paths["svg"])
 
 
 def test_write_pdf_reads_page_files_and_leaves_only_the_whole_pdf(two_pages, tmp_path):

@@ -8,33 +8,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pretty_midi
 import pytest
 from aiohttp import web
 from scipy.io import wavfile
 
-from model.transcriber import Transcriber
-from stream_server.app import create_app
-from stream_server.state import STATE_KEY, ServerConfig, ServerState
+from notestream.model.transcriber import Transcriber
+from notestream.server.app import create_app
+from notestream.server.state import STATE_KEY, ServerConfig, ServerState
+from tests.conftest import random_phrase, render_piano
 
-SOUNDFONT = "/usr/share/sounds/sf2/TimGM6mb.sf2"
 CLIP_SECONDS = 3.0
 
 
-def render_piano(sample_rate: int, seconds: float = CLIP_SECONDS, seed: int = 0) -> np.ndarray:
-    """A few seconds of piano chords and runs rendered with FluidSynth, mono float32."""
-    rng = np.random.default_rng(seed)
-    pm = pretty_midi.PrettyMIDI()
-    piano = pretty_midi.Instrument(program=0)
-    t = 0.1
-    while t < seconds - 0.5:
-        for pitch in rng.choice(np.arange(48, 84), size=rng.integers(1, 4), replace=False):
-            piano.notes.append(pretty_midi.Note(int(rng.integers(50, 110)), int(pitch), t, t + float(rng.uniform(0.2, 0.8))))
-        t += float(rng.uniform(0.15, 0.4))
-    pm.instruments.append(piano)
-    audio = pm.fluidsynth(fs=sample_rate, synthesizer=SOUNDFONT)[: int(seconds * sample_rate)]
-    audio = np.pad(audio, (0, max(0, int(seconds * sample_rate) - audio.size)))
-    return (0.8 * audio / max(1e-6, np.abs(audio).max())).astype(np.float32)
+def piano_clip(sample_rate: int, seconds: float = CLIP_SECONDS, seed: int = 0) -> np.ndarray:
+    """A few seconds of random chords and runs (tests.conftest.random_phrase) on the training piano, mono float32."""
+    return render_piano(random_phrase(seed, seconds), sample_rate, seconds=seconds)
 
 
 def write_pcm16(path: Path, audio: np.ndarray, sample_rate: int) -> Path:
@@ -45,12 +33,12 @@ def write_pcm16(path: Path, audio: np.ndarray, sample_rate: int) -> Path:
 
 @pytest.fixture(scope="session")
 def piano_16k(tmp_path_factory) -> Path:
-    return write_pcm16(tmp_path_factory.mktemp("audio") / "piano16k.wav", render_piano(16000), 16000)
+    return write_pcm16(tmp_path_factory.mktemp("audio") / "piano16k.wav", piano_clip(16000), 16000)
 
 
 @pytest.fixture(scope="session")
 def piano_44k_stereo(tmp_path_factory) -> Path:
-    mono = render_piano(44100, seed=1)
+    mono = piano_clip(44100, seed=1)
     stereo = np.stack([mono, 0.5 * mono], axis=1)
     return write_pcm16(tmp_path_factory.mktemp("audio") / "piano44k.wav", stereo, 44100)
 

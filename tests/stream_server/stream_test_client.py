@@ -9,8 +9,7 @@ import numpy as np
 from scipy.io import wavfile
 from websockets.asyncio.client import ClientConnection, connect
 
-from model.notes import NoteEvent
-from stream_server.storage import notes_from_events
+from notestream.notes import NoteEvent, events_to_performance
 
 EVENT_KINDS = ("note_on", "note_off", "pedal_on", "pedal_off")
 
@@ -78,4 +77,4 @@ def notes_of(messages: list[dict], end_time: float | None = None):
     """Notes rebuilt from received event messages (in seq order)."""
     ordered = sorted(messages, key=lambda m: m["seq"])
     events = [NoteEvent(m["type"], m["time"], m.get("pitch"), m.get("velocity", 0)) for m in ordered]
-    return notes_from_events(events, end_time)[0]
+    return events_to_performance(events, end_time).notes

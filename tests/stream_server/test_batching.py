@@ -8,14 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import render_piano
 
-from stream_server.batching import InferenceBatcher
-from stream_server.live_session import SessionCore
+from notestream.server.batching import InferenceBatcher
+from notestream.server.live_session import SessionCore
+from tests.stream_server.conftest import piano_clip
 
 
 def test_a_full_disk_fails_only_its_own_session_and_the_others_get_their_events(tmp_path, transcriber):
-    audio = render_piano(16000)
+    audio = piano_clip(16000)
     cores = [SessionCore(transcriber, 16000, 1, tmp_path / f"s{i}.raw") for i in range(3)]
 
     def disk_full(_):

@@ -6,15 +6,15 @@ import argparse
 import asyncio
 
 import pytest
-from conftest import render_piano
 
-from benchmarks.stream_bench import register_stream_bench, run_streams, summarise
 from notestream.commands.serve import config_from_args
 from notestream.commands.serve import register as register_serve
+from notestream_bench.stream_bench import register_stream_bench, run_streams, summarise
+from tests.stream_server.conftest import piano_clip
 
 
 def test_real_time_streams_report_note_on_latency_and_account_for_all_audio(server):
-    reports = asyncio.run(run_streams(server.ws, [render_piano(16000, seconds=2.0)], n=2, seconds=1.5, chunk_ms=50))
+    reports = asyncio.run(run_streams(server.ws, [piano_clip(16000, seconds=2.0)], n=2, seconds=1.5, chunk_ms=50))
     summary = summarise(reports, target_p95=10_000)
     assert summary["streams"] == 2 and summary["errors"] == []
     assert summary["note_ons"] > 0 and 0 < summary["p50_ms"] <= summary["p95_ms"] <= summary["p99_ms"]

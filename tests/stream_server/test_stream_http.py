@@ -10,9 +10,9 @@ import time
 import aiohttp
 import av
 import pretty_midi
-from stream_test_client import notes_of, pcm_bytes, split_randomly, stream_whole
 
-from model.evaluation import score_notes
+from notestream.model.evaluation import note_metrics
+from tests.stream_server.stream_test_client import notes_of, pcm_bytes, split_randomly, stream_whole
 
 
 async def fetch(method: str, url: str, **kwargs) -> tuple[int, bytes, str]:
@@ -72,14 +72,14 @@ def test_uploaded_file_is_transcribed_like_the_library_does(server, piano_16k, t
     assert body["status"] == "done" and body["progress"] == 1.0, body
     offline = transcriber.transcribe(piano_16k).notes
     uploaded = [(n["onset"], n["offset"], n["pitch"]) for n in body["result"]["notes"]]
-    assert len(uploaded) == len(offline) and score_notes(_as_notes(body["result"]["notes"]), offline).note_f1 == 1.0
+    assert len(uploaded) == len(offline) and note_metrics(_as_notes(body["result"]["notes"]), offline).note_f1 == 1.0
     status, sse, kind = get(server.http + job["events_url"], headers=auth)
     assert status == 200 and kind == "text/event-stream" and sse.decode().rstrip().split("\n\n")[-1].startswith("event: done")
     assert get(server.http + job["status_url"])[0] == 403
 
 
 def _as_notes(rows: list[dict]):
-    from model.notes import Note
+    from notestream.notes import Note
 
     return [Note(r["onset"], r["offset"], r["pitch"], r["velocity"]) for r in rows]
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from stream_test_client import notes_of, pcm_bytes, split_randomly, stream_whole
-
-from model.evaluation import score_notes
+from notestream.model.evaluation import note_metrics
+from tests.stream_server.stream_test_client import notes_of, pcm_bytes, split_randomly, stream_whole
 
 
 def test_streamed_16k_audio_in_random_chunks_matches_offline_transcription(server, piano_16k, transcriber):
@@ -16,7 +15,7 @@ def test_streamed_16k_audio_in_random_chunks_matches_offline_transcription(serve
     streamed = notes_of(events)
     assert len(offline) > 0, "the model must emit notes on this audio for the comparison to mean anything"
     assert final["notes"] == len(streamed)
-    assert score_notes(streamed, offline).note_f1 >= 0.99
+    assert note_metrics(streamed, offline).note_f1 >= 0.99
     assert [m["seq"] for m in events] == list(range(1, len(events) + 1))
 
 
@@ -25,7 +24,7 @@ def test_streamed_44k_stereo_float_audio_is_resampled_like_the_file_decoder(serv
     events, final, _ = asyncio.run(stream_whole(server.ws, split_randomly(data, seed=4, high=60000), rate, channels, "f32le"))
     offline = transcriber.transcribe(piano_44k_stereo).notes
     assert len(offline) > 0
-    assert score_notes(notes_of(events), offline).note_f1 >= 0.99
+    assert note_metrics(notes_of(events), offline).note_f1 >= 0.99
     assert abs(final["duration"] - 3.0) < 0.01
 
 
@@ -43,6 +42,6 @@ def test_concurrent_sessions_are_batched_and_each_matches_offline(server, piano_
     for (path, _, _), (events, final, _) in zip(files, results, strict=True):
         offline = transcriber.transcribe(path).notes
         assert len(offline) > 0 and final["notes"] == len(notes_of(events))
-        assert score_notes(notes_of(events), offline).note_f1 >= 0.99
+        assert note_metrics(notes_of(events), offline).note_f1 >= 0.99
     batcher = server.state.batcher
     assert batcher.items > batcher.rounds, "concurrent sessions should have shared model rounds"

@@ -6,9 +6,10 @@ import asyncio
 import json
 
 import pytest
-from stream_test_client import receive_json, start
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.stream_server.stream_test_client import receive_json, start
 
 
 async def error_and_close(url: str, *messages, **connect_args) -> tuple[dict, int]:

@@ -6,15 +6,16 @@ import asyncio
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
-from stream_test_client import (
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from notestream.model.evaluation import note_metrics
+from notestream.server.process import ServerProcess
+from notestream.server.storage import SessionStore
+from tests.stream_server.stream_test_client import (
     collect_until,
     notes_of,
     pcm_bytes,
@@ -23,13 +24,6 @@ from stream_test_client import (
     split_randomly,
     start,
 )
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
-
-from model.evaluation import score_notes
-from stream_server.storage import SessionStore
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 async def stream_part_until_acknowledged(url: str, data: bytes, seed: int) -> tuple[dict, list[dict]]:
@@ -70,13 +64,13 @@ def test_reconnect_with_token_continues_the_same_session(server, piano_16k, tran
     events = first + second
     assert [m["seq"] for m in events] == list(range(1, len(events) + 1)), "no event lost or repeated"
     offline = transcriber.transcribe(piano_16k).notes
-    assert score_notes(notes_of(events), offline).note_f1 >= 0.99
+    assert note_metrics(notes_of(events), offline).note_f1 >= 0.99
     assert final["session"] == ready["session"]
 
 
 def test_resuming_while_the_model_lags_counts_no_audio_twice(server, piano_16k, monkeypatch):
     """Audio still queued from the dropped connection is processed before `ready` tells the client where to resend from."""
-    import stream_server.batching as batching
+    import notestream.server.batching as batching
 
     def slow_round(items):
         time.sleep(0.5)
@@ -145,43 +139,15 @@ def test_graceful_shutdown_finalises_the_open_session_and_tells_the_client(serve
     assert reopened.flac_path(ready["session"]).stat().st_size > 0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve_subprocess(port: int, data_dir: Path) -> subprocess.Popen:
-    """A real `notestream serve` process, returned once /healthz answers."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "notestream", "serve", "--port", str(port), "--data-dir", str(data_dir), "--device", "cpu"],
-        cwd=REPO, env={**os.environ, "NOTESTREAM_API_KEY": ""}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 180  # model loading is slow on a busy 2-core machine
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            if process.poll() is not None:
-                raise AssertionError(process.stderr.read().decode()) from None
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("notestream serve did not start within 180 s")
-
-
 def test_server_crash_mid_session_loses_nothing_acknowledged(tmp_path, piano_16k, transcriber, server_factory):
     """A real `notestream serve` is killed (SIGKILL) mid-session; a new server on its data dir resumes it."""
     data, _, _ = pcm_bytes(piano_16k)
-    port = free_port()
-    process = serve_subprocess(port, tmp_path / "data")
+    process = ServerProcess.start(tmp_path / "data", "--device", "cpu", env={**os.environ, "NOTESTREAM_API_KEY": ""})
     try:
         ready, before_crash = asyncio.run(
-            stream_part_until_acknowledged(f"ws://127.0.0.1:{port}/v1/stream", data[: len(data) // 2], seed=5))
+            stream_part_until_acknowledged(f"{process.url}/v1/stream", data[: len(data) // 2], seed=5))
     finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait(10)
+        process.stop(signal.SIGKILL)
     restarted = server_factory()  # same data dir (tmp_path / "data"), in this process to keep the test quick
     resumed, after_restart, final = asyncio.run(resume_and_finish(restarted.ws, ready, data, after_seq=0))
     assert resumed["audio_frames"] >= len(data) // 4, "everything acknowledged before the crash is kept"
@@ -189,5 +155,5 @@ def test_server_crash_mid_session_loses_nothing_acknowledged(tmp_path, piano_16k
     assert replayed == before_crash, "every event sent before the crash is stored and replayed unchanged"
     assert [m["seq"] for m in after_restart] == list(range(1, len(after_restart) + 1))
     offline = transcriber.transcribe(piano_16k).notes
-    assert score_notes(notes_of(after_restart), offline).note_f1 >= 0.99
+    assert note_metrics(notes_of(after_restart), offline).note_f1 >= 0.99
     assert final["duration"] == pytest.approx(3.0)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.data.augment import (
+from notestream.model.data.augment import (
     AugmentConfig,
     augment_batch,
     band_eq,

@@ -5,10 +5,10 @@ from itertools import islice
 import numpy as np
 import torch
 
-from model.data.augment import AugmentConfig
-from model.data.batches import AugmentedBatches, batch_stream
-from model.data.dataset import CropSampler
-from model.features import FeatureConfig
+from notestream.model.data.augment import AugmentConfig
+from notestream.model.data.batches import AugmentedBatches, batch_stream
+from notestream.model.data.dataset import CropSampler
+from notestream.model.features import FeatureConfig
 from tests.model.data.tiny_corpus import write_tiny_corpus
 
 

@@ -4,11 +4,11 @@ import json
 
 import numpy as np
 
-from model.data.corpus import crop_performance, iter_segments, plan_jobs, render_job
-from model.data.render import PianoRenderer
-from model.data.soundfonts import BENCHMARK_PRESETS, TRAIN_PRESETS
-from model.data.splits import AsapPerformance, make_splits, read_splits
-from model.notes import Note, PedalSpan, Performance
+from notestream.model.data.corpus import crop_performance, iter_segments, plan_jobs, render_job
+from notestream.model.data.render import PianoRenderer
+from notestream.model.data.soundfonts import BENCHMARK_PRESETS, TRAIN_PRESETS
+from notestream.model.data.splits import AsapPerformance, make_splits, read_splits
+from notestream.notes import Note, PedalSpan, Performance
 
 
 def test_crop_keeps_overlapping_notes_shifted_with_held_notes_before_zero():
@@ -45,7 +45,7 @@ def test_splits_are_by_work_and_disjoint():
 def test_benchmark_segments_use_only_the_held_out_piano(tmp_path):
     perfs = [AsapPerformance(f"W{i}", tmp_path / f"p{i}_{k}.mid", tmp_path / "a.txt") for i in range(6) for k in range(3)]
     splits = {"train": ["W0", "W1", "W2", "W3"], "validation": ["W4"], "benchmark": ["W5"]}
-    from model.data.corpus import RenderPlan
+    from notestream.model.data.corpus import RenderPlan
 
     jobs = plan_jobs(perfs, splits, RenderPlan(train_segments_per_performance=2, benchmark_performances_per_work=2))
     bench = [j for j in jobs if j.split == "benchmark"]
@@ -64,14 +64,14 @@ def test_render_job_writes_a_segment_that_loads_back(tmp_path):
     for i in range(8):
         track += [Message("note_on", note=60 + i, velocity=90, time=0 if i == 0 else 240), Message("note_off", note=60 + i, time=240)]
     mid.save(tmp_path / "p.mid")
-    from model.data.corpus import SegmentJob
+    from notestream.model.data.corpus import SegmentJob
 
     job = SegmentJob("train", "w__p__0", str(tmp_path / "p.mid"), 0.0, 2.0, TRAIN_PRESETS[0], 5.0, 16000)
     render_job(job, tmp_path / "out")
     (segment,) = iter_segments(tmp_path / "out", "train", 16000)
     assert segment.audio.dtype == np.int16 and segment.audio.size == 32000
     assert [n.pitch for n in segment.notes] == [60, 61, 62, 63]
-    from model.data.corpus import RenderPlan, write_manifest
+    from notestream.model.data.corpus import RenderPlan, write_manifest
 
     assert write_manifest(tmp_path / "out" / "train", RenderPlan()) == 1
     (listed,) = json.loads((tmp_path / "out" / "train" / "manifest.json").read_text())["segments"]

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from model.data.corpus import Segment
-from model.data.dataset import CropSampler, crop_labels, keyboard_shifts, segment_example, shift_ratio
-from model.features import FeatureConfig
-from model.notes import Note, PedalSpan, extend_with_pedal
-from model.pianoroll import frame_labels
+from notestream.model.data.corpus import Segment
+from notestream.model.data.dataset import CropSampler, crop_labels, keyboard_shifts, segment_example, shift_ratio
+from notestream.model.features import FeatureConfig
+from notestream.notes import Note, PedalSpan, extend_with_pedal
+from notestream.model.pianoroll import frame_labels
 from tests.model.data.tiny_corpus import write_tiny_corpus
 
 FEATURES = FeatureConfig()

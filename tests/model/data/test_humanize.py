@@ -5,9 +5,9 @@ from dataclasses import replace
 import mido
 import numpy as np
 
-from model.data.humanize import LEAD_IN_SECONDS, Score, ScoreNote, Style, harmony_changes, humanize
-from model.midi import write_midi
-from model.notes import MAX_PITCH, MIN_PITCH
+from notestream.model.data.humanize import LEAD_IN_SECONDS, Score, ScoreNote, Style, harmony_changes, humanize
+from notestream.midi import write_midi
+from notestream.notes import MAX_PITCH, MIN_PITCH
 
 
 def chorale_like(bars: int = 8) -> Score:

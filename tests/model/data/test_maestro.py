@@ -4,10 +4,10 @@ import csv
 
 import numpy as np
 
-from model.audio import write_wav
-from model.data.corpus import iter_segments
-from model.midi import write_midi
-from model.notes import Note, PedalSpan, Performance
+from notestream.audio import write_wav
+from notestream.model.data.corpus import iter_segments
+from notestream.midi import write_midi
+from notestream.notes import Note, PedalSpan, Performance
 from notestream.cli import main
 from tests.conftest import render_piano
 

@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 
-from model.data.corpus import RenderPlan, plan_music21_jobs, render_job
-from model.data.dataset import CropSampler
-from model.data.music21_corpus import (
+from notestream.model.data.corpus import RenderPlan, plan_music21_jobs, render_job
+from notestream.model.data.dataset import CropSampler
+from notestream.model.data.music21_corpus import (
     KEYBOARD_WORKS,
     SATB,
     Music21Work,
@@ -18,9 +18,9 @@ from model.data.music21_corpus import (
     training_works,
     write_performances,
 )
-from model.data.soundfonts import TRAIN_PRESETS
-from model.data.splits import read_splits
-from model.features import FeatureConfig
+from notestream.model.data.soundfonts import TRAIN_PRESETS
+from notestream.model.data.splits import read_splits
+from notestream.model.features import FeatureConfig
 
 MELODY = (72, 74, 76, 77, 79, 77, 76, 74)
 CHORDS = ((48, 55, 64), (53, 57, 65))

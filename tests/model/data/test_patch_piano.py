@@ -3,12 +3,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.data.corpus import RenderPlan, plan_jobs
-from model.data.patch_piano import PEAK, PatchPiano, performance_for_midi, timidity_config
-from model.data.render import PianoRenderer
-from model.data.soundfonts import sampled_piano_preset
-from model.data.splits import AsapPerformance
-from model.notes import Note, PedalSpan, Performance
+from notestream.model.data.corpus import RenderPlan, plan_jobs
+from notestream.model.data.patch_piano import PEAK, PatchPiano, performance_for_midi, timidity_config
+from notestream.model.data.render import PianoRenderer
+from notestream.model.data.soundfonts import sampled_piano_preset
+from notestream.model.data.splits import AsapPerformance
+from notestream.notes import Note, PedalSpan, Performance
 
 RATE = 16000
 FREEPATS_GRAND = Path("/usr/share/midi/freepats/Tone_000/000_Acoustic_Grand_Piano.pat")

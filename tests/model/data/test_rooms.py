@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from model.data.augment import AugmentConfig, augment_batch
-from model.data.rooms import (
+from notestream.model.data.augment import AugmentConfig, augment_batch
+from notestream.model.data.rooms import (
     SPEED_OF_SOUND,
     RoomBank,
     damp_high_frequencies,

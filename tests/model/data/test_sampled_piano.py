@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.audio import write_wav
-from model.data.corpus import RenderPlan, plan_jobs
-from model.data.render import PianoRenderer
-from model.data.sampled_piano import (
+from notestream.audio import write_wav
+from notestream.model.data.corpus import RenderPlan, plan_jobs
+from notestream.model.data.render import PianoRenderer
+from notestream.model.data.sampled_piano import (
     SampledPiano,
     index_samples,
     key_of,
@@ -16,9 +16,9 @@ from model.data.sampled_piano import (
     sounding_end,
     velocity_gain,
 )
-from model.data.soundfonts import sampled_piano_preset
-from model.data.splits import AsapPerformance
-from model.notes import Note, PedalSpan, Performance
+from notestream.model.data.soundfonts import sampled_piano_preset
+from notestream.model.data.splits import AsapPerformance
+from notestream.notes import Note, PedalSpan, Performance
 
 RATE = 16000
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from model.data.transfer import SplitSelection, decode_flac, encode_flac, pack_corpus, unpack_corpus
+from notestream.model.data.transfer import SplitSelection, decode_flac, encode_flac, pack_corpus, unpack_corpus
 from tests.model.data.tiny_corpus import write_tiny_corpus
 
 

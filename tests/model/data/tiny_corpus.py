@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.notes import Note, PedalSpan, Performance
+from notestream.notes import Note, PedalSpan, Performance
 from tests.conftest import render_piano
 
 

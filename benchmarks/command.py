@@ -4,25 +4,26 @@ music; `bench report` rewrites benchmarks/RESULTS.md from their JSON and `bench 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from pathlib import Path
 
-from benchmarks.accuracy_bench import RESULTS_DIR, register_accuracy_bench
-from benchmarks.lookahead_bench import register_lookahead_bench
-from benchmarks.report import RESULTS_MD, register_report, write_results
+from notestream_bench.accuracy_bench import RESULTS_DIR, register_accuracy_bench
+from notestream_bench.batches_bench import register_batches_bench
+from notestream_bench.batching_bench import register_batching_bench
+from notestream_bench.lookahead_bench import register_lookahead_bench
+from notestream_bench.report import RESULTS_MD, register_report, write_results
+from notestream_bench.robustness_bench import register_robustness_bench
+from notestream_bench.score_bench import register_score_bench
+from notestream_bench.speed_bench import register_speed_bench
+from notestream_bench.stream_bench import register_stream_bench
 
 log = logging.getLogger(__name__)
 
-# Benches that live in other modules, registered when the module is there: (module, register function).
-OPTIONAL_BENCHES = (
-    ("benchmarks.speed_bench", "register_speed_bench"),
-    ("benchmarks.stream_bench", "register_stream_bench"),
-    ("benchmarks.score_bench", "register_score_bench"),
-    ("benchmarks.batching_bench", "register_batching_bench"),
-    ("benchmarks.robustness_bench", "register_robustness_bench"),
-    ("benchmarks.batches_bench", "register_batches_bench"),
+BENCH_REGISTRIES = (
+    register_accuracy_bench, register_lookahead_bench, register_report, register_speed_bench,
+    register_stream_bench, register_score_bench, register_batching_bench, register_robustness_bench,
+    register_batches_bench,
 )
 # What `bench all` runs by default; `load` ramps up to many minutes of streaming, so it is opt-in.
 DEFAULT_ALL = ("accuracy", "lookahead", "speed", "latency", "score")
@@ -33,17 +34,8 @@ def register(subparsers) -> None:
                                             "batching, batches, score",
                               description=__doc__)
     sub = p.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
-    register_accuracy_bench(sub)
-    register_lookahead_bench(sub)
-    register_report(sub)
-    for module_name, function in OPTIONAL_BENCHES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # that bench is not built yet
-        getattr(module, function)(sub)
+    for register_bench in BENCH_REGISTRIES:
+        register_bench(sub)
     a = sub.add_parser("all", help="run the benches (default: " + ", ".join(DEFAULT_ALL) + "), then `report`")
     a.add_argument("--benches", default=",".join(DEFAULT_ALL), help="comma-separated bench names")
     a.add_argument("--limit", type=int, default=None, help="passed to the benches that take --limit")

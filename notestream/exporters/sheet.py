@@ -1,4 +1,5 @@
-"""Sheet music through the `score` package: one MusicXML file, one SVG per engraved page, a PDF of the pages."""
+"""Sheet-music files through the `score` package: one MusicXML file, one SVG per engraved page, a PDF of
+the pages; written under temporary names and moved into place together (the one sheet writer)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,6 @@ from pathlib import Path
 
 from ..notes import Note, PedalSpan
 from .staging import StagedFiles
-
-
-def prepare_verovio_thread() -> None:
-    """Verovio keeps its font path per thread and sets it only in the importing one; set it for this one."""
-    from importlib.resources import files
-
-    import verovio
-
-    verovio.setDefaultResourcePath(str(files("verovio") / "data"))
 
 
 def svg_page_path(stem: Path, page: int) -> Path:
@@ -39,14 +31,13 @@ def stage_sheet_music(
 
     Surplus SVG pages of an earlier, longer export go on commit.
     """
-    from score import render_svg_pages, score_musicxml, svg_pages_to_pdf
+    from notestream.score import render_svg_pages, score_musicxml, svg_pages_to_pdf
 
     text = score_musicxml(notes, pedals, title)
     if musicxml:
         staged.path(stem.with_name(stem.name + ".musicxml")).write_text(text, encoding="utf-8")
     if not (svg or pdf):
         return
-    prepare_verovio_thread()
     pages = render_svg_pages(text)
     if svg:
         for page, drawing in enumerate(pages, start=1):
@@ -55,3 +46,22 @@ def stage_sheet_music(
             staged.remove_on_commit(old)
     if pdf:
         staged.path(stem.with_name(stem.name + ".pdf")).write_bytes(svg_pages_to_pdf(pages, title))
+
+
+def write_sheet_music(
+    notes: list[Note], pedals: list[PedalSpan] | None, stem: Path, title: str | None = None, pdf: bool = False,
+) -> dict[str, list[Path]]:
+    """Write `<stem>.musicxml`, `<stem>-<page>.svg` and, with `pdf`, `<stem>.pdf`, all or none.
+
+    Returns {'musicxml': [...], 'svg': [...], 'pdf': [...]} ('pdf' empty unless asked for).
+    """
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    with StagedFiles() as staged:
+        stage_sheet_music(notes, pedals or [], stem, staged, title=title, pdf=pdf)
+        written = staged.commit()
+    return {
+        "musicxml": [p for p in written if p.suffix == ".musicxml"],
+        "svg": sorted((p for p in written if p.suffix == ".svg"), key=lambda p: int(p.stem.rsplit("-", 1)[1])),
+        "pdf": [p for p in written if p.suffix == ".pdf"],
+    }

@@ -7,8 +7,8 @@ from pathlib import Path
 import mido
 import pytest
 
-from model.midi import MidiReadError, pedal_spans_from_cc, read_midi, without_key_overlaps, write_midi
-from model.notes import Note, PedalSpan, Performance
+from notestream.midi import MidiReadError, pedal_spans_from_cc, read_midi, without_key_overlaps, write_midi
+from notestream.notes import Note, PedalSpan, Performance
 
 TICK = 1 / 440  # write_midi: 120 bpm at 220 ticks per beat
 

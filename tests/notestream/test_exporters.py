@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.exporters import existing_outputs, export_transcription, parse_formats
-from model.exporters.resynthesis import rendered_segments
-from model.exporters.staging import StagedFiles
-from model.exporters.text import chord_groups, format_clock, listing_lines
-from model.midi import read_midi
-from model.notes import Note, PedalSpan, Performance
-from model.transcriber import Transcription
+from notestream.exporters import existing_outputs, export_transcription, parse_formats
+from notestream.exporters.resynthesis import rendered_segments
+from notestream.exporters.staging import StagedFiles
+from notestream.exporters.text import chord_groups, format_clock, listing_lines
+from notestream.midi import read_midi
+from notestream.model.transcriber import Transcription
+from notestream.notes import Note, PedalSpan, Performance
 
 NOTES = [Note(5.60, 6.0, 64, 70), Note(5.62, 6.0, 60, 80), Note(5.70, 6.2, 67, 90), Note(7.25, 7.5, 72, 100)]
 PEDALS = [PedalSpan(5.5, 6.5)]

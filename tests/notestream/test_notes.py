@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.notes import (
+from notestream.notes import (
     MAX_PITCH,
     MIN_PITCH,
     N_KEYS,

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.soundfonts import TRAIN_PRESETS, PianoPreset
+from notestream.model.data.soundfonts import TRAIN_PRESETS, PianoPreset
+
 from ..notes import Note, PedalSpan, Performance, extend_with_pedal
 
 RESYNTHESIS_RATE = 32000  # the renderer's own rate: no resampling
@@ -43,7 +44,7 @@ def rendered_segments(
     sample_rate: int = RESYNTHESIS_RATE, segment_seconds: float = SEGMENT_SECONDS,
 ) -> Iterator[np.ndarray]:
     """Mono float32 audio of the performance, `segment_seconds` at a time, `duration` seconds in all."""
-    from ..data.render import PianoRenderer
+    from notestream.model.data.render import PianoRenderer
 
     notes = sorted(performance.notes)
     extended = extend_with_pedal(notes, performance.pedals)

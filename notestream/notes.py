@@ -78,6 +78,37 @@ def notes_to_events(notes: list[Note], pedals: list[PedalSpan] | None = None) ->
     return sorted(events, key=lambda e: (e.time, order[e.kind], e.pitch or 0))
 
 
+def events_to_performance(events: list[NoteEvent], end_time: float | None = None) -> Performance:
+    """Pair note_on/note_off and pedal_on/pedal_off events (in the order they were decided) back into
+    notes and pedal spans: the inverse of `notes_to_events`, used by the server, the clients and tests.
+
+    A note_on for a key already down closes the earlier note there, as a re-struck key does; a second
+    pedal_on while the pedal is down changes nothing. Notes and pedal still down at the end close at
+    `end_time` (default: the last event's time).
+    """
+    end = end_time if end_time is not None else max((e.time for e in events), default=0.0)
+    open_notes: dict[int, NoteEvent] = {}
+    pedal_down: float | None = None
+    notes: list[Note] = []
+    pedals: list[PedalSpan] = []
+    for event in events:
+        if event.kind in ("note_on", "note_off") and event.pitch is not None:
+            started = open_notes.pop(event.pitch, None)
+            if started is not None:
+                notes.append(Note(started.time, max(event.time, started.time), event.pitch, started.velocity))
+            if event.kind == "note_on":
+                open_notes[event.pitch] = event
+        elif event.kind == "pedal_on" and pedal_down is None:
+            pedal_down = event.time
+        elif event.kind == "pedal_off" and pedal_down is not None:
+            pedals.append(PedalSpan(pedal_down, max(event.time, pedal_down)))
+            pedal_down = None
+    notes += [Note(e.time, max(end, e.time), pitch, e.velocity) for pitch, e in open_notes.items()]
+    if pedal_down is not None:
+        pedals.append(PedalSpan(pedal_down, max(end, pedal_down)))
+    return Performance(sorted(notes), sorted(pedals))
+
+
 def extend_with_pedal(notes: list[Note], pedals: list[PedalSpan]) -> list[Note]:
     """The evaluation rule for the sustain pedal.
 

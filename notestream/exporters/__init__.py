@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from notestream.model.transcriber import Transcription
+
 from ..midi import write_midi
-from ..transcriber import Transcription
 from .resynthesis import write_resynthesis
 from .sheet import existing_svg_pages, stage_sheet_music, svg_page_path
 from .staging import StagedFiles

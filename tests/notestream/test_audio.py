@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.audio import AudioDecodeError, audio_duration, decode_audio, iter_audio_chunks, write_wav
+from notestream.audio import AudioDecodeError, audio_duration, decode_audio, iter_audio_chunks, write_wav
 
 RATE = 16000
 TONE_HZ = 440.0

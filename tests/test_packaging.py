@@ -1,0 +1,29 @@
+"""What `pip install .` puts into site-packages: one package, `notestream`, with its model and web app."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_the_wheel_installs_one_top_level_package_with_its_data(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp_path), str(REPO)], check=True, cwd=tmp_path)
+    wheel = next(tmp_path.glob("notestream-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    top_level = {name.split("/")[0] for name in names if ".dist-info/" not in name}
+    assert top_level == {"notestream"}
+    for expected in ("notestream/model/checkpoints/notestream.pt", "notestream/web/index.html",
+                     "notestream/web/js/main.js", "notestream/server/app.py", "notestream/client/client.py",
+                     "notestream/score/engrave.py", "notestream/model/splits/benchmark.txt"):
+        assert expected in names
+    assert not any(name.startswith(("notestream/benchmarks", "tests/")) for name in names)
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "notestream = notestream.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
