@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 
-from .checkpoint import LoadedModel
+from .checkpoint import LoadedModel, load_checkpoint, save_checkpoint
 from .config import config_to_dict
 
 
@@ -44,3 +45,11 @@ def average_models(models: Sequence[LoadedModel]) -> LoadedModel:
     averaged = copy.deepcopy(first)
     averaged.model.load_state_dict(state)
     return averaged
+
+
+def average_checkpoints(paths: Sequence[Path], out: Path) -> Path:
+    """Write the mean of the checkpoints' weights to `out` (the first one's decoder: calibrate it after)."""
+    averaged = average_models([load_checkpoint(path, device="cpu") for path in paths])
+    averaged.metadata = {**averaged.metadata, "name": out.parent.name, "averaged_from": [str(p) for p in paths]}
+    save_checkpoint(out, averaged)
+    return out

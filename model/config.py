@@ -21,6 +21,10 @@ class WindowConfig:
     hop: int = 8
     lookahead: int = 16
 
+    def replaced(self, hop: int | None = None, lookahead: int | None = None) -> WindowConfig:
+        """This window with the hop and look-ahead that are given (None keeps this one's)."""
+        return WindowConfig(self.hop if hop is None else hop, self.lookahead if lookahead is None else lookahead)
+
 
 @dataclass(frozen=True)
 class ModelConfig:

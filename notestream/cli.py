@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "notestream.commands.stream",
     "notestream.commands.data",
     "notestream.commands.train",
+    "notestream.commands.calibrate",
+    "notestream.commands.average",
     "notestream.commands.eval",
 )
 # Other distributions add commands through this entry-point group: `register(subparsers)` each

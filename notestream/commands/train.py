@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 
 from notestream.cli import UserError
-from notestream.model.arguments import view_shifts
-from notestream.model.config import ViewConfig, WindowConfig
+from notestream.commands.average import average
+from notestream.commands.calibrate import add_calibration_arguments, calibrate
 from notestream.model.data.augment import AugmentConfig
 from notestream.model.data.corpus import rendered_dir
 from notestream.model.training import TrainConfig, Trainer, train_config_from_dict
@@ -66,17 +66,10 @@ def register(subparsers) -> None:
     p.add_argument("--focal-gamma", type=float, default=d.loss.focal_gamma, metavar="GAMMA",
                    help="focal-loss exponent of the onset, frame and offset heads (0 = class-weighted BCE)")
     p.add_argument("--calibrate", type=Path, metavar="CHECKPOINT", default=None,
-                   help="only tune CHECKPOINT's decoder thresholds on the validation split and save them into it")
+                   help="trains nothing: the same as `notestream calibrate CHECKPOINT` (kept for existing scripts)")
     p.add_argument("--average", type=Path, nargs="+", metavar="CHECKPOINT", default=None,
-                   help="only write the mean of these checkpoints' weights (same network; e.g. one run's checkpoints and "
-                        "its continuations) to OUT/averaged.pt, then calibrate it with --calibrate")
-    p.add_argument("--views", type=view_shifts, default=None, metavar="SHIFTS",
-                   help="with --calibrate: set the checkpoint's pitch-shifted views, e.g. -1,0,1 (activations of the audio "
-                        "heard a semitone down, as is and a semitone up, averaged; each view costs a network pass)")
-    p.add_argument("--calibration-split", default="validation", metavar="SPLITS",
-                   help="with --calibrate: the rendered split(s) to tune on, comma-separated, --validation-segments "
-                        "from each, e.g. validation,validation-freepats-grand (thresholds that also suit a piano "
-                        "the weights never heard)")
+                   help="trains nothing: the same as `notestream average CHECKPOINT... --out OUT` (kept for existing scripts)")
+    add_calibration_arguments(p, in_train=True)
     p.add_argument("--init-from", default=None, metavar="CHECKPOINT",
                    help="start from these weights (e.g. model/checkpoints/notestream.pt) with a fresh optimiser")
     p.add_argument("--cooccurrence", default=None, metavar="NPY",
@@ -110,7 +103,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         validation_segments=args.validation_segments, patience=args.patience, seed=args.seed, device=args.device,
         minutes=args.minutes, data_workers=args.data_workers, augment_on_device=args.augment_on_device,
         amp=not args.no_amp, init_from=args.init_from, cooccurrence=args.cooccurrence,
-        window=replace_window(d.window, args.hop, args.lookahead), augment=augment,
+        window=d.window.replaced(args.hop, args.lookahead), augment=augment,
         loss=replace(d.loss, focal_gamma=args.focal_gamma),
         model=replace(d.model, cnn_channels=args.cnn_channels, cnn_fc=args.cnn_fc, rnn_hidden=args.rnn_hidden,
                       label_head=args.label_head, adjacency_tau=args.tau, adjacency_reweight=args.reweight,
@@ -132,67 +125,11 @@ def _channel_counts(text: str) -> tuple[int, int, int]:
     return values
 
 
-def replace_window(base: WindowConfig, hop: int | None, lookahead: int | None) -> WindowConfig:
-    """`base` with the hop and look-ahead that were given (None keeps base's)."""
-    return WindowConfig(base.hop if hop is None else hop, base.lookahead if lookahead is None else lookahead)
-
-
-def calibrate(checkpoint: Path, data: Path, limit: int, hop: int | None = None, lookahead: int | None = None,
-              split: str = "validation", views: tuple[int, ...] | None = None) -> int:
-    from itertools import islice
-
-    from notestream.model.checkpoint import load_checkpoint, save_checkpoint
-    from notestream.model.data.corpus import iter_segments
-    from notestream.model.validation import calibrate_decoder
-
-    loaded = load_checkpoint(checkpoint, device="cpu")
-    window = replace_window(loaded.window, hop, lookahead)
-    rewindowed = window != loaded.window
-    if rewindowed:
-        loaded.window, loaded.alternatives = window, {}  # decoders of other view sets were tuned for the old window
-    if views is not None and tuple(views) != loaded.views.semitones:
-        kept = {} if rewindowed else {loaded.views.semitones: loaded.decoder}  # still right for the views it had
-        loaded.alternatives = {k: v for k, v in {**loaded.alternatives, **kept}.items() if k != tuple(views)}
-        loaded.views = ViewConfig(views)
-    rate = loaded.features.sample_rate
-    segments = [seg for name in split.split(",") for seg in islice(iter_segments(data, name, rate), limit)]
-    before = loaded.decoder
-    loaded.decoder, scores = calibrate_decoder(loaded, segments)
-    f1 = scores.note_f1
-    loaded.metadata["decoder_calibration"] = {"split": split, "validation_segments": len(segments), "note_f1": f1,
-                                              "window": {"hop": loaded.window.hop, "lookahead": loaded.window.lookahead},
-                                              "views": list(loaded.views.semitones)}
-    save_checkpoint(checkpoint, loaded)
-    after = loaded.decoder
-    settings = ", ".join(f"{f.name} {getattr(before, f.name)} -> {getattr(after, f.name)}" for f in fields(after))
-    print(f"{checkpoint}: {settings} (None: not used); "
-          f"window hop {loaded.window.hop} look-ahead {loaded.window.lookahead}, views {loaded.views.semitones}; "
-          f"{split} note F1 {f1:.4f}, "
-          f"note-with-offset F1 {scores.note_offset_f1:.4f}, frame F1 {scores.frame_f1:.4f}")
-    return 0
-
-
-def average(checkpoints: list[Path], out: Path) -> int:
-    from notestream.model.averaging import average_models
-    from notestream.model.checkpoint import load_checkpoint, save_checkpoint
-
-    try:
-        averaged = average_models([load_checkpoint(path, device="cpu") for path in checkpoints])
-    except ValueError as exc:
-        raise UserError(f"cannot average {', '.join(map(str, checkpoints))}: {exc}") from exc
-    averaged.metadata = {**averaged.metadata, "name": out.name, "averaged_from": [str(p) for p in checkpoints]}
-    save_checkpoint(out / "averaged.pt", averaged)
-    print(f"{out / 'averaged.pt'}: the mean of {len(checkpoints)} checkpoints' weights (decoder of the first; calibrate it)")
-    return 0
-
-
 def run(args: argparse.Namespace) -> int:
     if args.average:
         return average(args.average, Path(args.out))
     if args.calibrate:
-        data = rendered_dir(args.data_dir)
-        return calibrate(args.calibrate, data, args.validation_segments, args.hop, args.lookahead, args.calibration_split,
-                         args.views)
+        return calibrate(args.calibrate, args)
     config_path = Path(args.out) / "config.json"
     if args.resume and config_path.is_file():
         config = train_config_from_dict(json.loads(config_path.read_text()))

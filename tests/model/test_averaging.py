@@ -56,3 +56,15 @@ def test_train_average_writes_the_mean_checkpoint_and_refuses_mismatched_network
     save_checkpoint(tmp_path / "narrow.pt", small_model(rnn_hidden=8))
     assert main(["train", "--average", str(paths[0]), str(tmp_path / "narrow.pt"), "--out", str(tmp_path / "x")]) == 2
     assert "different network" in capsys.readouterr().err
+
+
+def test_notestream_average_is_the_same_as_train_average(tmp_path):
+    paths = []
+    for seed in (0, 1):
+        paths.append(tmp_path / f"m{seed}.pt")
+        save_checkpoint(paths[-1], small_model(seed=seed))
+    assert main(["average", *map(str, paths), "--out", str(tmp_path / "a")]) == 0
+    assert main(["train", "--average", *map(str, paths), "--out", str(tmp_path / "b")]) == 0
+    a = load_checkpoint(tmp_path / "a" / "averaged.pt", device="cpu").model.state_dict()
+    b = load_checkpoint(tmp_path / "b" / "averaged.pt", device="cpu").model.state_dict()
+    assert all(torch.equal(v, b[k]) for k, v in a.items())

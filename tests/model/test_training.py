@@ -135,7 +135,7 @@ def test_calibrate_can_re_window_a_checkpoint_and_tune_it_for_the_new_look_ahead
                  "--crop-frames", "32", "--validate-every", "1", "--validation-segments", "1", "--device", "cpu"]) == 0
     before = load_checkpoint(out / "best.pt", device="cpu")
     assert before.window.lookahead == 16
-    assert main(["train", "--data-dir", str(data), "--calibrate", str(out / "best.pt"), "--lookahead", "8",
+    assert main(["calibrate", str(out / "best.pt"), "--data-dir", str(data), "--lookahead", "8",
                  "--validation-segments", "1"]) == 0
     after = load_checkpoint(out / "best.pt", device="cpu")
     assert (after.window.hop, after.window.lookahead) == (before.window.hop, 8)
