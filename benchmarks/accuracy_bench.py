@@ -32,9 +32,11 @@ import numpy as np
 from notestream.audio import write_wav
 from notestream.midi import read_midi
 from notestream.model.arguments import add_precision_argument
+from notestream.model.breakdown import performance_breakdown, sum_breakdowns
 from notestream.model.data.corpus import Segment, data_dir, load_segment
 from notestream.model.evaluation import mean_scores, pedal_metrics, performance_metrics
 from notestream.model.validation import reference_performance, segment_audio
+from notestream_bench.recall_tables import format_recall_tables, plot_key_confusion
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PEER_RUNNERS = REPO_ROOT / "benchmarks" / "peers"
@@ -141,19 +143,21 @@ def run_system(system: System, wavs: list[Path], out_dir: Path, threads: int, op
 
 
 def system_metrics(midi_dir: Path, segments: list[Segment]) -> dict:
-    """Mean and per-segment scores of the MIDI files a system wrote, one per segment; sustain-pedal press and
-    release F1 too when the system writes pedal at all."""
-    per_segment, pedal, writes_pedal = {}, [], False
+    """Mean and per-segment scores of the MIDI files a system wrote, one per segment, with the recall breakdown
+    pooled over them; sustain-pedal press and release F1 too when the system writes pedal at all."""
+    per_segment, pedal, breakdowns, writes_pedal = {}, [], [], False
     for segment in segments:
         midi = midi_dir / f"{segment.segment_id}.mid"
         if not midi.is_file():
             raise ValueError(f"{midi}: the system wrote no MIDI for this segment")
         est, ref = read_midi(midi), reference_performance(segment)
         per_segment[segment.segment_id] = performance_metrics(est, ref)
+        breakdowns.append(performance_breakdown(est, ref))
         pedal.append(pedal_metrics(est.pedals, ref.pedals, duration=segment.audio.size / segment.sample_rate))
         writes_pedal |= bool(est.pedals)
     result = {"mean": mean_scores(list(per_segment.values())).to_dict(),
-              "per_segment": {k: v.to_dict() for k, v in per_segment.items()}}
+              "per_segment": {k: v.to_dict() for k, v in per_segment.items()},
+              "breakdown": sum_breakdowns(breakdowns).to_dict()}
     if writes_pedal:
         result["pedal"] = {key: float(np.mean([getattr(p, key) for p in pedal])) for key in PEDAL_KEYS}
     return result
@@ -251,7 +255,19 @@ def format_markdown(report: dict) -> str:
               "edges left out; — where a system writes no pedal. RTF: transcription time / audio time (lower is "
               "faster), with wall time and with the process's CPU time; load: model load plus a 2 s warm-up, not in "
               "the RTF; peak RSS: the system's whole process."]
-    return "\n".join(lines + legend + ([""] + notes if notes else []))
+    tables = format_recall_tables([(name, r.get("breakdown")) for name, r in report["systems"].items()])
+    return "\n".join(lines + legend + ([""] + notes if notes else []) + (["", tables] if tables else []))
+
+
+def breakdown_panels(report: dict) -> list[tuple[str, dict]]:
+    """(title, breakdown) of each system scored with a breakdown, for the per-key confusion plot."""
+    return [(f"{name} on {report_split(report)}", r["breakdown"]) for name, r in report["systems"].items()
+            if r.get("breakdown")]
+
+
+def key_confusion_plot(report_json: Path) -> Path:
+    """Where a report's per-key confusion plot goes: beside its JSON, `<stem>_keys.png`."""
+    return report_json.with_name(f"{report_json.stem}_keys.png")
 
 
 def add_system_run_arguments(p: argparse.ArgumentParser, timeout_help: str) -> None:
@@ -302,4 +318,6 @@ def run(args: argparse.Namespace) -> int:
     print(format_markdown(report))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=1))
+    if breakdown_panels(report):
+        plot_key_confusion(breakdown_panels(report), key_confusion_plot(args.json))
     return 0 if all(r["status"] != "failed" for r in report["systems"].values()) else 1

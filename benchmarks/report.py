@@ -24,6 +24,15 @@ def _lookahead(report: dict, results_dir: Path) -> str:
     return lookahead_bench.format_markdown(report, f"{results_dir.name}/{plot.name}" if plot.is_file() else None)
 
 
+def _accuracy(stem: str) -> Callable[[dict, Path], str]:
+    """The accuracy table and recall breakdowns, with a link to the per-key confusion plot when it is there."""
+    def render(report: dict, results_dir: Path) -> str:
+        plot = accuracy_bench.key_confusion_plot(results_dir / f"{stem}.json")
+        link = f"\n\n![missed and extra notes per key]({results_dir.name}/{plot.name})" if plot.is_file() else ""
+        return accuracy_bench.format_markdown(report) + link
+    return render
+
+
 def _latency(report: dict, _: Path) -> str:
     lines = [f"{report['streams']} real-time stream(s) of {report['seconds_per_stream']:g} s, "
              f"{report['chunk_ms']:g} ms chunks, server on this machine.", "",
@@ -59,11 +68,17 @@ def _from_module(module: str) -> Callable[[dict, Path], str]:
 
 # (results file stem, section title, command that writes it, formatter)
 SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
-    ("accuracy", "Accuracy, speed and memory beside peers", "notestream bench accuracy",
-     lambda report, _: accuracy_bench.format_markdown(report)),
+    ("accuracy", "Accuracy, speed and memory beside peers", "notestream bench accuracy --limit 6 --threads 1",
+     _accuracy("accuracy")),
     ("accuracy_salamander", "Accuracy on a sampled grand (Salamander Grand Piano) beside peers",
-     "notestream bench accuracy --split benchmark-salamander --limit 6 --threads 1",
-     lambda report, _: accuracy_bench.format_markdown(report)),
+     "notestream bench accuracy --split benchmark-salamander --limit 6 --threads 1", _accuracy("accuracy_salamander")),
+    ("accuracy_all", "Our model on all benchmark segments (TimGM6mb)", "notestream bench accuracy --systems notestream",
+     _accuracy("accuracy_all")),
+    ("accuracy_salamander_all", "Our model on all benchmark segments of the Salamander grand",
+     "notestream bench accuracy --systems notestream --split benchmark-salamander", _accuracy("accuracy_salamander_all")),
+    ("accuracy_iowa_steinway_all", "Our model on all benchmark segments of the never-heard Iowa Steinway",
+     "notestream bench accuracy --systems notestream --split benchmark-iowa-steinway",
+     _accuracy("accuracy_iowa_steinway_all")),
     ("robustness", "Accuracy under codecs, noise, rooms and a phone", "notestream bench robustness",
      _from_module("notestream_bench.robustness_bench")),
     ("lookahead", "Streaming trade-off: note F1 against latency", "notestream bench lookahead", _lookahead),

@@ -33,6 +33,7 @@ from notestream_bench.accuracy_bench import (
     write_segment_wavs,
 )
 from notestream_bench.degradations import CONDITIONS, Condition
+from notestream_bench.recall_tables import format_recall_tables
 
 SCORES = ("note_f1", "note_offset_f1", "frame_f1")
 
@@ -90,7 +91,8 @@ def reuse_earlier_conditions(report: dict, earlier: dict) -> dict:
 
 
 def format_markdown(report: dict) -> str:
-    """One row per condition; per system, note / note+offset / frame F1 (— where it was not run)."""
+    """One row per condition; per system, note / note+offset / frame F1 (— where it was not run); then the
+    recall breakdowns of every condition and system that has one."""
     conditions = report["conditions"]
     seen = dict.fromkeys(s for c in conditions.values() for s in c["systems"])
     systems = sorted(seen, key=lambda s: SYSTEMS.index(s) if s in SYSTEMS else len(SYSTEMS))
@@ -113,7 +115,9 @@ def format_markdown(report: dict) -> str:
                 cells.append(result["status"])
                 notes.add(f"- {system}: {result['status']} — {result['reason']}")
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {condition['description']} |")
-    return "\n".join(lines + ([""] + sorted(notes) if notes else []))
+    tables = format_recall_tables([(f"{name} · {system}", condition["systems"].get(system, {}).get("breakdown"))
+                                   for name, condition in conditions.items() for system in systems])
+    return "\n".join(lines + ([""] + sorted(notes) if notes else []) + (["", tables] if tables else []))
 
 
 def register_robustness_bench(bench_subparsers) -> None:

@@ -38,7 +38,8 @@ class TranscriptionMetrics:
         return asdict(self)
 
 
-def _intervals_pitches(notes: list[Note]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def note_arrays(notes: list[Note]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """mir_eval's inputs: (n, 2) intervals in seconds (each at least 1 ms long), pitches in Hz, velocities."""
     if not notes:
         return np.zeros((0, 2)), np.zeros(0), np.zeros(0)
     intervals = np.array([[n.onset, max(n.offset, n.onset + 1e-3)] for n in notes], dtype=float)
@@ -78,7 +79,7 @@ def _note_prf(ref, est, **kwargs) -> tuple[float, float, float]:
 
 def note_metrics(est: list[Note], ref: list[Note]) -> TranscriptionMetrics:
     """Compare estimated notes against reference notes (both already pedal-extended if wanted)."""
-    ref_arrays, est_arrays = _intervals_pitches(ref), _intervals_pitches(est)
+    ref_arrays, est_arrays = note_arrays(ref), note_arrays(est)
     common = {"onset_tolerance": ONSET_TOLERANCE}
     with_offset = {**common, "offset_ratio": OFFSET_RATIO, "offset_min_tolerance": OFFSET_MIN_TOLERANCE}
     note = _note_prf(ref_arrays, est_arrays, **common, offset_ratio=None)

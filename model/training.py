@@ -20,7 +20,7 @@ from .config import DecoderConfig, ModelConfig, WindowConfig, config_from_dict
 from .data.augment import AugmentConfig, augment_batch
 from .data.batches import AugmentedBatches, batch_stream
 from .data.corpus import iter_segments
-from .data.dataset import Batch, CropSampler
+from .data.dataset import Batch, CropEmphasis, CropSampler
 from .data.statistics import split_statistics
 from .features import FeatureConfig, LogMelExtractor
 from .gcn import harmonic_adjacency, normalized_adjacency
@@ -69,6 +69,7 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    emphasis: CropEmphasis = field(default_factory=CropEmphasis)  # soft passages and dense chords drawn more often
     loss: LossConfig = field(default_factory=LossConfig)
 
 
@@ -122,7 +123,8 @@ class Trainer:
         self.mel = LogMelExtractor(config.features).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
-        self.sampler = CropSampler(root, config.train_splits, config.features, config.crop_frames, config.seed)
+        self.sampler = CropSampler(root, config.train_splits, config.features, config.crop_frames, config.seed,
+                                   config.emphasis)
         self.validation = list(iter_segments(root, "validation", config.features.sample_rate))[: config.validation_segments]
         self.step, self.best_f1, self.stale, self.wall = 0, -1.0, 0, 0.0
         self.non_finite = 0
@@ -343,7 +345,8 @@ def plot_curves(log_csv: Path, out_png: Path) -> None:
 
 
 def train_config_from_dict(data: dict) -> TrainConfig:
-    nested = {"window": WindowConfig, "model": ModelConfig, "features": FeatureConfig, "augment": AugmentConfig, "loss": LossConfig}
+    nested = {"window": WindowConfig, "model": ModelConfig, "features": FeatureConfig, "augment": AugmentConfig, "loss": LossConfig,
+              "emphasis": CropEmphasis}
     if "augment" in data and "band_eq" not in data["augment"]:  # saved before band EQ existed: trained without it
         data = {**data, "augment": {**data["augment"], "band_eq": False}}
     values = {k: (config_from_dict(nested[k], v) if k in nested else tuple(v) if isinstance(v, list) else v) for k, v in data.items()}

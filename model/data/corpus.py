@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import zlib
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from .music21_corpus import SATB, Music21Work, training_works, write_performance
 from .render import PianoRenderer
 from .soundfonts import BENCHMARK_PRESETS, TRAIN_PRESETS, PianoPreset
 from .splits import AsapPerformance, read_asap, read_splits
+from .velocity_timbre import VelocityTimbre, measured_span_db, render_with_velocity_timbre
 
 DEFAULT_DATA_DIR = Path("data")
 SOURCES = ("asap", "music21")
@@ -51,6 +53,7 @@ class RenderPlan:
     sample_rate: int = 16000
     seed: int = 7
     music21_performances: int = 3  # humanised performances per music21 keyboard work (chorales: one each)
+    velocity_timbre: VelocityTimbre | None = None  # soft notes quieter and darker on train renders; None: off
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class SegmentJob:
     detune_cents: float
     sample_rate: int
     source: str = "asap"
+    velocity_timbre: VelocityTimbre | None = None
 
 
 def crop_performance(perf: Performance, start: float, duration: float) -> Performance:
@@ -125,6 +129,32 @@ def plan_music21_jobs(performances: list[tuple[Path, float]], plan: RenderPlan) 
 
 
 _RENDERER: PianoRenderer | None = None  # one per worker process, so SoundFonts load once
+_OWN_SPANS: dict[tuple[str, int, int], float] = {}  # each piano's own pp..fff span in dB, measured once per process
+
+
+def _render_audio(job: SegmentJob, perf: Performance, duration: float) -> tuple[np.ndarray, dict]:
+    """The job's piano playing `perf` for `duration` seconds, with the velocity timbre when the job asks for it
+    (drawn from the segment id, so a re-render is identical); also what was drawn."""
+    global _RENDERER
+    _RENDERER = _RENDERER or PianoRenderer()
+
+    def render(p: Performance, seconds: float = duration) -> np.ndarray:
+        return _RENDERER.render(p, job.preset, job.sample_rate, seconds, job.detune_cents)
+
+    if job.velocity_timbre is None:
+        return render(perf), {}
+    key = (job.preset.soundfont, job.preset.bank, job.preset.program)
+    if key not in _OWN_SPANS:
+        _OWN_SPANS[key] = measured_span_db(lambda p: render(p, 1.6), job.sample_rate)
+    span, darkening = job.velocity_timbre.draw(np.random.default_rng(zlib.crc32(job.segment_id.encode())))
+    audio = render_with_velocity_timbre(perf, render, _OWN_SPANS[key], span, darkening, job.sample_rate,
+                                        job.velocity_timbre)
+    return audio, {"span_db": span, "darkening_db_per_octave": darkening, "own_span_db": _OWN_SPANS[key]}
+
+
+def with_velocity_timbre(jobs: list[SegmentJob], timbre: VelocityTimbre | None) -> list[SegmentJob]:
+    """The train jobs set to render with `timbre`; validation and benchmark renders stay as the piano plays."""
+    return [replace(j, velocity_timbre=timbre) if timbre and j.split.startswith("train") else j for j in jobs]
 
 
 def render_job(job: SegmentJob, out_dir: Path) -> dict:
@@ -134,17 +164,15 @@ def render_job(job: SegmentJob, out_dir: Path) -> dict:
     start = round(job.start * length, 3)
     segment = crop_performance(perf, start, job.duration)
     preroll = min(start, 2.0)  # render a little earlier so notes held across the cut sound naturally
-    global _RENDERER
-    _RENDERER = _RENDERER or PianoRenderer()
-    audio = _RENDERER.render(crop_performance(perf, start - preroll, job.duration + preroll), job.preset, job.sample_rate,
-                   job.duration + preroll, job.detune_cents)[int(round(preroll * job.sample_rate)):]
+    audio, drawn = _render_audio(job, crop_performance(perf, start - preroll, job.duration + preroll), job.duration + preroll)
+    audio = audio[int(round(preroll * job.sample_rate)):]
     path = out_dir / job.split / f"{job.segment_id}.npz"
     path.parent.mkdir(parents=True, exist_ok=True)
     peak = float(np.abs(audio).max()) or 1.0
     pcm = (audio / max(peak, 1e-4) * 0.9 * 32767).astype(np.int16)
     notes = np.array([[n.onset, n.offset, n.pitch, n.velocity] for n in segment.notes], dtype=np.float64).reshape(-1, 4)
     pedals = np.array([[p.onset, p.offset] for p in segment.pedals], dtype=np.float64).reshape(-1, 2)
-    meta = {**asdict(job), "start_seconds": start, "preset": job.preset.name}
+    meta = {**asdict(job), "start_seconds": start, "preset": job.preset.name, **drawn}
     save_segment(path, audio=pcm, notes=notes, pedals=pedals, meta=np.array(json.dumps(meta)))
     return meta
 
@@ -182,6 +210,7 @@ def render_corpus(asap_root: Path, out_dir: Path, plan: RenderPlan, workers: int
     with get_context("spawn").Pool(workers) as pool:
         if "music21" in sources and "train" in splits and plan.music21_performances > 0:
             jobs += plan_music21_jobs(prepare_music21(pool, out_dir / "music21", plan), plan)
+        jobs = with_velocity_timbre(jobs, plan.velocity_timbre)
         todo = [j for j in jobs if not (out_dir / j.split / f"{j.segment_id}.npz").is_file()]
         for _ in tqdm(pool.imap_unordered(_render_star, [(j, out_dir) for j in todo]), total=len(todo), desc="rendering", unit="seg"):
             pass

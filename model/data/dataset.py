@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from scipy.signal import resample_poly
 
+from ..breakdown import chord_sizes
 from ..features import FeatureConfig
 from notestream.notes import MAX_PITCH, MIN_PITCH, Note, PedalSpan, extend_with_pedal
 from ..pianoroll import FrameLabels, sounding_labels
@@ -90,6 +91,26 @@ def keyboard_shifts(notes: list[Note], start: float, end: float, max_semitones: 
     return range(max(-max_semitones, MIN_PITCH - min(pitches)), min(max_semitones, MAX_PITCH - max(pitches)) + 1)
 
 
+@dataclass(frozen=True)
+class CropEmphasis:
+    """How much more often segments rich in soft notes or dense chords are drawn: a segment's weight is its
+    length times 1 + soft · (share of its notes below velocity `soft_below`) + chords · (share of its notes
+    in chords of `chord_notes` or more, onsets within 30 ms). Zeros: every frame equally likely."""
+
+    soft: float = 0.0
+    chords: float = 0.0
+    soft_below: int = 48
+    chord_notes: int = 5
+
+    def factor(self, notes: list[Note]) -> float:
+        """1 + the emphasis this segment's notes earn."""
+        if not notes or (self.soft == 0 and self.chords == 0):
+            return 1.0
+        soft_share = np.mean([n.velocity < self.soft_below for n in notes])
+        chord_share = np.mean(chord_sizes([n.onset for n in notes]) >= self.chord_notes)
+        return float(1.0 + self.soft * soft_share + self.chords * chord_share)
+
+
 def collate(examples: list[dict[str, np.ndarray]]) -> Batch:
     keys = ("audio", "onset", "offset", "frame", "velocity", "pedal")
     return Batch(*(torch.from_numpy(np.stack([e[k] for e in examples])) for k in keys))
@@ -97,11 +118,12 @@ def collate(examples: list[dict[str, np.ndarray]]) -> Batch:
 
 class CropSampler:
     """Draws random fixed-length crops from one or more splits held in memory (int16 audio), each segment
-    in proportion to its length; `splits` may name the same segments heard on other pianos
-    (e.g. `train,train-salamander`)."""
+    in proportion to its length times its `CropEmphasis` factor; `splits` may name the same segments heard on
+    other pianos (e.g. `train,train-salamander`)."""
 
-    def __init__(self, root: Path, splits: str | tuple[str, ...], features: FeatureConfig, crop_frames: int, seed: int):
-        self.root = root
+    def __init__(self, root: Path, splits: str | tuple[str, ...], features: FeatureConfig, crop_frames: int, seed: int,
+                 emphasis: CropEmphasis = CropEmphasis()):
+        self.root, self.emphasis = root, emphasis
         self.splits = (splits,) if isinstance(splits, str) else tuple(splits)
         self.features, self.crop_frames = features, crop_frames
         self.rng = np.random.default_rng(seed)
@@ -128,7 +150,8 @@ class CropSampler:
                     self._known.add((split, seg.segment_id))
                     self.segments.append(seg)
                     self.sounding.append(extend_with_pedal(seg.notes, seg.pedals))
-        frames = np.array([self.features.n_frames(s.audio.size) for s in self.segments], dtype=np.float64)
+        frames = np.array([self.features.n_frames(s.audio.size) * self.emphasis.factor(s.notes) for s in self.segments],
+                          dtype=np.float64)
         self.weights = frames / frames.sum() if len(frames) else frames
         return len(self.segments)
 

@@ -14,6 +14,7 @@ from .soundfonts import PianoPreset
 
 SYNTH_RATE = 32000  # rendered at twice the model rate, then low-passed and decimated (no aliasing)
 NOTE_OFF, PEDAL, NOTE_ON = 0, 1, 2
+FLUSH_SECONDS = 0.1  # silence rendered and dropped after each render: a render starts from a quiet synth
 
 
 def _events(performance: Performance) -> list[tuple[float, int, int, int]]:
@@ -76,6 +77,7 @@ class PianoRenderer:
         if total > cursor:
             blocks.append(synth.get_samples(total - cursor))
         synth.all_sounds_off(0)
+        synth.get_samples(int(FLUSH_SECONDS * SYNTH_RATE))  # let the cut voices die here, not in the next render
         stereo = np.concatenate(blocks).astype(np.float32).reshape(-1, 2) / 32768.0 if blocks else np.zeros((0, 2), np.float32)
         return resample_poly(stereo.mean(axis=1), sample_rate, SYNTH_RATE).astype(np.float32)
 

@@ -11,6 +11,7 @@ from notestream.model.config import ModelConfig
 from notestream.model.data.corpus import SOURCES, RenderPlan, data_dir, render_corpus, rendered_dir
 from notestream.model.data.soundfonts import missing_soundfonts, sampled_piano_preset
 from notestream.model.data.splits import default_asap_root, make_splits, read_asap, write_splits
+from notestream.model.data.velocity_timbre import VelocityTimbre
 from notestream.model.features import FeatureConfig
 
 DEFAULT_ASAP = default_asap_root()
@@ -36,6 +37,9 @@ def register(subparsers) -> None:
                    help="render the ASAP segments of --splits with this sampled piano instead of the SoundFonts: a "
                         "folder of samples (e.g. data/pianos/salamander) or a GUS patch rendered by TiMidity++ (e.g. "
                         "/usr/share/midi/freepats/Tone_000/000_Acoustic_Grand_Piano.pat), into <split>-<piano name>")
+    r.add_argument("--velocity-timbre", action="store_true",
+                   help="train renders: soft notes quieter (pp..fff span drawn from 34-46 dB on every piano) and darker "
+                        "(model/data/velocity_timbre.py); segments already on disk are kept, so render into a fresh --data-dir")
     r.add_argument("--piano-name", default=None, help="with --sampled-piano: the name in the split (default: the folder's or patch's)")
     r.set_defaults(func=run_render)
 
@@ -82,7 +86,8 @@ def run_render(args: argparse.Namespace) -> int:
     if unknown:
         raise ValueError(f"--sources: unknown {', '.join(sorted(unknown))}; choose from {', '.join(SOURCES)}")
     plan = RenderPlan(segment_seconds=args.segment_seconds, train_segments_per_performance=args.segments_per_performance,
-                      detune_cents=0.0 if args.no_detune else RenderPlan.detune_cents, music21_performances=args.music21_performances)
+                      detune_cents=0.0 if args.no_detune else RenderPlan.detune_cents, music21_performances=args.music21_performances,
+                      velocity_timbre=VelocityTimbre() if args.velocity_timbre else None)
     out = data_dir(args.data_dir) / "rendered"
     piano = sampled_piano_preset(args.sampled_piano, args.piano_name) if args.sampled_piano else None
     counts = render_corpus(args.asap, out, plan, args.workers, tuple(args.splits.split(",")), sources, piano)

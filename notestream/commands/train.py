@@ -13,6 +13,7 @@ from notestream.commands.average import average
 from notestream.commands.calibrate import add_calibration_arguments, calibrate
 from notestream.model.data.augment import AugmentConfig
 from notestream.model.data.corpus import rendered_dir
+from notestream.model.data.dataset import CropEmphasis
 from notestream.model.training import TrainConfig, Trainer, train_config_from_dict
 
 AUGMENTATIONS = ("gain", "eq_tilt", "band_eq", "reverb", "noise")
@@ -63,6 +64,10 @@ def register(subparsers) -> None:
                    help="pitch-shift each crop by a random whole number of semitones up to this many (labels moved along)")
     p.add_argument("--room-share", type=_share, default=0.0, metavar="SHARE",
                    help="share of the reverberated crops heard in a random image-source room instead of decaying noise")
+    p.add_argument("--oversample-soft", type=float, default=0.0, metavar="X",
+                   help="draw a segment 1 + X times its share of notes below velocity 48 as often (soft passages)")
+    p.add_argument("--oversample-chords", type=float, default=0.0, metavar="X",
+                   help="draw a segment 1 + X times its share of notes in 5+-note chords as often (dense chords)")
     p.add_argument("--focal-gamma", type=float, default=d.loss.focal_gamma, metavar="GAMMA",
                    help="focal-loss exponent of the onset, frame and offset heads (0 = class-weighted BCE)")
     p.add_argument("--calibrate", type=Path, metavar="CHECKPOINT", default=None,
@@ -93,6 +98,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     if not 0 <= args.pitch_shift <= 12:
         raise UserError(f"--pitch-shift {args.pitch_shift}: expected 0 to 12 semitones")
     augment = replace(augment, pitch_shift_semitones=args.pitch_shift)
+    if min(args.oversample_soft, args.oversample_chords) < 0:
+        raise UserError("--oversample-soft and --oversample-chords: expected 0 or more")
     if args.focal_gamma < 0:
         raise UserError(f"--focal-gamma {args.focal_gamma}: expected 0 or more")
     return replace(
@@ -105,6 +112,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         amp=not args.no_amp, init_from=args.init_from, cooccurrence=args.cooccurrence,
         window=d.window.replaced(args.hop, args.lookahead), augment=augment,
         loss=replace(d.loss, focal_gamma=args.focal_gamma),
+        emphasis=CropEmphasis(soft=args.oversample_soft, chords=args.oversample_chords),
         model=replace(d.model, cnn_channels=args.cnn_channels, cnn_fc=args.cnn_fc, rnn_hidden=args.rnn_hidden,
                       label_head=args.label_head, adjacency_tau=args.tau, adjacency_reweight=args.reweight,
                       label_graph=args.label_graph, gcn_residual=args.gcn_residual),

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from notestream.cli import main
-from notestream_bench.accuracy_bench import find_system, format_markdown
+from notestream_bench.accuracy_bench import find_system, format_markdown, key_confusion_plot
 
 
-def test_our_model_is_scored_and_timed_and_absent_peers_are_skipped(tiny_split, tmp_path, capsys):
+def test_our_model_is_scored_timed_and_broken_down_and_absent_peers_are_skipped(tiny_split, tmp_path, capsys):
     out = tmp_path / "accuracy.json"
     code = main(["bench", "accuracy", "--data-dir", str(tiny_split.data_dir), "--peers-dir", str(tmp_path / "no-peers"),
                  "--json", str(out)])
@@ -26,11 +26,20 @@ def test_our_model_is_scored_and_timed_and_absent_peers_are_skipped(tiny_split, 
     speed = ours["speed"]
     assert speed["rtf"] > 0 and speed["cpu_rtf"] > 0 and speed["load_seconds"] > 0
     assert 50 < speed["peak_rss_mb"] < 8000  # torch and the model are resident: tens to hundreds of MB
+    # The tiny split's six reference notes (one starts before its segment and is not one): 55+59 a chord, the rest alone.
+    breakdown = ours["breakdown"]
+    assert {b: n for b, (_, n) in breakdown["velocity"].items()} == {"<32": 0, "32–47": 0, "48–63": 2, "≥64": 4}
+    assert {b: n for b, (_, n) in breakdown["chord_size"].items() if n} == {"1": 4, "2": 2}
+    assert {b: n for b, (_, n) in breakdown["register"].items() if n} == {"C3": 2, "C4": 3, "C5": 1}
+    assert all(found <= n for found, n in breakdown["velocity"].values())
+    assert sum(breakdown["reference_by_key"]) == 6
+    assert key_confusion_plot(out).read_bytes().startswith(b"\x89PNG")
     for peer in ("transkun", "basic-pitch"):
         assert report["systems"][peer]["status"] == "skipped"
         assert "setup.sh" in report["systems"][peer]["reason"]
     printed = capsys.readouterr().out
     assert "| notestream |" in printed and "transkun: skipped" in printed
+    assert "| | <32 (n=0) | 32–47 (n=0) |" not in printed and "| | 48–63 (n=2) | ≥64 (n=4) |" in printed
 
 
 def test_our_model_runs_at_the_asked_precision_and_names_bfloat16(tiny_split, tmp_path):

@@ -10,7 +10,7 @@ from notestream.cli import main
 from notestream_bench.robustness_bench import format_markdown, reuse_earlier_conditions
 
 
-def test_our_model_is_scored_under_each_chosen_condition(tiny_split, tmp_path, capsys):
+def test_our_model_is_scored_and_broken_down_under_each_chosen_condition(tiny_split, tmp_path, capsys):
     out = tmp_path / "robustness.json"
     code = main(["bench", "robustness", "--data-dir", str(tiny_split.data_dir), "--systems", "notestream,transkun",
                  "--peers-dir", str(tmp_path / "no-peers"), "--conditions", "clean,phone", "--json", str(out)])
@@ -21,10 +21,12 @@ def test_our_model_is_scored_under_each_chosen_condition(tiny_split, tmp_path, c
         ours = condition["systems"]["notestream"]
         assert ours["status"] == "ok" and "per_segment" not in ours
         assert all(0.0 <= ours["mean"][k] <= 1.0 for k in ("note_f1", "note_offset_f1", "frame_f1"))
+        assert ours["breakdown"]["velocity"]["≥64"][1] == 4  # the tiny split's loud reference notes, every condition
         assert condition["systems"]["transkun"]["status"] == "skipped"
     printed = capsys.readouterr().out
     assert printed.startswith(format_markdown(report))
     assert "| phone | " in printed and "transkun: skipped" in printed
+    assert "| clean · notestream |" in printed and "| phone · notestream |" in printed
 
 
 def test_unknown_conditions_are_refused_with_the_known_ones(tiny_split, capsys):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from notestream.model.data.corpus import Segment
-from notestream.model.data.dataset import CropSampler, crop_labels, keyboard_shifts, segment_example, shift_ratio
+from notestream.model.data.dataset import CropEmphasis, CropSampler, crop_labels, keyboard_shifts, segment_example, shift_ratio
 from notestream.model.features import FeatureConfig
 from notestream.notes import Note, PedalSpan, extend_with_pedal
 from notestream.model.pianoroll import frame_labels
@@ -96,3 +96,28 @@ def test_crop_labels_from_the_whole_segment_equal_labelling_the_crop_from_scratc
         got = crop_labels(sounding, pedals, int(start_frame), n_frames, rate, semitones)
         for name in ("onset", "offset", "frame", "velocity", "pedal"):
             np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
+
+
+def test_emphasis_weighs_a_segment_by_its_share_of_soft_notes_and_of_notes_in_dense_chords():
+    chord = [Note(1.0 + 0.005 * k, 2.0, 48 + 4 * k, 90) for k in range(5)]  # five onsets within 30 ms
+    soft = [Note(3.0, 3.5, 60, 20), Note(4.0, 4.5, 62, 47), Note(5.0, 5.5, 64, 48)]  # 48 is not below 48
+    notes = chord + soft
+    assert CropEmphasis().factor(notes) == 1.0
+    assert CropEmphasis(soft=4.0).factor(notes) == pytest.approx(1 + 4 * 2 / 8)
+    assert CropEmphasis(chords=2.0).factor(notes) == pytest.approx(1 + 2 * 5 / 8)
+    assert CropEmphasis(soft=4.0, chords=2.0).factor([]) == 1.0
+
+
+def test_a_sampler_with_emphasis_draws_segments_in_proportion_to_length_times_factor(tmp_path):
+    from notestream.model.data.corpus import save_segment
+
+    (tmp_path / "train").mkdir()
+    for name, velocity in (("loud", 100), ("soft", 30)):  # equal lengths, all notes loud or all soft
+        notes = np.array([[0.5 * k, 0.5 * k + 0.4, 60 + k, velocity] for k in range(6)], dtype=np.float64)
+        save_segment(tmp_path / "train" / f"{name}.npz", audio=np.zeros(32000, np.int16), notes=notes,
+                     pedals=np.zeros((0, 2)))
+    plain = CropSampler(tmp_path, "train", FEATURES, crop_frames=64, seed=5)
+    emphasised = CropSampler(tmp_path, "train", FEATURES, crop_frames=64, seed=5, emphasis=CropEmphasis(soft=3.0))
+    assert [s.segment_id for s in plain.segments] == ["loud", "soft"]
+    assert plain.weights.tolist() == [0.5, 0.5]
+    assert emphasised.weights == pytest.approx([1 / 5, 4 / 5])  # the soft segment weighs 1 + 3
