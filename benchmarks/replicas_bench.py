@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import tempfile
 import time
@@ -132,18 +133,34 @@ def run_replicas_bench(args: argparse.Namespace) -> int:
     audios = [looped(clips[i % 2], args.seconds, i) for i in range(args.streams)]
     offline = Transcriber.from_checkpoint(device="cpu")
     references = [offline.transcribe(audio).notes for audio in audios]
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="notestream-replicas-") as work, \
             replica_cluster(Path(work), args.max_sessions) as (balancer, replicas):
         runs = asyncio.run(run_with_crash(f"{balancer.url}/v1/stream", audios, replicas["r1"], args.kill_after))
+    load_after = os.getloadavg()[0]
     sessions = [session_report(run, ref) for run, ref in zip(runs, references, strict=True)]
     report = {"benchmark": "replicas", "streams": args.streams, "seconds_per_stream": args.seconds,
               "max_sessions_per_replica": args.max_sessions, "killed": "r1", "kill_after_seconds": args.kill_after,
               "per_replica": {name: sum(s["replica"] == name for s in sessions) for name in REPLICAS},
               "lost_or_repeated_events": sum(s["lost_or_repeated"] for s in sessions),
               "min_note_f1": min(s["note_f1"] for s in sessions), "all_finished": all(s["finished"] for s in sessions),
-              "resumed_sessions": sum(s["reconnects"] > 0 for s in sessions), "sessions": sessions}
+              "resumed_sessions": sum(s["reconnects"] > 0 for s in sessions),
+              "load_before": round(load_before, 2), "load_after": round(load_after, 2), "sessions": sessions}
     print(json.dumps({k: v for k, v in report.items() if k != "sessions"}, indent=2))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0 if report["lost_or_repeated_events"] == 0 and report["all_finished"] else 1
 
+
+
+def format_markdown(report: dict) -> str:
+    lines = [f"{report['streams']} real-time streams of {report['seconds_per_stream']:g} s through HAProxy "
+             f"(deploy/haproxy.cfg) over two replicas of at most {report['max_sessions_per_replica']} sessions each; "
+             f"replica {report['killed']} SIGKILLed {report['kill_after_seconds']:g} s after every stream began, then "
+             f"restarted on its data folder. Load average (1 min) {report.get('load_before', '?')} → "
+             f"{report.get('load_after', '?')} on a machine shared with other work.", "",
+             "| sessions per replica | resumed | events lost or repeated | all finished | lowest note F1 vs offline |",
+             "|---|---|---|---|---|",
+             f"| {', '.join(f'{k}: {v}' for k, v in report['per_replica'].items())} | {report['resumed_sessions']} "
+             f"| {report['lost_or_repeated_events']} | {report['all_finished']} | {report['min_note_f1']} |"]
+    return "\n".join(lines)
