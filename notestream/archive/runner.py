@@ -43,7 +43,7 @@ class ArchiveSummary:
 
     @property
     def real_time_factor(self) -> float:
-        """Seconds of audio transcribed per second of the whole run (model loads included)."""
+        """Seconds of audio transcribed per second of the run (from `started`: model loads included)."""
         return self.audio_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
     def text(self) -> str:
