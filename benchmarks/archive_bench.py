@@ -101,4 +101,11 @@ def format_markdown(report: dict) -> str:
         lines += [f"| {r['nodes']} | {r['files']} | {r['audio_seconds']} | {r['process_seconds']} | {r['real_time_factor']} "
                   f"| {r['load_before']} → {r['load_after']} |" for r in report["ray"]]
         lines += ["", f"Two nodes / one node: **{report['ray_speedup']}×** the audio per second."]
+    runs = report["local"] + (report.get("ray") or [])
+    if max(r["load_before"] for r in runs) > report["cpu_count"]:
+        lines += ["", f"Measured with `--files {report['files']} --ray-files {report['ray'][0]['files'] if report.get('ray') else 0}` "
+                  f"while other work kept the load average above the {report['cpu_count']} CPUs: every process got a "
+                  "fraction of a core, and two one-CPU Ray nodes on the same two busy cores cannot show scaling. "
+                  "These numbers describe that machine, not the targets (≥ 40× for 100 files in one call, ≥ 1.8× "
+                  "for two nodes), which need an otherwise idle machine to check."]
     return "\n".join(lines)
