@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 from notestream_bench.accuracy_bench import RESULTS_DIR, register_accuracy_bench
+from notestream_bench.archive_bench import register_archive_bench
 from notestream_bench.batches_bench import register_batches_bench
 from notestream_bench.batching_bench import register_batching_bench
 from notestream_bench.lookahead_bench import register_lookahead_bench
+from notestream_bench.replicas_bench import register_replicas_bench
 from notestream_bench.report import RESULTS_MD, register_report, write_results
 from notestream_bench.robustness_bench import register_robustness_bench
 from notestream_bench.score_bench import register_score_bench
@@ -23,7 +25,7 @@ log = logging.getLogger(__name__)
 BENCH_REGISTRIES = (
     register_accuracy_bench, register_lookahead_bench, register_report, register_speed_bench,
     register_stream_bench, register_score_bench, register_batching_bench, register_robustness_bench,
-    register_batches_bench,
+    register_batches_bench, register_replicas_bench, register_archive_bench,
 )
 # What `bench all` runs by default; `load` ramps up to many minutes of streaming, so it is opt-in.
 DEFAULT_ALL = ("accuracy", "lookahead", "speed", "latency", "score")
@@ -31,7 +33,7 @@ DEFAULT_ALL = ("accuracy", "lookahead", "speed", "latency", "score")
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("bench", help="benchmarks: accuracy, robustness, look-ahead, speed, latency, load, "
-                                            "batching, batches, score",
+                                            "batching, batches, score, replicas, archive",
                               description=__doc__)
     sub = p.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
     for register_bench in BENCH_REGISTRIES:

@@ -1,6 +1,6 @@
 """`notestream bench report`: benchmarks/RESULTS.md from the JSON every bench leaves in benchmarks/results/.
 
-Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, load, batching, score, batches);
+Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, load, batching, score, batches, archive, replicas);
 this module only reads them, so the page can be regenerated at any time without rerunning anything. A
 bench that has not been run yet gets a line saying which command produces it.
 """
@@ -90,6 +90,10 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
     ("score", "Sheet music (ASAP) beside music21", "notestream bench score", _from_module("notestream_bench.score_bench")),
     ("batches", "Training batches: data workers per GPU step rate", "notestream bench batches --batches 20",
      _from_module("notestream_bench.batches_bench")),
+    ("archive", "Many files in one transcribe call, and on a Ray cluster", "notestream bench archive",
+     _from_module("notestream_bench.archive_bench")),
+    ("replicas", "Live sessions over two replicas behind HAProxy, one killed", "notestream bench replicas",
+     _from_module("notestream_bench.replicas_bench")),
 )
 
 

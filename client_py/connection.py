@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -48,7 +48,7 @@ async def open_session(url: str, audio_format: AudioFormat, resume: Ready | None
                        after_seq: int = 0) -> tuple[ClientConnection, Ready]:
     """Connect, send `start` (with session, token and the last event seq seen when resuming) and
     wait for `ready`."""
-    ws = await _connect(url, timeout)
+    ws = await _connect(resume_url(url, resume.session) if resume else url, timeout)
     start = {"type": "start", **audio_format.start_fields()}
     if resume is not None:
         start.update(session=resume.session, token=resume.token, after_seq=after_seq)
@@ -76,6 +76,14 @@ async def open_session(url: str, audio_format: AudioFormat, resume: Ready | None
     if kind == "error":
         raise StreamRefused(str(reply.get("code", "error")), str(reply.get("message", "")))
     raise StreamClientError(f"the server answered `start` with an unexpected message: {reply}")
+
+
+def resume_url(url: str, session: str) -> str:
+    """The stream URL with `?session=ID`: a load balancer routes a resume on it to the replica holding the
+    session (the `start` message that also names it is out of the balancer's sight)."""
+    parts = urlsplit(url)
+    query = (parts.query + "&" if parts.query else "") + urlencode({"session": session})
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 async def _connect(url: str, timeout: float) -> ClientConnection:

@@ -68,7 +68,7 @@ async def _on_shutdown(app: web.Application) -> None:
 async def health_handler(request: web.Request) -> web.Response:
     """Liveness plus a few facts an operator checks first."""
     state: ServerState = request.app[STATE_KEY]
-    return web.json_response({"status": "ok", "live_sessions": len(state.live), "max_sessions": state.config.max_sessions,
+    return web.json_response({"status": "ok", "replica": state.config.replica_id, "live_sessions": len(state.live), "max_sessions": state.config.max_sessions,
                               "device": str(state.transcriber.loaded.device), "model": state.transcriber.describe(),
                               "uptime_seconds": round(time.time() - request.app[STARTED_KEY], 1)})
 

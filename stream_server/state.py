@@ -20,6 +20,7 @@ from .batching import InferenceBatcher
 from .live_session import LiveSession, SessionServices
 from .metrics import Metrics
 from .protocol import CLOSE_TRY_LATER, ProtocolError, StartMessage
+from .replica import session_id_prefix
 from .session_core import SessionCore
 from .storage import RawAudioFile, SessionRecord, SessionStore, compress_to_flac
 
@@ -50,6 +51,7 @@ class ServerConfig:
     send_timeout: float = 10.0
     workers: int = 1
     static_dir: Path = APP_DIR
+    replica_id: str | None = None  # behind a load balancer: this replica's name, the prefix of its session ids
 
 
 class ServerState:
@@ -57,7 +59,7 @@ class ServerState:
 
     def __init__(self, config: ServerConfig, transcriber: Transcriber):
         self.config, self.transcriber = config, transcriber
-        self.store = SessionStore(config.data_dir)
+        self.store = SessionStore(config.data_dir, session_id_prefix(config.replica_id))
         self.metrics = Metrics()
         self.live: dict[str, LiveSession] = {}
         self.connections: set = set()  # StreamConnection objects, told first on shutdown

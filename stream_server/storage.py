@@ -67,8 +67,9 @@ def hash_token(token: str) -> str:
 class SessionStore:
     """SQLite database `notestream.db` plus one folder of audio per session in `data_dir/sessions/`."""
 
-    def __init__(self, data_dir: str | Path):
+    def __init__(self, data_dir: str | Path, id_prefix: str = ""):
         self.data_dir = Path(data_dir)
+        self.id_prefix = id_prefix  # a replica's id: its balancer routes a session's requests on it (replica.py)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.data_dir / "notestream.db", check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -81,7 +82,7 @@ class SessionStore:
     def create(self, kind: str, sample_rate: int | None = None, channels: int | None = None,
                filename: str | None = None) -> tuple[SessionRecord, str]:
         """A new session with a fresh id and secret token (returned once; only its hash is stored)."""
-        session_id, token, now = "s_" + secrets.token_hex(8), secrets.token_urlsafe(24), time.time()
+        session_id, token, now = self.id_prefix + "s_" + secrets.token_hex(8), secrets.token_urlsafe(24), time.time()
         status = "open" if kind == "stream" else "queued"
         self._db.execute(
             "INSERT INTO sessions (id, token_hash, kind, status, created, updated, sample_rate, channels, filename)"

@@ -27,6 +27,7 @@ LAYERS = {
     "web": 2,        # the browser app's files (a client, but no Python imports): the server serves them
     "server": 3,
     "client": 3,
+    "archive": 3,    # many files on worker processes or a Ray cluster: beside the server, above model and exporters
     "cli": 4,
     "bench": 4,      # benchmarks use the library, never the CLI (below)
 }
@@ -41,7 +42,7 @@ def part_of(module: str) -> str:
         return "bench"
     second = module.split(".")[1]
     named = {"model": "model", "score": "score", "exporters": "exporters", "server": "server", "client": "client",
-             "web": "web", "cli": "cli", "commands": "cli", "__main__": "cli"}
+             "web": "web", "archive": "archive", "cli": "cli", "commands": "cli", "__main__": "cli"}
     return named[second]
 
 

@@ -22,10 +22,13 @@ export function authHeaders(token) {
 }
 
 /** The WebSocket URL of the live stream on the server that served this page. */
-export function streamUrl() {
+export function streamUrl(session = null) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const url = new URL(`${scheme}//${location.host}/v1/stream`);
   const key = apiKey();
-  return `${scheme}//${location.host}/v1/stream${key ? `?api_key=${encodeURIComponent(key)}` : ""}`;
+  if (key) url.searchParams.set("api_key", key);
+  if (session) url.searchParams.set("session", session); // a load balancer routes the resume on it
+  return url.toString();
 }
 
 /** `path` with `?token=` (and `api_key`) appended: browsers cannot put a bearer header on a link or an <img>. */

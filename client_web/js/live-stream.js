@@ -38,7 +38,7 @@ export class LiveStream {
   /** Open the connection; resolves with the server's `ready` message. */
   connect() {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(streamUrl());
+      const ws = new WebSocket(streamUrl(this.session));
       ws.binaryType = "arraybuffer";
       this.ws = ws;
       this.ready = false;

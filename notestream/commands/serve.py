@@ -37,17 +37,22 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=int, default=1,
                    help="inference threads (live sessions share one batched model round at a time; "
                         "more threads only help replays after a restart)")
+    p.add_argument("--replica-id", default=os.environ.get("NOTESTREAM_REPLICA_ID"),
+                   help="behind a load balancer: this replica's name (a-z, 0-9), which starts its session ids so "
+                        "that resumes reach it (env NOTESTREAM_REPLICA_ID; docs/deploy.md)")
     p.add_argument("--log-format", choices=("json", "text"), default="json", help="json: one object per log line")
     p.set_defaults(func=run)
 
 
 def config_from_args(args: argparse.Namespace):
     """The ServerConfig for these command-line arguments (validated)."""
+    from notestream.server.replica import replica_id
     from notestream.server.state import ServerConfig
 
     for name in ("port", "max_sessions", "max_message_kb", "workers"):
         if getattr(args, name) < (0 if name == "port" else 1):
             raise ValueError(f"--{name.replace('_', '-')} must be positive")
+    replica = replica_id(args.replica_id) if args.replica_id else None
     origins = [o.strip() for o in args.allowed_origins.split(",") if o.strip()] if args.allowed_origins else None
     return ServerConfig(
         data_dir=args.data_dir, host=args.host, port=args.port, checkpoint=args.checkpoint, device=args.device, views=args.views,
@@ -55,6 +60,7 @@ def config_from_args(args: argparse.Namespace):
         api_key=args.api_key or None, allowed_origins=origins, max_sessions=args.max_sessions,
         max_message_bytes=args.max_message_kb * 1024, max_session_seconds=args.max_session_minutes * 60,
         max_upload_bytes=int(args.max_upload_mb * 1e6), resume_window=args.resume_window, workers=args.workers,
+        replica_id=replica,
     )
 
 

@@ -3,8 +3,11 @@
 Inputs are audio or video files, or folders searched recursively (other files are skipped with a
 warning). Outputs go to OUTDIR, keeping each file's path below the folder it was found in:
 `<name>.mid`, `.json`, `.tsv`, `.txt`, `.musicxml`, `-<page>.svg`, `.pdf` and `.synth.wav` (the transcription
-played back). Every file of one input appears complete or not at all, and existing outputs are only
-replaced with --force.
+played back). Every file of one input appears complete or not at all: a rerun skips the inputs whose
+outputs are all there (an interrupted run resumes), refuses to touch partly existing ones, and --force
+replaces everything. The model loads once per worker: --jobs N runs N worker processes here, --ray
+ADDRESS spreads the files over a Ray cluster (`pip install 'notestream[ray]'`; every node must see the
+input and output folders). A summary (files, hours of audio, failures, real-time factor) ends the run.
 """
 
 from __future__ import annotations
@@ -12,24 +15,22 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from notestream.audio import AUDIO_EXTENSIONS, AudioDecodeError, audio_duration
+from notestream.archive import (
+    ArchiveItem,
+    InlineExecutor,
+    ModelSpec,
+    ProcessExecutor,
+    outputs_complete,
+    run_archive,
+)
+from notestream.audio import AUDIO_EXTENSIONS
 from notestream.cli import UserError
-from notestream.exporters import EXPORT_FORMATS, existing_outputs, export_transcription, parse_formats
+from notestream.exporters import EXPORT_FORMATS, existing_outputs, parse_formats
 from notestream.model.arguments import add_precision_argument, view_shifts
-from notestream.model.transcriber import Transcriber
 
 DEFAULT_FORMATS = "mid,json,tsv,txt,musicxml,svg"
-
-
-@dataclass(frozen=True)
-class PlannedInput:
-    """One audio file to transcribe and the stem its outputs are written to."""
-
-    audio: Path
-    stem: Path
 
 
 def register(subparsers) -> None:
@@ -47,6 +48,11 @@ def register(subparsers) -> None:
     add_precision_argument(p)
     p.add_argument("--force", action="store_true", help="replace outputs that already exist")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="worker processes on this machine, each with its own model and a share of the cores (default 1)")
+    p.add_argument("--ray", metavar="ADDRESS", default=None,
+                   help="run on a Ray cluster: its address (host:port) or 'auto' for the one `ray start` made here")
+    p.add_argument("--summary-json", type=Path, default=None, metavar="PATH", help="also write the run's summary here")
     p.set_defaults(func=run)
 
 
@@ -70,14 +76,14 @@ def find_audio(inputs: list[Path]) -> tuple[list[tuple[Path, Path]], list[Path]]
     return found, [path for path, _ in skipped]
 
 
-def plan_outputs(found: list[tuple[Path, Path]], out_dir: Path) -> list[PlannedInput]:
+def plan_outputs(found: list[tuple[Path, Path]], out_dir: Path, replace: bool = False) -> list[ArchiveItem]:
     """Each input's output stem: OUTDIR/<relative path without extension>.
 
     Inputs that would share a stem (`take.wav` and `take.mp3`) keep their extension in it (`take.wav.mid`).
     """
     plain = [out_dir / relative.with_suffix("") for _, relative in found]
     clashing = {stem for stem in plain if plain.count(stem) > 1}
-    planned = [PlannedInput(audio, out_dir / relative if stem in clashing else stem)
+    planned = [ArchiveItem(audio, out_dir / relative if stem in clashing else stem, replace)
                for (audio, relative), stem in zip(found, plain, strict=True)]
     stems = [p.stem for p in planned]
     repeated = sorted({str(s) for s in stems if stems.count(s) > 1})
@@ -88,17 +94,19 @@ def plan_outputs(found: list[tuple[Path, Path]], out_dir: Path) -> list[PlannedI
     return planned
 
 
-def check_overwrites(planned: list[PlannedInput], formats: list[str], force: bool) -> None:
-    """Refuse, naming the files, when outputs exist and --force was not given."""
+def check_overwrites(planned: list[ArchiveItem], formats: list[str], force: bool) -> None:
+    """Refuse, naming the files, when some but not all of an input's outputs exist and --force was not given
+    (inputs whose outputs are all there are skipped: that is how a rerun resumes)."""
     if force:
         return
-    existing = [path for p in planned for path in existing_outputs(p.stem, formats)]
+    existing = [path for p in planned if not outputs_complete(p.stem, formats) for path in existing_outputs(p.stem, formats)]
     if existing:
         names = ", ".join(str(p) for p in existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3 else "")
         raise UserError(f"{names} already exist(s); pass --force to replace, or choose another -o folder")
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
     formats = parse_formats(args.formats)
     found, skipped = find_audio(args.inputs)
     if skipped:
@@ -107,47 +115,26 @@ def run(args: argparse.Namespace) -> int:
               f"known extensions: {' '.join(sorted(AUDIO_EXTENSIONS))}", file=sys.stderr)
     if not found:
         raise UserError("no audio or video files among the inputs")
-    planned = plan_outputs(found, args.out_dir)
+    planned = plan_outputs(found, args.out_dir, replace=args.force)
     check_overwrites(planned, formats, args.force)
-    transcriber = Transcriber.from_checkpoint(args.checkpoint, args.device, views=args.views, precision=args.precision)
-    failed = transcribe_all(transcriber, planned, formats, show_progress=not args.no_progress)
-    if failed:
-        print(f"{failed} of {len(planned)} input(s) could not be transcribed (see above)", file=sys.stderr)
-    return 1 if failed else 0
+    summary = run_archive(planned, formats, make_executor(args, formats), show_progress=not args.no_progress,
+                          started=started)
+    print(summary.text(), file=sys.stderr)
+    if args.summary_json:
+        summary.write_json(args.summary_json)
+    return 1 if summary.failed else 0
 
 
-def transcribe_all(transcriber: Transcriber, planned: list[PlannedInput], formats: list[str], show_progress: bool = True) -> int:
-    """Transcribe and export each input under one progress bar (audio seconds, with ETA); returns failures."""
-    from tqdm import tqdm
+def make_executor(args: argparse.Namespace, formats: list[str]):
+    """In this process (--jobs 1), in N local processes (--jobs N) or on a Ray cluster (--ray)."""
+    spec = ModelSpec(args.checkpoint, args.device, args.views, args.precision)
+    if args.jobs < 1:
+        raise UserError("--jobs must be at least 1")
+    if args.ray:
+        from notestream.archive.ray_cluster import RayExecutor
 
-    durations = [audio_duration(p.audio) for p in planned]
-    total = sum(d for d in durations if d) if all(durations) else None
-    failed = 0
-    bar_format = "{l_bar}{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}]{postfix}" if total else None
-    disable = None if show_progress else True  # None: shown on a terminal only
-    with tqdm(total=total, unit="s", desc="transcribing", disable=disable, bar_format=bar_format) as bar:
-        for item in planned:
-            bar.set_postfix_str(item.audio.name)
-            try:
-                written, speed = transcribe_one(transcriber, item, formats, bar)
-            except AudioDecodeError as exc:
-                failed += 1
-                bar.write(f"error: {exc}", file=sys.stderr)
-                continue
-            bar.write(f"{item.audio} -> {', '.join(str(p) for p in written)} ({speed:.0f}x real time)", file=sys.stderr)
-    return failed
-
-
-def transcribe_one(transcriber: Transcriber, item: PlannedInput, formats: list[str], bar) -> tuple[list[Path], float]:
-    """One input: transcribe (advancing `bar`), then write every format; returns the files and the speed."""
-    start_n, start = bar.n, time.perf_counter()
-
-    def advance(seconds: float) -> None:
-        bar.update(start_n + seconds - bar.n)
-
-    transcription = transcriber.transcribe(item.audio, progress=advance)
-    seconds = time.perf_counter() - start
-    speed = transcription.duration / max(seconds, 1e-9)
-    timing = {"transcribe_seconds": round(seconds, 3), "speed": round(speed, 1)}
-    written = export_transcription(transcription, item.stem, formats, source=str(item.audio), extra_metadata={"timing": timing})
-    return written, speed
+        try:
+            return RayExecutor(spec, formats, args.ray)
+        except RuntimeError as exc:
+            raise UserError(str(exc)) from exc
+    return ProcessExecutor(spec, formats, args.jobs) if args.jobs > 1 else InlineExecutor(spec, formats)
