@@ -6,7 +6,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEBIAN_PACKAGES := fluidsynth fluid-soundfont-gm fluid-soundfont-gs timgm6mb-soundfont \
-	musescore-general-soundfont csound-soundfont timidity freepats ffmpeg jackd2 chromium libportaudio2 haproxy
+	musescore-general-soundfont csound-soundfont timidity freepats ffmpeg jackd2 chromium libportaudio2 haproxy \
+	musescore3
 
 .PHONY: system-deps install serve test lint data train clean
 

@@ -87,7 +87,7 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
     ("load", "Concurrent live streams one server sustains", "notestream bench load", _load),
     ("batching", "What batching live streams saves (model CPU per stream)", "notestream bench batching",
      _from_module("notestream_bench.batching_bench")),
-    ("score", "Sheet music (ASAP) beside music21", "notestream bench score", _from_module("notestream_bench.score_bench")),
+    ("score", "Sheet music (ASAP) beside music21 and MuseScore 3", "notestream bench score", _from_module("notestream_bench.score_bench")),
     ("batches", "Training batches: data workers per GPU step rate", "notestream bench batches --batches 20",
      _from_module("notestream_bench.batches_bench")),
     ("archive", "Many files in one transcribe call, and on a Ray cluster", "notestream bench archive",

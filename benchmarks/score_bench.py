@@ -1,14 +1,12 @@
-"""Sheet-music benchmark on ASAP: beats, downbeats, key, meter and note values, ours against music21.
+"""Sheet-music benchmark on ASAP: beats, downbeats, key, metre, note values and MV2H, ours against the
+scores users get elsewhere from the same performance MIDI: music21's import and MuseScore 3's.
 
-For each performance of the chosen works, `score.notate` is compared with the ASAP annotations and the
-aligned score, beside the baseline a user gets for free: music21's plain import of the performance MIDI
-with `quantizePost` (its beats are the file's 120-bpm grid, its meter the file's 4/4, its key
-music21's own Krumhansl analysis).
-
-Note-value accuracy: each performance note is matched to a score note of the same pitch whose onset,
-mapped through the annotated beats into score time, lies within a tenth of a second (a fifth of a quarter
-at the score MIDI's 120 bpm); it counts as right when its notated length in quarter notes (ties merged)
-equals the score note's length exactly. Notes that were dropped or left unmatched count as wrong.
+For each performance of the chosen works (the validation works unless `--split` names others) every
+system's score is read as a `SheetReading` and judged by `score_metrics.score_reading` against ASAP's
+annotations and aligned score. Note-value accuracy: each performance note is matched to a score note of
+the same pitch whose onset, mapped through the annotated beats into score time, lies within a tenth of a
+second; it counts as right when its notated length in quarter notes (ties merged) equals the score
+note's. Notes dropped or left unmatched count as wrong.
 """
 
 from __future__ import annotations
@@ -19,52 +17,21 @@ import json
 import logging
 import time
 import warnings
-from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
-import mir_eval
 import numpy as np
-import pretty_midi
 
 from notestream.midi import read_midi
-from notestream.model.data.splits import default_asap_root
-from notestream.notes import Note
+from notestream.score.asap import read_annotations
+from notestream_bench.score_metrics import METRICS, SheetReading, score_reading
+from notestream_bench.score_peers import musescore_available, musescore_reading, music21_reading
 
-DEFAULT_ASAP_ROOT = default_asap_root()
-VALIDATION_SPLIT = Path(__file__).resolve().parent.parent / "model" / "splits" / "validation.txt"
-MATCH_TOLERANCE_S = 0.1  # in score time (score MIDI at 120 bpm)
+CHECKOUT = Path(__file__).resolve().parent.parent
+DEFAULT_ASAP_ROOT = CHECKOUT.parent / "shared" / "data" / "asap"
+VALIDATION_SPLIT = CHECKOUT / "model" / "splits" / "validation.txt"
 SPEED_TARGET_S = 300.0  # the speed check uses the performance closest to five minutes
+PEERS = {"music21": music21_reading, "musescore": musescore_reading}
 log = logging.getLogger(__name__)
-METRICS = ("beat_f", "downbeat_f", "key_accuracy", "time_signature_accuracy", "note_value_accuracy")
-
-
-@dataclass(frozen=True)
-class Annotations:
-    """One ASAP annotation file: beat and downbeat times, the first time signature and key (in fifths)."""
-
-    beats: np.ndarray
-    downbeats: np.ndarray
-    time_signature: str
-    key_fifths: int
-
-
-def read_annotations(path: Path) -> Annotations:
-    """Parse `<time>\\t<time>\\t<b|db|bR>[,<time signature>[,<key in sharps>]]` lines."""
-    beats, downbeats, signature, fifths = [], [], None, None
-    for line in path.read_text().splitlines():
-        fields = line.split("\t")
-        if len(fields) < 3:
-            continue
-        time_s, (kind, *extra) = float(fields[0]), fields[2].split(",")
-        beats.append(time_s)
-        if kind == "db":
-            downbeats.append(time_s)
-        if signature is None and len(extra) > 0 and extra[0]:
-            signature = extra[0]
-        if fifths is None and len(extra) > 1 and extra[1]:
-            fifths = int(extra[1])
-    return Annotations(np.array(beats), np.array(downbeats), signature or "4/4", fifths or 0)
 
 
 def benchmark_works(split_file: Path | None, asap_root: Path) -> list[str]:
@@ -91,114 +58,34 @@ def performances(asap_root: Path, works: list[str], limit: int | None) -> list[d
     return ordered[:limit] if limit else ordered
 
 
-def score_note_values(score_midi: Path) -> tuple[list[Note], list[Fraction]]:
-    """Score notes (times in the score MIDI's seconds) and their lengths in quarter notes."""
-    pm = pretty_midi.PrettyMIDI(str(score_midi))
-    notes, lengths = [], []
-    for inst in pm.instruments:
-        for n in inst.notes:
-            notes.append(Note(n.start, n.end, n.pitch, n.velocity))
-            ticks = pm.time_to_tick(n.end) - pm.time_to_tick(n.start)
-            lengths.append(Fraction(ticks, pm.resolution).limit_denominator(48))
-    return notes, lengths
-
-
-def match_to_score(
-    onsets_in_score_time: np.ndarray, pitches: list[int], sheet_notes: list[Note]
-) -> list[int | None]:
-    """For each performance note, the index of the unused same-pitch score note nearest in time, if close."""
-    by_pitch: dict[int, list[int]] = {}
-    for j, n in enumerate(sheet_notes):
-        by_pitch.setdefault(n.pitch, []).append(j)
-    used: set[int] = set()
-    matches: list[int | None] = []
-    for onset, pitch in zip(onsets_in_score_time, pitches, strict=True):
-        candidates = [j for j in by_pitch.get(pitch, []) if j not in used]
-        best = min(candidates, key=lambda j: abs(sheet_notes[j].onset - onset), default=None)
-        if best is not None and abs(sheet_notes[best].onset - onset) <= MATCH_TOLERANCE_S:
-            used.add(best)
-            matches.append(best)
-        else:
-            matches.append(None)
-    return matches
-
-
-def note_value_accuracy(
-    notes: list[Note], notated: dict[Note, Fraction], row: dict, asap_root: Path, perf_ann: Annotations
-) -> float:
-    """Share of score-matched performance notes whose notated length equals the score's (see module doc)."""
-    score_ann = read_annotations(asap_root / row["midi_score_annotations"])
-    sheet_notes, score_lengths = score_note_values(asap_root / row["midi_score"])
-    n_beats = min(len(perf_ann.beats), len(score_ann.beats))
-    mapped = np.interp([n.onset for n in notes], perf_ann.beats[:n_beats], score_ann.beats[:n_beats])
-    matches = match_to_score(mapped, [n.pitch for n in notes], sheet_notes)
-    judged = [(n, j) for n, j in zip(notes, matches, strict=True) if j is not None]
-    right = sum(1 for n, j in judged if n in notated and notated[n] == score_lengths[j])
-    return right / len(judged) if judged else 0.0
-
-
-def same_key(fifths: int, reference: int) -> bool:
-    """Key signatures agree, counting enharmonic ones (6 sharps = 6 flats) as the same."""
-    return (fifths - reference) % 12 == 0
-
-
-def evaluate_ours(row: dict, asap_root: Path) -> dict:
+def our_reading(notes: list, pedals: list) -> tuple[SheetReading, float]:
+    """Our notation of a performance as a SheetReading, and the seconds `notate` took."""
     from notestream.score.notation import notate
 
-    perf = read_midi(asap_root / row["midi_performance"])
-    ann = read_annotations(asap_root / row["performance_annotations"])
     start = time.perf_counter()
-    notation = notate(perf.notes, perf.pedals)
+    notation = notate(notes, pedals)
     seconds = time.perf_counter() - start
-    lengths = notation.note_lengths()
-    notated = {notation.notes[i]: length for i, length in lengths.items()}
-    return {
-        "beat_f": mir_eval.beat.f_measure(ann.beats, notation.beats),
-        "downbeat_f": mir_eval.beat.f_measure(ann.downbeats, notation.downbeat_times()),
-        "key_accuracy": float(same_key(notation.key.fifths, ann.key_fifths)),
-        "time_signature_accuracy": float(notation.meter.time_signature == ann.time_signature),
-        "note_value_accuracy": note_value_accuracy(perf.notes, notated, row, asap_root, ann),
-        "estimated": {"key_fifths": notation.key.fifths, "time_signature": notation.meter.time_signature},
-        "notate_seconds": seconds,
-    }
+    index = {note: i for i, note in enumerate(notes)}
+    lengths, hands = {}, {}
+    for chord in notation.chords:
+        for k in chord.sources:
+            lengths[index[notation.notes[k]]] = chord.length
+            hands[index[notation.notes[k]]] = chord.hand
+    reading = SheetReading(notation.beats, notation.downbeat_times(), notation.meter.time_signature,
+                           notation.key.fifths, lengths, hands)
+    return reading, seconds
 
 
-def evaluate_music21_baseline(row: dict, asap_root: Path) -> dict:
-    """music21's plain MIDI import with quantizePost, read as a score."""
-    from music21 import converter, meter
-
+def evaluate_row(row: dict, asap_root: Path, peers: list[str]) -> dict:
+    """Every system's metrics on one performance."""
     path = asap_root / row["midi_performance"]
-    ann = read_annotations(asap_root / row["performance_annotations"])
     perf = read_midi(path)
-    pm = pretty_midi.PrettyMIDI(str(path))
-    parsed = converter.parse(str(path), quantizePost=True).stripTies()
-    signature = parsed.recurse().getElementsByClass(meter.TimeSignature).first()
-    notated: dict[tuple[int, int], Fraction] = {}
-    for element in parsed.flatten().notes:
-        onset_s = pm.tick_to_time(int(round(float(element.offset) * pm.resolution)))
-        for p in element.pitches:
-            notated[(p.midi, int(round(onset_s * 20)))] = Fraction(element.quarterLength).limit_denominator(
-                48
-            )
-    # A performance note reads the length notated at its own pitch within one 50 ms slot of its onset.
-    lengths = {}
-    for n in perf.notes:
-        slot = int(round(n.onset * 20))
-        found = next(
-            (notated[(n.pitch, s)] for s in (slot, slot - 1, slot + 1) if (n.pitch, s) in notated), None
-        )
-        if found is not None:
-            lengths[n] = found
-    end = perf.duration
-    return {
-        "beat_f": mir_eval.beat.f_measure(ann.beats, pm.get_beats()[pm.get_beats() <= end]),
-        "downbeat_f": mir_eval.beat.f_measure(ann.downbeats, pm.get_downbeats()[pm.get_downbeats() <= end]),
-        "key_accuracy": float(same_key(parsed.analyze("key").sharps, ann.key_fifths)),
-        "time_signature_accuracy": float(
-            signature is not None and signature.ratioString == ann.time_signature
-        ),
-        "note_value_accuracy": note_value_accuracy(perf.notes, lengths, row, asap_root, ann),
-    }
+    ann = read_annotations(asap_root / row["performance_annotations"])
+    reading, seconds = our_reading(perf.notes, perf.pedals)
+    results = {"ours": {**score_reading(reading, perf.notes, row, asap_root, ann), "notate_seconds": seconds}}
+    for name in peers:
+        results[name] = score_reading(PEERS[name](path, perf.notes), perf.notes, row, asap_root, ann)
+    return results
 
 
 def time_engraving(midi_path: Path, label: str | None = None) -> dict:
@@ -240,29 +127,27 @@ def _mean(results: list[dict]) -> dict:
     return {m: float(np.mean([r[m] for r in results])) if results else 0.0 for m in METRICS}
 
 
-def run_score_benchmark(asap_root: Path, split_works: list[str] | None, limit: int | None) -> dict:
-    """Evaluate ours and the music21 baseline on the works' performances, plus one timed engraving."""
+def run_score_benchmark(
+    asap_root: Path, split_works: list[str] | None, limit: int | None, peers: list[str] | None = None
+) -> dict:
+    """Evaluate ours and the peers on the works' performances, plus one timed engraving."""
     asap_root = Path(asap_root)
     works = split_works or benchmark_works(VALIDATION_SPLIT, asap_root)
     rows = performances(asap_root, works, limit)
     if not rows:
         raise ValueError(f"no ASAP performances of the given works under {asap_root}")
+    if peers is None:
+        peers = ["music21"] + (["musescore"] if musescore_available() else [])
     per_performance = {}
     for number, row in enumerate(rows, start=1):
         log.info("score bench %d/%d: %s", number, len(rows), row["midi_performance"])
-        per_performance[row["midi_performance"]] = {
-            "ours": evaluate_ours(row, asap_root),
-            "music21": evaluate_music21_baseline(row, asap_root),
-        }
+        per_performance[row["midi_performance"]] = evaluate_row(row, asap_root, peers)
     durations = {r["midi_performance"]: read_midi(asap_root / r["midi_performance"]).duration for r in rows}
     closest = min(durations, key=lambda k: abs(durations[k] - SPEED_TARGET_S))
     return {
         "works": works,
         "performances": per_performance,
-        "mean": {
-            "ours": _mean([p["ours"] for p in per_performance.values()]),
-            "music21": _mean([p["music21"] for p in per_performance.values()]),
-        },
+        "mean": {name: _mean([p[name] for p in per_performance.values()]) for name in ["ours", *peers]},
         "speed": time_engraving(asap_root / closest, f"asap:{closest}"),
     }
 
@@ -294,7 +179,11 @@ def run(args: argparse.Namespace) -> int:
     works = benchmark_works(split, args.asap_root)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # pretty_midi on ASAP's meta events in track 1
-        report = run_score_benchmark(args.asap_root, works, args.limit)
+        peers = [p for p in args.peers.split(",") if p]
+        unknown = sorted(set(peers) - set(PEERS))
+        if unknown:
+            raise SystemExit(f"--peers: unknown {', '.join(unknown)}; choose from {', '.join(PEERS)}")
+        report = run_score_benchmark(args.asap_root, works, args.limit, peers)
     table = format_markdown(report)
     print(table)
     if args.json:
@@ -313,6 +202,8 @@ def register_score_bench(bench_subparsers) -> None:
     p.add_argument(
         "--split", type=Path, default=None, help="file of ASAP work folders (default: validation split)"
     )
+    p.add_argument("--peers", default=",".join(PEERS) if musescore_available() else "music21",
+                   help="comma-separated peers to run beside ours (music21, musescore)")
     p.add_argument("--limit", type=int, default=None, help="evaluate at most N performances")
     p.add_argument("--json", type=Path, default=None, help="write per-performance and mean results here")
     p.add_argument("--markdown", type=Path, default=None, help="write the results table here")

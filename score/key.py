@@ -94,3 +94,9 @@ def spell_pitch(midi: int, key: KeyEstimate) -> tuple[str, int, int]:
     alter = (position + 1) // 7
     octave = (midi - alter) // 12 - 1
     return step, alter, octave
+
+
+def note_name_in_key(midi: int, key: KeyEstimate) -> str:
+    """Scientific name spelled for `key`: 63 is 'Eb4' in E-flat major and 'D#4' in E major."""
+    step, alter, octave = spell_pitch(midi, key)
+    return f"{step}{'#' * alter if alter > 0 else 'b' * -alter}{octave}"

@@ -15,6 +15,7 @@ EXPRESSIBLE = sorted(
     reverse=True,
 )
 TREBLE_FROM = 60  # a staff whose median pitch is at least this gets a treble clef
+CLEF_MARGIN = 5  # semitones past middle C a bar's median must go before the clef changes
 
 
 def split_at_grid(
@@ -78,9 +79,24 @@ def written_pieces(
     return out
 
 
-def treble_staff(notation: Notation, hand: int) -> bool:
-    """Whether a hand's staff takes a treble clef: its median pitch is at or above middle C."""
-    pitches = sorted(p for c in notation.chords if c.hand == hand for p in c.pitches)
-    if not pitches:
-        return hand == 1
-    return pitches[len(pitches) // 2] >= TREBLE_FROM
+def staff_clefs(notation: Notation, hand: int, bars: int) -> list[bool]:
+    """Per bar, whether a hand's staff reads in treble clef.
+
+    The right hand starts in treble and the left in bass; a staff changes clef only when a bar's median
+    pitch goes well past middle C (CLEF_MARGIN semitones), so a line that hovers around C4 keeps one.
+    """
+    by_bar: list[list[int]] = [[] for _ in range(bars)]
+    for c in notation.chords:
+        if c.hand == hand:
+            by_bar[min(int(c.start // notation.bar_length), bars - 1)] += list(c.pitches)
+    treble = hand == 1
+    clefs = []
+    for pitches in by_bar:
+        if pitches:
+            median = sorted(pitches)[len(pitches) // 2]
+            if treble and median < TREBLE_FROM - CLEF_MARGIN:
+                treble = False
+            elif not treble and median >= TREBLE_FROM + CLEF_MARGIN:
+                treble = True
+        clefs.append(treble)
+    return clefs

@@ -12,8 +12,9 @@ import math
 from fractions import Fraction
 from xml.sax.saxutils import escape
 
+from .dynamics import bar_dynamics
 from .key import KeyEstimate, spell_pitch
-from .layout import bar_count, treble_staff, written_pieces
+from .layout import bar_count, staff_clefs, written_pieces
 from .notation import Notation
 
 TYPES = {Fraction(4): "whole", Fraction(2): "half", Fraction(1): "quarter", Fraction(1, 2): "eighth"}
@@ -157,21 +158,30 @@ def _pedal_xml(position: Fraction, kind: str, cursor: Fraction, divisions: int) 
     return move + mark, position
 
 
-def _attributes_xml(notation: Notation, divisions: int) -> str:
+def _clef_xml(staff: int, treble: bool) -> str:
+    sign, line = ("G", 2) if treble else ("F", 4)
+    return f'<clef number="{staff}"><sign>{sign}</sign><line>{line}</line></clef>'
+
+
+def _bar_marks_xml(number: int, clefs: dict[int, list[bool]], dynamics: dict[int, str]) -> str:
+    """Clef changes and a dynamics mark at the start of a bar after the first."""
+    changed = [_clef_xml(staff, clefs[staff][number]) for staff in (1, 2)
+               if number > 0 and clefs[staff][number] != clefs[staff][number - 1]]
+    out = f"<attributes>{''.join(changed)}</attributes>" if changed else ""
+    if number in dynamics:
+        out += (f'<direction placement="below"><direction-type><dynamics><{dynamics[number]}/></dynamics>'
+                "</direction-type><staff>1</staff></direction>")
+    return out
+
+
+def _attributes_xml(notation: Notation, divisions: int, clefs: dict[int, list[bool]]) -> str:
     mode = notation.key.mode
-    if notation.meter.compound:
-        beats, beat_type = 3 * notation.meter.beats_per_bar, 8
-    else:
-        beats, beat_type = notation.meter.beats_per_bar, 4
-    clefs = []
-    for staff, hand in ((1, 1), (2, 0)):
-        sign, line = ("G", 2) if treble_staff(notation, hand) else ("F", 4)
-        clefs.append(f'<clef number="{staff}"><sign>{sign}</sign><line>{line}</line></clef>')
+    beats, beat_type = notation.meter.numerator_denominator
     return (
         f"<attributes><divisions>{divisions}</divisions>"
         f"<key><fifths>{notation.key.fifths}</fifths><mode>{mode}</mode></key>"
         f"<time><beats>{beats}</beats><beat-type>{beat_type}</beat-type></time>"
-        f"<staves>2</staves>{''.join(clefs)}</attributes>"
+        f"<staves>2</staves>{_clef_xml(1, clefs[1][0])}{_clef_xml(2, clefs[2][0])}</attributes>"
     )
 
 
@@ -203,9 +213,12 @@ def notation_to_musicxml(notation: Notation, title: str | None = None) -> str:
         for position, kind in ((max(start, pickup), "start"), (max(end, pickup), "stop")):
             number = min(int(position // bar_length), len(bars) - 1)
             pedals.setdefault(number, []).append((min(position - number * bar_length, bar_length), kind))
+    clefs = {staff: staff_clefs(notation, 2 - staff, len(bars)) for staff in (1, 2)}
+    dynamics = bar_dynamics(notation, len(bars))
     measures = []
     for number, content in bars.items():
-        body = [_attributes_xml(notation, divisions)] if number == 0 else []
+        body = [_attributes_xml(notation, divisions, clefs)] if number == 0 else []
+        body.append(_bar_marks_xml(number, clefs, dynamics))
         body += _staff_bar_xml(content[1], 1, notation, divisions)
         body.append(f"<backup><duration>{int((bar_length - (pickup if number == 0 else 0)) * divisions)}</duration></backup>")
         body += _staff_bar_xml(content[2], 2, notation, divisions)

@@ -15,12 +15,11 @@ import numpy as np
 
 from notestream.notes import Note, PedalSpan
 
-from .beats import beat_times
 from .cleaning import drop_spurious_notes
-from .hands import assign_hands
-from .key import KeyEstimate, estimate_key
-from .meter import Meter, beat_positions, estimate_meter
+from .key import KeyEstimate
+from .meter import Meter, beat_positions
 from .quantize import choose_divisions, grid_step, quantize_position
+from .rhythm_decoding import analyse_rhythm
 
 # A note held for at least this share of the gap to the next onset is written legato (no rest between).
 LEGATO_SHARE = Fraction(1, 2)
@@ -79,18 +78,17 @@ class Notation:
 def notate(notes: list[Note], pedals: list[PedalSpan] | None = None) -> Notation:
     """Analyse and quantise a performance; an empty or all-spurious one gives a Notation with no chords."""
     kept = drop_spurious_notes(notes)
-    beats = beat_times(kept)
     if not kept:
-        return Notation([], beats, Meter(4, False, 0), KeyEstimate(0, "major", 0))
-    meter = estimate_meter(kept, beats)
+        return Notation([], np.array([0.0, 0.5]), Meter("4/4", 0), KeyEstimate(0, "major", 0))
+    rhythm = analyse_rhythm(kept)
+    beats, meter, hands = rhythm.beats, rhythm.meter, rhythm.hands
     origin = meter.first_downbeat - meter.beats_per_bar if meter.first_downbeat > 0 else 0
-    notation = Notation(kept, beats, meter, estimate_key(kept), origin_beat=origin)
+    notation = Notation(kept, beats, meter, rhythm.key, origin_beat=origin)
     onset_pos = beat_positions(np.array([n.onset for n in kept]), beats)
     offset_pos = beat_positions(np.array([n.offset for n in kept]), beats)
-    divisions = choose_divisions(onset_pos, len(beats), meter.compound)
+    divisions = choose_divisions(onset_pos, len(beats), meter.beat_quarter_length)
     starts = [quantize_position(p, divisions) for p in onset_pos]
     ends = [quantize_position(p, divisions) for p in offset_pos]
-    hands = assign_hands(kept)
     for hand in (0, 1):
         members = [i for i in range(len(kept)) if hands[i] == hand]
         notation.chords += _hand_chords(notation, hand, members, starts, ends, divisions)
@@ -129,11 +127,22 @@ def _hand_chords(
 def _quantised_pedals(
     notation: Notation, pedals: list[PedalSpan], divisions: list[int]
 ) -> list[tuple[Fraction, Fraction]]:
-    spans = []
+    """One (start, end) span in quarters per pedal press, none overlapping and none empty.
+
+    Quantising can make a release and the next press land on the same grid point or cross; the earlier
+    span then ends where the next begins, so each press reads as one Ped. ... * mark.
+    """
+    spans: list[tuple[Fraction, Fraction]] = []
     for pedal in sorted(pedals):
         start, end = beat_positions(np.array([pedal.onset, pedal.offset]), notation.beats)
         q_start = notation.beat_to_quarters(quantize_position(float(start), divisions))
         q_end = notation.beat_to_quarters(quantize_position(float(end), divisions))
-        if q_end > q_start:
-            spans.append((q_start, q_end))
+        if q_end <= q_start:
+            continue
+        if spans and q_start <= spans[-1][0]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], q_end))
+            continue
+        if spans and q_start < spans[-1][1]:
+            spans[-1] = (spans[-1][0], q_start)
+        spans.append((q_start, q_end))
     return spans

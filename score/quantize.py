@@ -13,14 +13,15 @@ import numpy as np
 
 from .meter import grid_errors
 
-SIMPLE_DIVISIONS = (4, 3)  # first is preferred on ties
-COMPOUND_DIVISIONS = (6,)
+# Grids per beat length (quarters): the first is preferred on ties; a triplet grid only where a beat of
+# one quarter or a half can divide in three (a compound beat's three eighths are its plain grid).
+DIVISIONS = {0.5: (2,), 1.0: (4, 3), 1.5: (6,), 2.0: (8, 6)}
 TRIPLET_BIAS_BEATS = 0.03  # per onset, in beats
 
 
-def choose_divisions(onset_positions: np.ndarray, n_beats: int, compound: bool) -> list[int]:
+def choose_divisions(onset_positions: np.ndarray, n_beats: int, beat_quarters: float) -> list[int]:
     """Grid division for each beat, chosen by total quantisation error of the onsets in that beat."""
-    options = COMPOUND_DIVISIONS if compound else SIMPLE_DIVISIONS
+    options = DIVISIONS[beat_quarters]
     divisions = [options[0]] * (n_beats + 1)
     if len(options) == 1 or len(onset_positions) == 0:
         return divisions

@@ -34,7 +34,8 @@ def test_the_wheel_installs_one_top_level_package_with_its_data(tmp_path):
     assert top_level == {"notestream"}
     for expected in ("notestream/model/checkpoints/notestream.pt", "notestream/web/index.html",
                      "notestream/web/js/main.js", "notestream/server/app.py", "notestream/client/client.py",
-                     "notestream/score/engrave.py", "notestream/model/splits/benchmark.txt"):
+                     "notestream/score/engrave.py", "notestream/score/weights/rhythm.pt",
+                     "notestream/model/splits/benchmark.txt"):
         assert expected in names
     assert not any(name.startswith(("notestream/benchmarks", "tests/")) for name in names)
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))

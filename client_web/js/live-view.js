@@ -6,7 +6,6 @@ import { LiveStream } from "./live-stream.js";
 import { Microphone } from "./microphone.js";
 import { NoteList } from "./note-list.js";
 import { LiveRoll } from "./piano-roll.js";
-import { noteName } from "./pitch.js";
 import { rememberSession } from "./session-history.js";
 
 const READOUT_MS = 200;
@@ -138,7 +137,7 @@ export class LiveView {
     this.pending = [];
     this.el("live-count").textContent = String(this.notes.count);
     const held = this.keyboard.held().sort((a, b) => a - b);
-    this.el("live-now").textContent = held.length ? `· now ${held.map(noteName).join(" ")}` : "";
+    this.el("live-now").textContent = held.length ? `· now ${held.map((p) => this.notes.speller.name(p)).join(" ")}` : "";
   }
 
   /** Seconds between a note's start and its arrival here (look-ahead + server + network), smoothed. */

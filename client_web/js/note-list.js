@@ -1,6 +1,6 @@
 // The notes as an ordered list in the page: readable by screen readers and by tests (data-pitch).
 
-import { noteName, pitchColour } from "./pitch.js";
+import { KeySpeller, pitchColour } from "./pitch.js";
 
 export class NoteList {
   /**
@@ -13,10 +13,12 @@ export class NoteList {
     list.dataset.max = String(maxShown);
     this.open = new Map(); // pitch -> <li> of the note still sounding
     this.count = 0;
+    this.speller = new KeySpeller(); // names follow the key of what was played (Eb4 in E-flat major)
   }
 
   clear() {
     this.list.replaceChildren();
+    this.speller.reset();
     this.open.clear();
     this.setCount(0);
   }
@@ -29,6 +31,7 @@ export class NoteList {
   /** A note began (live): add its chip. */
   noteOn(pitch, time, velocity) {
     this.noteOff(pitch, time);
+    this.speller.hear(pitch, 0.25); // its length is not known yet: count it as a short note
     const item = this.add({ pitch, onset: time, velocity });
     item.classList.add("sounding");
     this.open.set(pitch, item);
@@ -53,6 +56,7 @@ export class NoteList {
   /** Show a finished transcription at once. */
   setNotes(notes) {
     this.clear();
+    for (const n of notes) this.speller.hear(n.pitch, (n.offset ?? n.onset) - n.onset);
     const fragment = document.createDocumentFragment();
     for (const n of notes.slice(0, this.maxShown)) fragment.append(this.item(n));
     this.list.append(fragment);
@@ -69,12 +73,13 @@ export class NoteList {
 
   item({ pitch, onset, offset, velocity }) {
     const item = document.createElement("li");
-    item.textContent = noteName(pitch);
+    const name = this.speller.name(pitch);
+    item.textContent = name;
     item.dataset.pitch = String(pitch);
     item.dataset.onset = onset.toFixed(3);
     if (offset !== undefined) item.dataset.offset = offset.toFixed(3);
     item.dataset.velocity = String(velocity ?? 0);
-    item.title = `${noteName(pitch)} at ${onset.toFixed(2)} s, velocity ${velocity ?? "?"}`;
+    item.title = `${name} at ${onset.toFixed(2)} s, velocity ${velocity ?? "?"}`;
     item.style.setProperty("--note-colour", pitchColour(pitch));
     return item;
   }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..notes import Note, PedalSpan, note_name
+from ..notes import Note, PedalSpan
 
 CHORD_SECONDS = 0.03  # notes struck within this of a group's first onset are listed together
 
@@ -13,15 +13,17 @@ CHORD_SECONDS = 0.03  # notes struck within this of a group's first onset are li
 def transcription_record(
     notes: list[Note], pedals: list[PedalSpan], duration: float, metadata: dict | None = None, source: str | None = None
 ) -> dict:
-    """Everything a JSON reader needs: the notes (with names), pedal spans, duration and model provenance."""
+    """Everything a JSON reader needs: the notes (named in the piece's key), pedal spans, duration and model
+    provenance."""
+    names = spelled_names(notes)
     return {
         "source": source,
         "duration": round(duration, 4),
         "metadata": metadata or {},
         "notes": [
             {"onset": round(n.onset, 4), "offset": round(n.offset, 4), "pitch": n.pitch,
-             "name": note_name(n.pitch), "velocity": n.velocity}
-            for n in notes
+             "name": name, "velocity": n.velocity}
+            for n, name in zip(notes, names, strict=True)
         ],
         "pedals": [{"onset": round(p.onset, 4), "offset": round(p.offset, 4)} for p in pedals],
     }
@@ -66,11 +68,21 @@ def chord_groups(notes: list[Note], window: float = CHORD_SECONDS) -> list[tuple
     return groups
 
 
+def spelled_names(notes: list[Note]) -> list[str]:
+    """Each note's name spelled from the key of the whole performance (Eb4, not D#4, in E-flat major)."""
+    from notestream.score.key import estimate_key, note_name_in_key
+
+    key = estimate_key(notes)
+    return [note_name_in_key(n.pitch, key) for n in notes]
+
+
 def listing_lines(notes: list[Note]) -> list[str]:
-    """One line per chord, low to high: `00:05.60  C4 E4 G4`."""
+    """One line per chord, low to high, spelled in the piece's key: `00:05.60  Eb4 G4 Bb4`."""
+    ordered = sorted(notes, key=lambda n: (n.onset, n.pitch))
+    names = dict(zip(map(id, ordered), spelled_names(ordered), strict=True))
     return [
-        f"{format_clock(onset)}  " + " ".join(note_name(n.pitch) for n in sorted(group, key=lambda n: n.pitch))
-        for onset, group in chord_groups(notes)
+        f"{format_clock(onset)}  " + " ".join(names[id(n)] for n in sorted(group, key=lambda n: n.pitch))
+        for onset, group in chord_groups(ordered)
     ]
 
 

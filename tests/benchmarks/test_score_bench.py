@@ -4,30 +4,22 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from notestream.notes import Note
-from notestream_bench.score_bench import match_to_score, read_annotations, register_score_bench, same_key
-
-
-def test_annotations_give_beats_downbeats_first_meter_and_key(tmp_path):
-    path = tmp_path / "Performer_annotations.txt"
-    path.write_text("0.5\t0.5\tb,,0\n1.0\t1.0\tdb,3/4,-3\n1.5\t1.5\tb\n2.0\t2.0\tb\n2.5\t2.5\tdb,6/8\n")
-    ann = read_annotations(path)
-    assert ann.beats.tolist() == [0.5, 1.0, 1.5, 2.0, 2.5]
-    assert ann.downbeats.tolist() == [1.0, 2.5]
-    assert ann.time_signature == "3/4"
-    assert ann.key_fifths == 0
-
-
-def test_notes_match_the_nearest_unused_score_note_of_the_same_pitch():
-    score = [Note(0.0, 0.5, 60), Note(0.5, 1.0, 60), Note(0.5, 1.0, 64)]
-    matches = match_to_score(np.array([0.04, 0.06, 0.52, 2.0]), [60, 60, 64, 64], score)
-    assert matches == [0, None, 2, None]
+from notestream_bench.score_bench import register_score_bench
+from notestream_bench.score_metrics import key_score, same_key, voice_connections
 
 
 def test_enharmonic_key_signatures_count_as_the_same():
     assert same_key(6, -6) and same_key(0, 0) and not same_key(1, -1)
+
+
+def test_mv2h_harmony_gives_half_credit_a_fifth_away():
+    assert key_score(-3, -3) == 1.0 and key_score(-2, -3) == 0.5 and key_score(2, -3) == 0.0
+
+
+def test_voice_connections_link_each_note_to_the_next_in_its_hand():
+    notes = [Note(0.0, 1, 40), Note(0.0, 1, 72), Note(0.5, 1, 74), Note(1.0, 1, 43)]
+    assert voice_connections(notes, {0: 0, 1: 1, 2: 1, 3: 0}) == {(0, 3), (1, 2)}
 
 
 def test_register_adds_a_score_subcommand_with_a_limit():

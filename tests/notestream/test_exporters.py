@@ -115,3 +115,12 @@ def test_resynthesis_in_segments_keeps_notes_ringing_across_segment_boundaries()
     for start in (1.0, 2.0):  # just after each boundary the held C3 still sounds, as in one pass
         after = _rms(cut, rate, start, start + 0.2)
         assert after > 0.5 * _rms(whole, rate, start, start + 0.2) > 0
+
+
+def test_the_listing_spells_notes_from_the_key_of_the_piece():
+    scale = [63, 65, 67, 68, 70, 72, 74, 75]
+    notes = [Note(i * 0.5, i * 0.5 + 0.45, p, 80) for i, p in enumerate(scale + scale[::-1])]
+    notes += [Note(0, 3.9, p, 60) for p in (39, 46, 51)]
+    names = " ".join(listing_lines(notes))
+    assert "Eb4" in names and "Ab4" in names and "Bb4" in names
+    assert "D#" not in names and "G#" not in names

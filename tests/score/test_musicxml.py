@@ -18,7 +18,7 @@ BEAT = 0.5
 
 def notation_of(chords: list[NotatedChord], fifths: int = 0, pedals=None) -> Notation:
     """A hand-made 4/4 Notation, so the writer is tested apart from the analysis."""
-    notation = Notation([], np.arange(16.0), Meter(4, False, 0), KeyEstimate(0, "major", fifths))
+    notation = Notation([], np.arange(16.0), Meter("4/4", 0), KeyEstimate(0, "major", fifths))
     notation.chords = chords
     notation.pedals = pedals or []
     return notation

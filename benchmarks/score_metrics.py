@@ -1,0 +1,96 @@
+"""How a sheet reading of a performance compares with ASAP's annotations and aligned score.
+
+A `SheetReading` is what any system's score says about the performance's own notes: beat and downbeat
+times (seconds), time signature, key signature, and per performed note its notated length and hand. The
+same `score_reading` judges ours, music21's and MuseScore's, so the numbers are comparable.
+
+MV2H (McLeod & Steedman, ISMIR 2018) is the mean of five F-scores: multi-pitch, voice, meter, note value
+and harmony. Here the alignment of transcription to score is ASAP's (performed notes matched to score
+notes through the annotated beats) rather than MV2H's own search, and each part follows the paper on
+that alignment: multi-pitch is the F1 of notated notes against score notes; voice the F1 of
+next-note-in-the-same-voice connections (a voice is a hand/staff); meter the F1 of the metrical grid
+(beats and bars, the mean of the two F-measures); value the share of matched notes in a correct
+voice whose value is right; harmony the MIREX key score on key signatures (1 same, 0.5 a fifth apart).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import mir_eval
+import numpy as np
+
+from notestream.notes import Note
+from notestream.score.asap import Annotations, match_performance, read_annotations, read_score_notes
+
+METRICS = ("beat_f", "downbeat_f", "key_accuracy", "time_signature_accuracy", "note_value_accuracy", "mv2h")
+
+
+@dataclass
+class SheetReading:
+    """What one system's score says about a performance; lengths and hands keyed by performed-note index."""
+
+    beats: np.ndarray
+    downbeats: np.ndarray
+    time_signature: str
+    key_fifths: int
+    lengths: dict[int, Fraction] = field(default_factory=dict)
+    hands: dict[int, int] = field(default_factory=dict)
+
+
+def same_key(fifths: int, reference: int) -> bool:
+    """Key signatures agree, counting enharmonic ones (6 sharps = 6 flats) as the same."""
+    return (fifths - reference) % 12 == 0
+
+
+def key_score(fifths: int, reference: int) -> float:
+    """MIREX-style key score on key signatures: 1 the same, 0.5 a fifth apart, else 0."""
+    apart = (fifths - reference) % 12
+    return 1.0 if apart == 0 else 0.5 if apart in (1, 11) else 0.0
+
+
+def _f1(found: set, truth: set) -> float:
+    hits = len(found & truth)
+    return 2 * hits / (len(found) + len(truth)) if found or truth else 1.0
+
+
+def voice_connections(notes: list[Note], hands: dict[int, int]) -> set[tuple[int, int]]:
+    """(note, next note) pairs within each voice, in onset order: the links MV2H's voice score counts."""
+    links = set()
+    for hand in (0, 1):
+        members = sorted((i for i, h in hands.items() if h == hand), key=lambda i: (notes[i].onset, notes[i].pitch))
+        links |= set(zip(members, members[1:], strict=False))
+    return links
+
+
+def score_reading(reading: SheetReading, notes: list[Note], row: dict, asap_root: Path, ann: Annotations) -> dict:
+    """The bench's metrics of one reading (see the module docstring)."""
+    score = read_score_notes(asap_root / row["midi_score"])
+    matches = match_performance(notes, ann, read_annotations(asap_root / row["midi_score_annotations"]), score)
+    matched = [i for i, j in enumerate(matches) if j is not None]
+    right = [i for i in matched if reading.lengths.get(i) == score.lengths[matches[i]]]
+    truth_hands = {i: 1 - score.staves[matches[i]] for i in matched}
+    beat_f = mir_eval.beat.f_measure(ann.beats, reading.beats)
+    downbeat_f = mir_eval.beat.f_measure(ann.downbeats, reading.downbeats)
+    value_accuracy = len(right) / len(matched) if matched else 0.0
+    notated = set(reading.lengths)
+    parts = {
+        "multi_pitch": _f1(notated, set(matched)),
+        "voice": _f1(voice_connections(notes, {i: h for i, h in reading.hands.items() if i in truth_hands}),
+                     voice_connections(notes, truth_hands)),
+        "meter": (beat_f + downbeat_f) / 2,
+        "value": sum(reading.hands.get(i) == truth_hands[i] for i in right) / len(matched) if matched else 0.0,
+        "harmony": key_score(reading.key_fifths, ann.key_fifths),
+    }
+    return {
+        "beat_f": beat_f,
+        "downbeat_f": downbeat_f,
+        "key_accuracy": float(same_key(reading.key_fifths, ann.key_fifths)),
+        "time_signature_accuracy": float(reading.time_signature == ann.time_signature),
+        "note_value_accuracy": value_accuracy,
+        "mv2h": float(np.mean(list(parts.values()))),
+        "mv2h_parts": parts,
+        "estimated": {"key_fifths": reading.key_fifths, "time_signature": reading.time_signature},
+    }

@@ -1,0 +1,138 @@
+"""From the rhythm network's per-note outputs to beats, a metre, a key and hands.
+
+Beats (`decode_beats`, kept for measuring the network): chords whose beat probability passes a threshold
+become beats (of two closer than half a beat the likelier stays), gaps of several predicted beat periods
+are filled evenly, and the grid is extended to cover every note. Metre: the time signature most notes vote for, and the downbeat phase whose beats carry
+the most downbeat probability. Key: the key signature most notes vote for, its mode from the pitch
+classes. Hands: each chord is split at the pitch where the hand probabilities say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from notestream.notes import Note
+
+from .beats import beat_times
+from .chords import group_chords
+from .key import MAJOR_PROFILE, MINOR_PROFILE, KeyEstimate, estimate_key, key_from_tonic, pitch_class_weights
+from .meter import Meter
+from .rhythm_net import DEFAULT_CHECKPOINT, RhythmNet, RhythmPrediction, load_rhythm_net, predict_rhythm
+
+BEAT_THRESHOLD = 0.5
+DOWNBEAT_WINDOW_S = 0.05
+
+
+def chord_beats(notes: list[Note], prediction: RhythmPrediction) -> tuple[np.ndarray, ...]:
+    """Per chord (notes struck together): onset, beat probability and beat period, in time order."""
+    groups = group_chords(notes)
+    times = np.array([min(notes[i].onset for i in g) for g in groups])
+    beat = np.array([prediction.beat[g].max() for g in groups])
+    period = np.array([float(np.median(prediction.period[g])) for g in groups])
+    return times, beat, period
+
+
+def decode_beats(notes: list[Note], prediction: RhythmPrediction, threshold: float = BEAT_THRESHOLD) -> np.ndarray:
+    """Beat times in seconds, covering every note: likely beat chords, gaps of several predicted periods
+    filled evenly."""
+    times, beat, period = chord_beats(notes, prediction)
+    chosen: list[int] = []
+    for i in np.flatnonzero(beat >= threshold):
+        if chosen and times[i] - times[chosen[-1]] < 0.5 * period[i]:
+            if beat[i] > beat[chosen[-1]]:
+                chosen[-1] = i
+            continue
+        chosen.append(int(i))
+    if len(chosen) < 2:
+        step = float(np.median(period)) if len(period) else 0.5
+        return _extend(np.array([times[0] if len(times) else 0.0]), step, step, notes)
+    beats = [times[chosen[0]]]
+    for a, b in zip(chosen, chosen[1:], strict=False):
+        count = max(1, int(round((times[b] - times[a]) / ((period[a] + period[b]) / 2))))
+        beats += list(np.linspace(times[a], times[b], count + 1)[1:])
+    return _extend(np.array(beats), float(period[chosen[0]]), float(period[chosen[-1]]), notes)
+
+
+def _extend(beats: np.ndarray, head: float, tail: float, notes: list[Note]) -> np.ndarray:
+    """Beats prepended and appended at the edge periods until the first onset and last offset lie inside."""
+    first = min((n.onset for n in notes), default=beats[0])
+    end = max((n.offset for n in notes), default=beats[-1])
+    before = int(np.ceil(max(0.0, beats[0] - first) / head - 1e-6))
+    after = int(np.ceil(max(0.0, end - beats[-1]) / tail)) + 1
+    return np.concatenate([beats[0] - head * np.arange(before, 0, -1), beats, beats[-1] + tail * np.arange(1, after + 1)])
+
+
+def decode_meter(notes: list[Note], prediction: RhythmPrediction, beats: np.ndarray) -> Meter:
+    """Time signature by vote, then the downbeat phase with the highest mean downbeat probability."""
+    signature = prediction.time_signatures[int(np.argmax(prediction.time_signature.mean(axis=0)))]
+    per_bar = Meter(signature, 0).beats_per_bar
+    strength = np.zeros(len(beats))
+    onsets = np.array([n.onset for n in notes])
+    nearest = np.clip(np.searchsorted(beats, onsets), 0, len(beats) - 1)
+    for candidate in (nearest - 1, nearest):
+        candidate = np.clip(candidate, 0, len(beats) - 1)
+        close = np.abs(beats[candidate] - onsets) <= DOWNBEAT_WINDOW_S
+        np.maximum.at(strength, candidate[close], prediction.downbeat[close])
+    phases = [strength[p::per_bar].mean() if len(strength[p::per_bar]) else 0.0 for p in range(per_bar)]
+    return Meter(signature, int(np.argmax(phases)))
+
+
+def decode_key(notes: list[Note], prediction: RhythmPrediction) -> KeyEstimate:
+    """The voted key signature; major or minor by which profile fits the pitch classes better."""
+    votes = prediction.key.mean(axis=0)
+    fifths_class = int(np.argmax(votes))
+    fifths = fifths_class if fifths_class <= 5 else fifths_class - 12
+    major_tonic = (7 * fifths) % 12
+    weights = pitch_class_weights(notes)
+    major = np.corrcoef(weights, np.roll(MAJOR_PROFILE, major_tonic))[0, 1] if weights.any() else 1.0
+    minor = np.corrcoef(weights, np.roll(MINOR_PROFILE, (major_tonic + 9) % 12))[0, 1] if weights.any() else 0.0
+    key = key_from_tonic(major_tonic, "major") if major >= minor else key_from_tonic((major_tonic + 9) % 12, "minor")
+    return KeyEstimate(key.tonic, key.mode, fifths)
+
+
+def decode_hands(notes: list[Note], prediction: RhythmPrediction) -> list[int]:
+    """Hand of each note (0 left, 1 right): every chord split at one pitch, where the network agrees most."""
+    hands = [0] * len(notes)
+    right = np.clip(prediction.hand, 1e-4, 1 - 1e-4)
+    for group in group_chords(notes):
+        p = right[group]
+        costs = [-np.log(1 - p[:k]).sum() - np.log(p[k:]).sum() for k in range(len(group) + 1)]
+        split = int(np.argmin(costs))
+        for rank, i in enumerate(group):
+            hands[i] = int(rank >= split)
+    return hands
+
+
+@dataclass(frozen=True)
+class RhythmAnalysis:
+    """What the sheet needs from the rhythm network: beat times, metre, key and each note's hand."""
+
+    beats: np.ndarray
+    meter: Meter
+    key: KeyEstimate
+    hands: list[int]
+
+
+@lru_cache(maxsize=1)
+def shipped_rhythm_net() -> RhythmNet:
+    """The network shipped with notestream (score/weights/rhythm.pt), loaded once."""
+    torch.set_num_threads(1)
+    return load_rhythm_net(DEFAULT_CHECKPOINT)
+
+
+def analyse_rhythm(notes: list[Note], net: RhythmNet | None = None) -> RhythmAnalysis:
+    """Beats, metre, key and hands of a performance (at least one note).
+
+    Each part comes from whichever source scored better on the validation works (docs/training-log.md):
+    beats from the onset-envelope tracker, time signature, downbeats and hands from the network, the
+    key from the pitch-class profiles.
+    """
+    prediction = predict_rhythm(net or shipped_rhythm_net(), notes)
+    beats = beat_times(notes)
+    return RhythmAnalysis(
+        beats, decode_meter(notes, prediction, beats), estimate_key(notes), decode_hands(notes, prediction)
+    )

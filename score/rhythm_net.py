@@ -1,0 +1,143 @@
+"""The rhythm network: a bidirectional GRU over a performance's notes that predicts, for every note, whether
+it falls on a beat and on a downbeat, the local beat period, the time signature, the key and the hand.
+
+Inputs are what a transcription gives (onset, pitch, duration, velocity), nothing from a score, so the
+same network reads our own transcriptions. The checkpoint carries its `RhythmConfig`, so the label sets
+and sizes are never global constants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from notestream.notes import Note
+
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "weights" / "rhythm.pt"
+N_FEATURES = 18
+# The time signatures the network names; ASAP's rarer ones (5/8, 6/4, ...) are left out of the loss.
+TIME_SIGNATURES = ("2/4", "3/4", "4/4", "2/2", "3/8", "6/8", "9/8", "12/8")
+
+
+@dataclass(frozen=True)
+class RhythmConfig:
+    """Sizes and label sets of a rhythm network, saved inside its checkpoint."""
+
+    hidden: int = 96
+    layers: int = 2
+    dropout: float = 0.1
+    time_signatures: tuple[str, ...] = TIME_SIGNATURES
+    n_keys: int = 12  # key signature in fifths, modulo 12
+    provenance: dict = field(default_factory=dict)
+
+
+def note_features(notes: list[Note]) -> np.ndarray:
+    """(N, N_FEATURES) float32 features of notes sorted by (onset, pitch).
+
+    Log gaps to the previous and next onset, log duration, pitch (scaled and as a pitch class), velocity.
+    Times enter only as differences, so a tempo change is a scale, not a shift.
+    """
+    onsets = np.array([n.onset for n in notes], dtype=np.float64)
+    pitches = np.array([n.pitch for n in notes])
+    gaps = np.diff(onsets, prepend=onsets[0] if len(notes) else 0.0)
+    following = np.diff(onsets, append=onsets[-1] if len(notes) else 0.0)
+    duration = np.array([n.offset - n.onset for n in notes], dtype=np.float64)
+    features = np.zeros((len(notes), N_FEATURES), np.float32)
+    features[:, 0] = np.log(np.clip(gaps, 0, 4) + 0.01)
+    features[:, 1] = np.log(np.clip(following, 0, 4) + 0.01)
+    features[:, 2] = np.log(np.clip(duration, 0, 8) + 0.01)
+    features[:, 3] = (pitches - 64) / 24
+    features[:, 4] = np.array([n.velocity for n in notes]) / 127
+    features[:, 5] = gaps < 0.035  # struck with the previous note
+    features[np.arange(len(notes)), 6 + pitches % 12] = 1.0
+    return features
+
+
+def sort_notes(notes: list[Note]) -> list[int]:
+    """Order in which the network reads notes: by onset, then pitch."""
+    return sorted(range(len(notes)), key=lambda i: (notes[i].onset, notes[i].pitch))
+
+
+class RhythmNet(nn.Module):
+    """Per-note logits: beat, downbeat, log beat period, time signature, key and hand (right = 1)."""
+
+    def __init__(self, config: RhythmConfig):
+        super().__init__()
+        self.config = config
+        self.embed = nn.Sequential(nn.Linear(N_FEATURES, config.hidden), nn.ReLU())
+        self.gru = nn.GRU(
+            config.hidden, config.hidden, num_layers=config.layers, batch_first=True,
+            bidirectional=True, dropout=config.dropout if config.layers > 1 else 0.0,
+        )
+        self.heads = nn.Linear(2 * config.hidden, 4 + len(config.time_signatures) + config.n_keys)
+
+    def forward(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
+        """features (B, N, N_FEATURES) -> dict of (B, N) or (B, N, classes) logits."""
+        hidden, _ = self.gru(self.embed(features))
+        out = self.heads(hidden)
+        n_ts = len(self.config.time_signatures)
+        return {
+            "beat": out[..., 0],
+            "downbeat": out[..., 1],
+            "log_period": out[..., 2],
+            "hand": out[..., 3],
+            "time_signature": out[..., 4 : 4 + n_ts],
+            "key": out[..., 4 + n_ts :],
+        }
+
+
+def save_rhythm_checkpoint(path: Path, net: RhythmNet) -> None:
+    """Weights (float16, to keep the shipped file small) and the config as a plain dict."""
+    state = {k: v.half() for k, v in net.state_dict().items()}
+    torch.save({"config": asdict(net.config), "state": state}, path)
+
+
+def load_rhythm_net(path: Path = DEFAULT_CHECKPOINT) -> RhythmNet:
+    """A RhythmNet in eval mode from a checkpoint written by `save_rhythm_checkpoint`."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: rhythm checkpoint not found; train one with score.rhythm_training")
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    raw = dict(saved["config"])
+    raw["time_signatures"] = tuple(raw["time_signatures"])
+    net = RhythmNet(RhythmConfig(**raw))
+    net.load_state_dict({k: v.float() for k, v in saved["state"].items()})
+    return net.eval()
+
+
+@dataclass(frozen=True)
+class RhythmPrediction:
+    """Per-note outputs in the notes' own order: probabilities, beat period (s) and class probabilities."""
+
+    beat: np.ndarray  # (N,)
+    downbeat: np.ndarray  # (N,)
+    period: np.ndarray  # (N,) seconds
+    hand: np.ndarray  # (N,) probability of the right hand
+    time_signature: np.ndarray  # (N, len(time_signatures))
+    key: np.ndarray  # (N, 12)
+    time_signatures: tuple[str, ...]
+
+
+def predict_rhythm(net: RhythmNet, notes: list[Note]) -> RhythmPrediction:
+    """Run the network over a whole performance (one sequence) and return per-note outputs."""
+    order = sort_notes(notes)
+    features = torch.from_numpy(note_features([notes[i] for i in order]))[None]
+    with torch.inference_mode():
+        out = net(features)
+    back = np.argsort(order)
+
+    def per_note(x: torch.Tensor) -> np.ndarray:
+        return x[0].numpy()[back]
+
+    return RhythmPrediction(
+        beat=per_note(torch.sigmoid(out["beat"])),
+        downbeat=per_note(torch.sigmoid(out["downbeat"])),
+        period=per_note(torch.exp(out["log_period"])),
+        hand=per_note(torch.sigmoid(out["hand"])),
+        time_signature=per_note(torch.softmax(out["time_signature"], -1)),
+        key=per_note(torch.softmax(out["key"], -1)),
+        time_signatures=net.config.time_signatures,
+    )

@@ -1,0 +1,80 @@
+"""The rhythm network's contract: features, augmentation, a self-describing checkpoint, and decoding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from notestream.notes import Note
+from notestream.score.rhythm_data import IGNORE, Augmentation, RhythmExample, augment
+from notestream.score.rhythm_decoding import decode_beats, decode_hands, decode_meter
+from notestream.score.rhythm_net import (
+    N_FEATURES,
+    RhythmConfig,
+    RhythmNet,
+    RhythmPrediction,
+    load_rhythm_net,
+    note_features,
+    predict_rhythm,
+    save_rhythm_checkpoint,
+)
+
+
+def example(n: int = 40) -> RhythmExample:
+    onset = np.arange(n) * 0.5
+    return RhythmExample(
+        onset=onset, offset=onset + 0.4, pitch=np.full(n, 60), velocity=np.full(n, 70),
+        beat=np.ones(n, np.float32), downbeat=(np.arange(n) % 4 == 0).astype(np.float32),
+        log_period=np.full(n, np.log(0.5), np.float32), time_signature=np.full(n, 2),
+        key=np.full(n, 9), hand=np.full(n, 1),
+    )
+
+
+def test_features_have_one_row_per_note_and_mark_the_pitch_class():
+    features = note_features([Note(0.0, 0.5, 61, 80), Note(0.0, 0.5, 64, 80), Note(0.5, 1.0, 60, 80)])
+    assert features.shape == (3, N_FEATURES)
+    assert features[0, 6 + 1] == 1 and features[1, 5] == 1  # C#; struck with the previous note
+
+
+def test_augmentation_keeps_labels_in_step_with_tempo_and_transposition():
+    rng = np.random.default_rng(0)
+    changed = augment(example(), rng, Augmentation(drop=0.0, extra=0.0))
+    shift = (changed.pitch[0] - 60)
+    assert set(changed.key.tolist()) == {(9 + 7 * shift) % 12}
+    scale = np.exp(changed.log_period[0] - np.log(0.5))
+    assert np.median(np.diff(changed.onset)) == pytest.approx(0.5 * scale, rel=0.1)
+    added = augment(example(), rng, Augmentation(extra=0.5))
+    assert (added.hand == IGNORE).any() and len(added.onset) > 40
+
+
+def test_checkpoint_carries_its_config(tmp_path):
+    net = RhythmNet(RhythmConfig(hidden=8, layers=1, time_signatures=("3/4", "6/8")))
+    save_rhythm_checkpoint(tmp_path / "r.pt", net)
+    loaded = load_rhythm_net(tmp_path / "r.pt")
+    assert loaded.config.hidden == 8 and loaded.config.time_signatures == ("3/4", "6/8")
+    prediction = predict_rhythm(loaded, [Note(0.0, 0.4, 60), Note(0.5, 0.9, 62)])
+    assert prediction.time_signature.shape == (2, 2) and prediction.key.shape == (2, 12)
+
+
+def test_a_missing_checkpoint_says_how_to_make_one(tmp_path):
+    with pytest.raises(FileNotFoundError, match="rhythm_training"):
+        load_rhythm_net(tmp_path / "none.pt")
+
+
+def test_decoding_fills_a_missed_beat_and_reads_the_bar_from_downbeats():
+    notes = [Note(i * 0.5, i * 0.5 + 0.3, 48 if i % 3 == 0 else 72, 70) for i in range(12)]
+    beat = np.ones(12)
+    beat[4] = 0.1  # one beat the network missed
+    n = len(notes)
+    ts = np.zeros((n, 8))
+    ts[:, 1] = 1.0  # 3/4
+    prediction = RhythmPrediction(
+        beat=beat, downbeat=(np.arange(n) % 3 == 1).astype(float), period=np.full(n, 0.5),
+        hand=(np.array([x.pitch for x in notes]) > 60).astype(float), time_signature=ts,
+        key=np.full((n, 12), 1 / 12), time_signatures=("2/4", "3/4", "4/4", "2/2", "3/8", "6/8", "9/8", "12/8"),
+    )
+    beats = decode_beats(notes, prediction)
+    assert np.allclose(beats[:12], np.arange(12) * 0.5)
+    meter = decode_meter(notes, prediction, beats)
+    assert meter.time_signature == "3/4" and meter.first_downbeat == 1
+    assert decode_hands(notes, prediction) == [int(x.pitch > 60) for x in notes]
