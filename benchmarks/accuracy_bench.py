@@ -190,12 +190,14 @@ def benchmark_system(system: System, wavs: list[Path], segments: list[Segment], 
 
 def run_accuracy_benchmark(root: Path, systems: list[System], limit: int | None = None, threads: int = 1,
                            checkpoint: Path | None = None, timeout: float = 3600.0, split: str = "benchmark",
-                           precision: str = "auto") -> dict:
-    """Benchmark every system on the same WAVs in one run; returns the JSON-ready report."""
+                           precision: str = "auto", latency: str = "accurate") -> dict:
+    """Benchmark every system on the same WAVs in one run (ours at its named `latency`); the JSON-ready report."""
     segments = load_benchmark_segments(root, limit, split=split)
     ours = {"checkpoint": str(checkpoint)} if checkpoint else {}
     if precision != "auto":
         ours["precision"] = precision
+    if latency != "accurate":
+        ours["latency"] = latency
     with tempfile.TemporaryDirectory(prefix="notestream-accuracy-") as tmp:
         wavs = write_segment_wavs(segments, Path(tmp) / "wav")
         results = {s.name: benchmark_system(s, wavs, segments, Path(tmp), threads,
@@ -302,6 +304,8 @@ def register_accuracy_bench(bench_subparsers) -> None:
     add_system_run_arguments(p, "seconds one system may take for all files")
     p.add_argument("--json", type=Path, default=RESULTS_DIR / "accuracy.json", help="write the report here")
     add_precision_argument(p)  # our model's
+    p.add_argument("--latency", default="accurate", metavar="NAME",
+                   help="our model at one of its named latencies (e.g. low: its window, views and decoder)")
     p.add_argument("--reuse-others", action="store_true",
                    help="keep the --json report's results of the systems not run now (same segments and threads)")
     p.set_defaults(func=run)
@@ -312,7 +316,7 @@ def run(args: argparse.Namespace) -> int:
     root = data_dir(args.data_dir) / "rendered"
     earlier = json.loads(args.json.read_text()) if args.reuse_others and args.json.is_file() else None
     report = run_accuracy_benchmark(root, systems, args.limit, args.threads, args.checkpoint, args.timeout, args.split,
-                                    args.precision)
+                                    args.precision, args.latency)
     if earlier is not None:
         report = reuse_earlier_results(report, earlier)
     print(format_markdown(report))

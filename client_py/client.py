@@ -72,7 +72,8 @@ class StreamClient:
 
         asyncio.run(main())
 
-    Dropped connections are retried for up to `reconnect_seconds`; meanwhile `send_audio` keeps
+    `latency` asks the server for one of its operating points ("low": note_on sooner, a little less accurate;
+    "accurate"); None takes the server's default. Dropped connections are retried for up to `reconnect_seconds`; meanwhile `send_audio` keeps
     buffering (up to `max_backlog_seconds`). Failures raise `StreamClientError` subclasses whose message
     is one sentence for the user.
     """
@@ -87,8 +88,10 @@ class StreamClient:
         timeout: float = 10.0,
         max_backlog_seconds: float = 600.0,
         max_events: int = 100_000,
+        latency: str | None = None,
     ):
         self.url = stream_url(url, api_key)
+        self.latency = latency  # a named operating point the server offers (e.g. "low"); None: its default
         self.format = audio_format or AudioFormat(16000)
         self.reconnect_seconds = reconnect_seconds
         self.timeout = timeout
@@ -130,7 +133,7 @@ class StreamClient:
 
     async def connect(self) -> Ready:
         """Open the session; raises ServerUnreachable, ServerBusy or StreamRefused with a clear message."""
-        self._ws, self.ready = await open_session(self.url, self.format, None, self.timeout)
+        self._ws, self.ready = await open_session(self.url, self.format, None, self.timeout, latency=self.latency)
         self._receiver = asyncio.create_task(self._receive_loop(), name="notestream-receive")
         return self.ready
 

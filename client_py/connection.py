@@ -45,13 +45,15 @@ class Ready:
 
 
 async def open_session(url: str, audio_format: AudioFormat, resume: Ready | None, timeout: float,
-                       after_seq: int = 0) -> tuple[ClientConnection, Ready]:
-    """Connect, send `start` (with session, token and the last event seq seen when resuming) and
-    wait for `ready`."""
+                       after_seq: int = 0, latency: str | None = None) -> tuple[ClientConnection, Ready]:
+    """Connect, send `start` (with session, token and the last event seq seen when resuming; with the
+    latency asked for when starting) and wait for `ready`."""
     ws = await _connect(resume_url(url, resume.session) if resume else url, timeout)
     start = {"type": "start", **audio_format.start_fields()}
     if resume is not None:
         start.update(session=resume.session, token=resume.token, after_seq=after_seq)
+    elif latency is not None:
+        start["latency"] = latency
     try:
         await asyncio.wait_for(ws.send(json.dumps(start)), timeout)
         reply = await asyncio.wait_for(_first_json(ws), timeout)

@@ -6,12 +6,12 @@ streaming window or set of pitch-shifted views) for the weights the checkpoint a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .config import DecoderConfig, ViewConfig, WindowConfig
+from .checkpoint import LoadedModel, load_checkpoint, save_checkpoint
+from .config import ACCURATE, LATENCY_NAME_CHARS, DecoderConfig, LatencyPreset, ViewConfig, WindowConfig
 from .data.corpus import iter_segments
 from .evaluation import TranscriptionMetrics
 from .validation import calibrate_decoder
@@ -32,14 +32,17 @@ class CalibrationReport:
 
 def calibrate_checkpoint(checkpoint: Path, data: Path, limit: int, hop: int | None = None,
                          lookahead: int | None = None, split: str = "validation",
-                         views: tuple[int, ...] | None = None) -> CalibrationReport:
+                         views: tuple[int, ...] | None = None, latency: str = ACCURATE) -> CalibrationReport:
     """Tune `checkpoint`'s decoder on up to `limit` segments of each comma-separated rendered `split`
     under `data`, for its window (re-windowed by `hop`/`lookahead`) and views (`views`), and save it.
 
     A new window drops the decoders kept for other view sets (they were tuned for the old window); new
-    views keep the old set's decoder among the alternatives.
+    views keep the old set's decoder among the alternatives. With `latency` other than "accurate" the
+    checkpoint's own settings stay as they are and the named operating point is (re)made instead.
     """
     loaded = load_checkpoint(checkpoint, device="cpu")
+    if latency != ACCURATE:
+        return _calibrate_latency(checkpoint, loaded, data, limit, hop, lookahead, split, views, latency)
     window = loaded.window.replaced(hop, lookahead)
     rewindowed = window != loaded.window
     if rewindowed:
@@ -48,8 +51,7 @@ def calibrate_checkpoint(checkpoint: Path, data: Path, limit: int, hop: int | No
         kept = {} if rewindowed else {loaded.views.semitones: loaded.decoder}
         loaded.alternatives = {k: v for k, v in {**loaded.alternatives, **kept}.items() if k != tuple(views)}
         loaded.views = ViewConfig(views)
-    rate = loaded.features.sample_rate
-    segments = [seg for name in split.split(",") for seg in islice(iter_segments(data, name, rate), limit)]
+    segments = _segments(data, split, limit, loaded.features.sample_rate)
     before = loaded.decoder
     loaded.decoder, metrics = calibrate_decoder(loaded, segments)
     loaded.metadata["decoder_calibration"] = {
@@ -59,3 +61,25 @@ def calibrate_checkpoint(checkpoint: Path, data: Path, limit: int, hop: int | No
     save_checkpoint(checkpoint, loaded)
     return CalibrationReport(before, loaded.decoder, metrics, loaded.window, loaded.views.semitones, split,
                              len(segments))
+
+
+def _calibrate_latency(checkpoint: Path, loaded: LoadedModel, data: Path, limit: int, hop: int | None,
+                       lookahead: int | None, split: str, views: tuple[int, ...] | None,
+                       name: str) -> CalibrationReport:
+    """Make or remake the operating point `name`: its window, views and a decoder tuned for them."""
+    if not name or set(name) - LATENCY_NAME_CHARS:
+        raise ValueError(f"latency name {name!r}: use lower-case letters, digits and '-'")
+    base = loaded.latencies.get(name, LatencyPreset(loaded.window, loaded.views, loaded.decoder))
+    preset = LatencyPreset(base.window.replaced(hop, lookahead), ViewConfig(views) if views else base.views, base.decoder)
+    variant = replace(loaded, window=preset.window, views=preset.views, decoder=preset.decoder, alternatives={})
+    segments = _segments(data, split, limit, loaded.features.sample_rate)
+    decoder, metrics = calibrate_decoder(variant, segments)
+    loaded.latencies[name] = replace(preset, decoder=decoder)
+    loaded.metadata.setdefault("latency_calibration", {})[name] = {"split": split, "note_f1": metrics.note_f1}
+    save_checkpoint(checkpoint, loaded)
+    return CalibrationReport(base.decoder, decoder, metrics, preset.window, preset.views.semitones, split,
+                             len(segments))
+
+
+def _segments(data: Path, split: str, limit: int, rate: int) -> list:
+    return [seg for name in split.split(",") for seg in islice(iter_segments(data, name, rate), limit)]

@@ -10,8 +10,10 @@ import numpy as np
 import torch
 
 from .config import (
+    ACCURATE,
     PRECISIONS,
     DecoderConfig,
+    LatencyPreset,
     ModelConfig,
     ViewConfig,
     WindowConfig,
@@ -19,7 +21,7 @@ from .config import (
     config_to_dict,
 )
 from .features import FeatureConfig
-from .network import CRGCN
+from .network import CNN_CONTEXT, CRGCN
 
 FORMAT_VERSION = 1
 SHIPPED_CHECKPOINT = Path(__file__).parent / "checkpoints" / "notestream.pt"
@@ -42,6 +44,7 @@ class LoadedModel:
     # decoders calibrated for other view sets at the same window, so `with_views` can switch without recalibrating
     alternatives: dict[tuple[int, ...], DecoderConfig] = field(default_factory=dict)
     compute_dtype: torch.dtype = torch.float32  # of the CNN and the GRU input projection (`resolve_precision`)
+    latencies: dict[str, LatencyPreset] = field(default_factory=dict)  # named shorter windows (`with_latency`)
 
     @property
     def device(self) -> torch.device:
@@ -70,6 +73,8 @@ def save_checkpoint(path: str | Path, loaded: LoadedModel) -> None:
         "views": config_to_dict(loaded.views),
         "view_decoders": [{"views": list(views), "decoder": config_to_dict(decoder)}
                           for views, decoder in loaded.alternatives.items()],
+        "latency_presets": {name: {"window": config_to_dict(p.window), "views": config_to_dict(p.views),
+                                   "decoder": config_to_dict(p.decoder)} for name, p in loaded.latencies.items()},
         "adjacency": None if adjacency is None else adjacency.detach().cpu(),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "metadata": loaded.metadata,
@@ -133,6 +138,8 @@ def load_checkpoint(path: str | Path | None = None, device: str = "auto", expect
         config_from_dict(ViewConfig, payload.get("views", {})),  # checkpoints before views: the audio alone
         {tuple(entry["views"]): decoder_from_dict(entry["decoder"]) for entry in payload.get("view_decoders", [])},
         compute_dtype,
+        {name: LatencyPreset(config_from_dict(WindowConfig, p["window"]), config_from_dict(ViewConfig, p["views"]),
+                             decoder_from_dict(p["decoder"])) for name, p in payload.get("latency_presets", {}).items()},
     )
 
 
@@ -149,6 +156,34 @@ def with_views(loaded: LoadedModel, semitones: tuple[int, ...]) -> LoadedModel:
                               "calibrate one with `notestream train --calibrate CKPT --views=...`")
     others = {views: decoder for views, decoder in decoders.items() if views != semitones}
     return replace(loaded, views=ViewConfig(semitones), decoder=decoders[semitones], alternatives=others)
+
+
+def latency_names(loaded: LoadedModel) -> list[str]:
+    """The operating points a checkpoint offers, fastest first, "accurate" (its own) last."""
+    shortest = sorted(loaded.latencies, key=lambda n: _window_frames(loaded.latencies[n].window))
+    return [*shortest, ACCURATE]
+
+
+def with_latency(loaded: LoadedModel, name: str) -> LoadedModel:
+    """The model at the named operating point: its window, views and calibrated decoder (`ACCURATE`: the
+    checkpoint's own). An unknown name is refused with the names there are."""
+    if name == ACCURATE:
+        return loaded
+    preset = loaded.latencies.get(name)
+    if preset is None:
+        raise CheckpointError(f"this checkpoint has no latency {name!r} (it has: {', '.join(latency_names(loaded))}); "
+                              "calibrate one with `notestream calibrate CKPT --latency NAME --hop H --lookahead L`")
+    return replace(loaded, window=preset.window, views=preset.views, decoder=preset.decoder, alternatives={})
+
+
+def algorithmic_latency(features: FeatureConfig, window: WindowConfig) -> float:
+    """Worst-case seconds of future audio a frame waits for: its block, the look-ahead, the CNN's context
+    and half the STFT window."""
+    return _window_frames(window) / features.frame_rate + features.pad / features.sample_rate
+
+
+def _window_frames(window: WindowConfig) -> int:
+    return window.hop + window.lookahead + CNN_CONTEXT
 
 
 def decoder_from_dict(data: dict) -> DecoderConfig:

@@ -118,6 +118,20 @@ class ViewConfig:
             raise ValueError(f"views must be distinct shifts of at most 12 semitones, not {self.semitones}")
 
 
+ACCURATE = "accurate"  # the latency of a checkpoint's own window, views and decoder
+LATENCY_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+@dataclass(frozen=True)
+class LatencyPreset:
+    """A named operating point of a checkpoint besides its own ("accurate"): a shorter streaming window, the
+    views run there, and the decoder calibrated for both. One set of weights serves them all."""
+
+    window: WindowConfig
+    views: ViewConfig
+    decoder: DecoderConfig
+
+
 def config_to_dict(config: Any) -> dict:
     return asdict(config)
 

@@ -65,12 +65,22 @@ class TrainConfig:
     init_from: str | None = None  # an inference checkpoint whose weights start this run (e.g. the shipped one)
     cooccurrence: str | None = None  # a run's saved label co-occurrence counts (.npy) to build the graph from
     train_lookaheads: tuple[int, ...] = (4, 8, 16, 32)
+    train_hops: tuple[int, ...] = ()  # streaming block sizes drawn per step like the look-ahead (empty: window.hop)
     window: WindowConfig = field(default_factory=WindowConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     emphasis: CropEmphasis = field(default_factory=CropEmphasis)  # soft passages and dense chords drawn more often
     loss: LossConfig = field(default_factory=LossConfig)
+
+
+def training_window(cfg: TrainConfig, step: int) -> WindowConfig:
+    """The streaming window of one training step: look-ahead (and block size, if several) drawn per step,
+    so one set of weights learns to serve every window it may be run with."""
+    draw = random.Random(cfg.seed + step)
+    lookahead = draw.choice(cfg.train_lookaheads)
+    hop = draw.choice(cfg.train_hops) if cfg.train_hops else cfg.window.hop
+    return WindowConfig(hop, lookahead)
 
 
 def seed_everything(seed: int) -> None:
@@ -196,7 +206,7 @@ class Trainer:
 
     def train_step(self) -> dict[str, float]:
         cfg = self.config
-        window = replace(cfg.window, lookahead=random.Random(cfg.seed + self.step).choice(cfg.train_lookaheads))
+        window = training_window(cfg, self.step)
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(self.step, cfg, self.wall)
         totals: dict[str, float] = {}

@@ -9,10 +9,16 @@ import numpy as np
 
 from notestream.audio import iter_audio_chunks
 
-from .checkpoint import LoadedModel, load_checkpoint, with_views
-from .config import WindowConfig
+from .checkpoint import (
+    LoadedModel,
+    algorithmic_latency,
+    latency_names,
+    load_checkpoint,
+    with_latency,
+    with_views,
+)
+from .config import ACCURATE, WindowConfig
 from .inference import Transcription, TranscriptionStream
-from .network import CNN_CONTEXT
 
 CHUNK_SECONDS = 5.0  # audio per network round offline: longer rounds hold more transient maps (five views)
 WARM_UP_SECONDS = 6.0  # long enough for a whole CPU CNN tile (incremental.CNN_TILE_FRAMES) and its neighbours
@@ -49,12 +55,26 @@ class Transcriber:
     @property
     def lookahead_seconds(self) -> float:
         """Worst-case future audio needed before a frame is decided (blocks, look-ahead, CNN, STFT)."""
-        frames = self.window.hop + self.window.lookahead + CNN_CONTEXT
-        return frames / self.loaded.features.frame_rate + self.loaded.features.pad / self.sample_rate
+        return algorithmic_latency(self.loaded.features, self.window)
 
-    def stream(self) -> TranscriptionStream:
-        """A new live transcription fed with mono float32 audio at `sample_rate`."""
-        return TranscriptionStream(self.loaded, self.window)
+    @property
+    def latencies(self) -> list[str]:
+        """The named operating points of the checkpoint, fastest first ("accurate": its own window)."""
+        return latency_names(self.loaded)
+
+    def latency_seconds(self, latency: str = ACCURATE) -> float:
+        """`lookahead_seconds` of a named operating point."""
+        if latency == ACCURATE:
+            return self.lookahead_seconds
+        return algorithmic_latency(self.loaded.features, with_latency(self.loaded, latency).window)
+
+    def stream(self, latency: str = ACCURATE) -> TranscriptionStream:
+        """A new live transcription fed with mono float32 audio at `sample_rate`, at a named operating point
+        (`latencies`; "accurate" is the checkpoint's own window, or the window this transcriber was given)."""
+        if latency == ACCURATE:
+            return TranscriptionStream(self.loaded, self.window)
+        variant = with_latency(self.loaded, latency)
+        return TranscriptionStream(variant, variant.window)
 
     def transcribe(
         self,

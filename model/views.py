@@ -22,7 +22,7 @@ class PitchViews:
     network state per view."""
 
     def __init__(self, loaded: LoadedModel, window: WindowConfig):
-        self.semitones = loaded.views.semitones
+        self.semitones, self.window = loaded.views.semitones, window
         self.n_mels = loaded.features.n_mels
         self.mel = StreamingLogMel(LogMelExtractor(loaded.features, self.semitones))
         self.networks = [IncrementalNetwork(loaded, window) for _ in self.semitones]
@@ -36,12 +36,21 @@ class PitchViews:
 
 
 def advance_views(streams: list[PitchViews], mels: list[list[torch.Tensor]], finals: list[bool]) -> list[Activations]:
-    """Advance every view of every stream in one batched network pass; each stream's combined activations."""
-    networks = [net for stream in streams for net in stream.networks]
-    flat_mels = [mel for stream_mels in mels for mel in stream_mels]
-    flat_finals = [final for stream, final in zip(streams, finals, strict=True) for _ in stream.networks]
-    acts = iter(advance_networks(networks, flat_mels, flat_finals))
-    return [combine_views([next(acts) for _ in stream.networks], stream.semitones) for stream in streams]
+    """Advance every view of every stream, one batched network pass per streaming window (streams at other
+    latencies cannot share a pass); each stream's combined activations."""
+    by_window: dict[WindowConfig, list[int]] = {}
+    for i, stream in enumerate(streams):
+        by_window.setdefault(stream.window, []).append(i)
+    combined: list[Activations | None] = [None] * len(streams)
+    for indices in by_window.values():
+        group = [streams[i] for i in indices]
+        networks = [net for stream in group for net in stream.networks]
+        flat_mels = [mel for i in indices for mel in mels[i]]
+        flat_finals = [finals[i] for i in indices for _ in streams[i].networks]
+        acts = iter(advance_networks(networks, flat_mels, flat_finals))
+        for i, stream in zip(indices, group, strict=True):
+            combined[i] = combine_views([next(acts) for _ in stream.networks], stream.semitones)
+    return combined
 
 
 def combine_views(views: list[Activations], semitones: tuple[int, ...]) -> Activations:

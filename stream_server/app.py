@@ -23,6 +23,8 @@ def create_app(config: ServerConfig, transcriber: Transcriber | None = None) -> 
     """Build the application (loads the checkpoint unless a Transcriber is given)."""
     transcriber = transcriber or Transcriber.from_checkpoint(config.checkpoint, config.device, views=config.views,
                                                             precision=config.precision)
+    if config.latency not in transcriber.latencies:
+        raise ValueError(f"--latency {config.latency}: this checkpoint offers {', '.join(transcriber.latencies)}")
     state = ServerState(config, transcriber)
     app = web.Application(middlewares=[api_key_middleware(config.api_key)], client_max_size=config.max_upload_bytes + (1 << 20))
     app[STATE_KEY] = state
@@ -70,6 +72,9 @@ async def health_handler(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE_KEY]
     return web.json_response({"status": "ok", "replica": state.config.replica_id, "live_sessions": len(state.live), "max_sessions": state.config.max_sessions,
                               "device": str(state.transcriber.loaded.device), "model": state.transcriber.describe(),
+                              "latencies": {name: round(state.transcriber.latency_seconds(name), 4)
+                                            for name in state.transcriber.latencies},
+                              "default_latency": state.config.latency,
                               "uptime_seconds": round(time.time() - request.app[STARTED_KEY], 1)})
 
 

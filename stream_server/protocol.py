@@ -42,6 +42,7 @@ class StartMessage:
     session: str | None = None
     token: str | None = None
     after_seq: int = 0
+    latency: str | None = None  # a named operating point of the model (None: the server's default)
 
     @property
     def bytes_per_frame(self) -> int:
@@ -90,7 +91,10 @@ def _parse_start(data: dict) -> StartMessage:
     after_seq = data.get("after_seq", 0)
     if not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0:
         raise ProtocolError("bad_message", "\"after_seq\" must be a non-negative integer (the last event seq received)")
-    return StartMessage(rate, encoding, channels, session, token, after_seq)
+    latency = data.get("latency")
+    if latency is not None and not isinstance(latency, str):
+        raise ProtocolError("bad_message", "\"latency\" must be a name the server offers (see /healthz \"latencies\")")
+    return StartMessage(rate, encoding, channels, session, token, after_seq, latency)
 
 
 def event_message(seq: int, event: NoteEvent) -> dict:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from notestream.model.config import ACCURATE
 from notestream.model.transcriber import Transcriber
 from notestream.notes import NoteEvent
 
@@ -32,11 +33,11 @@ class SessionCore:
     """Stores a session's audio, resamples it and runs the model; returns numbered events."""
 
     def __init__(self, transcriber: Transcriber, sample_rate: int, channels: int, raw_path: Path,
-                 next_seq: int = 1, input_frames: int = 0):
-        self.sample_rate, self.channels = sample_rate, channels
-        self.stream = transcriber.stream()
+                 next_seq: int = 1, input_frames: int = 0, latency: str = ACCURATE):
+        self.sample_rate, self.channels, self.latency = sample_rate, channels, latency
+        self.stream = transcriber.stream(latency)
         self.resampler = StreamResampler(sample_rate, channels, transcriber.sample_rate)
-        self.lookahead = transcriber.lookahead_seconds
+        self.lookahead = transcriber.latency_seconds(latency)
         self.audio_file = RawAudioFile(raw_path, channels)
         self.next_seq = next_seq
         self.input_frames = input_frames

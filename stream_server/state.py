@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from notestream.model.config import ACCURATE
 from notestream.model.transcriber import Transcriber
 from notestream.web import APP_DIR
 
@@ -50,6 +51,7 @@ class ServerConfig:
     start_timeout: float = 10.0
     send_timeout: float = 10.0
     workers: int = 1
+    latency: str = ACCURATE  # the operating point of sessions whose `start` names none
     static_dir: Path = APP_DIR
     replica_id: str | None = None  # behind a load balancer: this replica's name, the prefix of its session ids
 
@@ -95,9 +97,11 @@ class ServerState:
     async def open_session(self, start: StartMessage) -> tuple[LiveSession, str | None]:
         """A new session (returns its token) or the resumed one (token None); raises ProtocolError."""
         if start.session is None:
+            latency = self._latency(start.latency)
             self._check_capacity()
-            record, token = await self.stored(self.store.create, "stream", start.sample_rate, start.channels)
-            core = SessionCore(self.transcriber, start.sample_rate, start.channels, self.store.raw_audio_path(record.id))
+            record, token = await self.stored(self.store.create, "stream", start.sample_rate, start.channels, None, latency)
+            core = SessionCore(self.transcriber, start.sample_rate, start.channels, self.store.raw_audio_path(record.id),
+                               latency=latency)
             session = self._register(LiveSession(self.session_services, record, core))
             log.info("session %s started: %d Hz, %d ch, %s", record.id, start.sample_rate, start.channels, start.encoding)
             return session, token
@@ -133,7 +137,8 @@ class ServerState:
             path = self.store.raw_audio_path(record.id)
             audio = await self.stored(RawAudioFile.read, path, record.channels, record.input_frames)
             core = SessionCore(self.transcriber, record.sample_rate, record.channels, path,
-                               next_seq=len(stored_events) + 1, input_frames=record.input_frames)
+                               next_seq=len(stored_events) + 1, input_frames=record.input_frames,
+                               latency=record.latency or ACCURATE)
             rederived = await self.infer(core.replay, audio)
             if rederived != len(stored_events):
                 log.warning("session %s: replay re-derived %d events, %d were stored", record.id, rederived, len(stored_events))
@@ -141,6 +146,13 @@ class ServerState:
             return self._register(LiveSession(self.session_services, record, core))
         finally:
             self._opening.discard(record.id)
+
+    def _latency(self, asked: str | None) -> str:
+        """The operating point a new session runs at: the one it asks for, else the server's default."""
+        offered = self.transcriber.latencies
+        if asked is not None and asked not in offered:
+            raise ProtocolError("unsupported_latency", f"latency {asked!r} is not offered; ask for one of {', '.join(offered)}")
+        return asked or self.config.latency
 
     def _check_capacity(self) -> None:
         if len(self.live) + len(self._opening) >= self.config.max_sessions:

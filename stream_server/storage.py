@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY, token_hash TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
     created REAL NOT NULL, updated REAL NOT NULL, sample_rate INTEGER, channels INTEGER,
     input_frames INTEGER NOT NULL DEFAULT 0, duration REAL NOT NULL DEFAULT 0,
-    progress REAL NOT NULL DEFAULT 0, error TEXT, filename TEXT
+    progress REAL NOT NULL DEFAULT 0, error TEXT, filename TEXT, latency TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     session TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, time REAL NOT NULL,
@@ -51,6 +51,7 @@ class SessionRecord:
     progress: float
     error: str | None
     filename: str | None
+    latency: str | None = None  # a stream's named operating point (None: the checkpoint's own, "accurate")
 
     @property
     def finished(self) -> bool:
@@ -75,19 +76,21 @@ class SessionStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes, the failure we guard
         self._db.executescript(SCHEMA)
+        if "latency" not in {row[1] for row in self._db.execute("PRAGMA table_info(sessions)")}:
+            self._db.execute("ALTER TABLE sessions ADD COLUMN latency TEXT")  # a data dir from before latencies
 
     def close(self) -> None:
         self._db.close()
 
     def create(self, kind: str, sample_rate: int | None = None, channels: int | None = None,
-               filename: str | None = None) -> tuple[SessionRecord, str]:
+               filename: str | None = None, latency: str | None = None) -> tuple[SessionRecord, str]:
         """A new session with a fresh id and secret token (returned once; only its hash is stored)."""
         session_id, token, now = self.id_prefix + "s_" + secrets.token_hex(8), secrets.token_urlsafe(24), time.time()
         status = "open" if kind == "stream" else "queued"
         self._db.execute(
-            "INSERT INTO sessions (id, token_hash, kind, status, created, updated, sample_rate, channels, filename)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (session_id, hash_token(token), kind, status, now, now, sample_rate, channels, filename),
+            "INSERT INTO sessions (id, token_hash, kind, status, created, updated, sample_rate, channels, filename,"
+            " latency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (session_id, hash_token(token), kind, status, now, now, sample_rate, channels, filename, latency),
         )
         self.session_dir(session_id).mkdir(parents=True, exist_ok=True)
         return self.get(session_id), token

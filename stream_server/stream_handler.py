@@ -84,8 +84,8 @@ class StreamConnection:
         await session.settle()
         await self.send({"type": "ready", "session": session.id, "token": token, "model_sample_rate": self.state.transcriber.sample_rate,
                          "audio_seconds": round(session.processed_frames / session.sample_rate, 6),
-                         "audio_frames": session.processed_frames, "lookahead": round(self.state.transcriber.lookahead_seconds, 4),
-                         "resumed": token is None})
+                         "audio_frames": session.processed_frames, "lookahead": round(session.core.lookahead, 4),
+                         "latency": session.core.latency, "resumed": token is None})
         await session.attach(self.send, start.after_seq)
         self._status_task = asyncio.create_task(self._send_status())
         await self._receive_audio(PcmDecoder(start.encoding, start.channels))

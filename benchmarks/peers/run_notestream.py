@@ -1,5 +1,6 @@
 """Runner for our model (see runner_protocol.py): the shipped checkpoint, or `--option checkpoint=PATH`;
-`--option precision=float32` (or bfloat16) overrides the automatic compute type."""
+`--option precision=float32` (or bfloat16) overrides the automatic compute type; `--option latency=low`
+transcribes at one of the checkpoint's named latencies (its window, views and decoder)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from runner_protocol import options, run_runner
 def load(args):
     import torch
 
+    from notestream.model.checkpoint import with_latency
     from notestream.model.config import WindowConfig
     from notestream.model.transcriber import Transcriber
 
     torch.set_num_threads(args.threads)
     opts = options(args)
     window = WindowConfig(int(opts["hop"]), int(opts["lookahead"])) if "lookahead" in opts else None
-    return Transcriber.from_checkpoint(opts.get("checkpoint"), device=opts.get("device", "cpu"), window=window,
-                                       precision=opts.get("precision", "auto"))
+    transcriber = Transcriber.from_checkpoint(opts.get("checkpoint"), device=opts.get("device", "cpu"), window=window,
+                                              precision=opts.get("precision", "auto"))
+    return Transcriber(with_latency(transcriber.loaded, opts["latency"])) if "latency" in opts else transcriber
 
 
 def transcribe(transcriber, wav: Path, midi: Path) -> None:

@@ -15,9 +15,10 @@ export class LiveStream {
    * onFinal(msg) when the session is complete (after stop(), or ended by the server),
    * onState(text) for connection changes, onFatal(message) when the stream cannot go on.
    */
-  constructor(sampleRate, handlers) {
+  constructor(sampleRate, handlers, latency = null) {
     this.sampleRate = sampleRate;
     this.handlers = handlers;
+    this.latency = latency; // a name from /healthz "latencies" (e.g. "low"), or null: the server's default
     this.samplesCaptured = 0;
     this.retained = []; // [{start, pcm}] oldest first
     this.ws = null;
@@ -73,6 +74,7 @@ export class LiveStream {
   startMessage() {
     const msg = { type: "start", sample_rate: this.sampleRate, encoding: "pcm_s16le", channels: 1 };
     if (this.session) Object.assign(msg, { session: this.session, token: this.token, after_seq: this.lastSeq });
+    else if (this.latency) msg.latency = this.latency;
     return msg;
   }
 

@@ -1,5 +1,6 @@
 // The Live tab: microphone → LiveStream → keyboard, waterfall, note list, MIDI out, readouts.
 
+import { getJson } from "./api.js";
 import { renderDownloads } from "./downloads.js";
 import { Keyboard } from "./keyboard.js";
 import { LiveStream } from "./live-stream.js";
@@ -22,9 +23,30 @@ export class LiveView {
     this.roll = new LiveRoll(this.el("live-roll"));
     this.notes = new NoteList(this.el("live-notes"), LIVE_CHIPS);
     this.button = this.el("live-toggle");
+    this.latencyChoice = this.el("live-latency-choice");
+    this.offerLatencies();
     this.button.addEventListener("click", () => (this.running ? this.stop() : this.start()));
     this.running = false;
     this.reset();
+  }
+
+  /** Fill the latency selector with the operating points the server offers (its /healthz), fastest first. */
+  async offerLatencies() {
+    try {
+      const health = await getJson("/healthz");
+      const offered = Object.entries(health.latencies ?? {}).sort((a, b) => a[1] - b[1]);
+      if (!offered.length) return;
+      this.latencyChoice.replaceChildren(...offered.map(([name, seconds]) => {
+        const option = document.createElement("option");
+        option.value = name;
+        option.textContent = `${name} (${Math.round(seconds * 1000)} ms)`;
+        option.selected = name === health.default_latency;
+        return option;
+      }));
+      this.latencyChoice.disabled = false;
+    } catch {
+      // an older server without latencies: the selector stays on the server's default
+    }
   }
 
   reset() {
@@ -47,6 +69,7 @@ export class LiveView {
 
   setRunning(running, label) {
     this.running = running;
+    if (this.latencyChoice.options.length > 1) this.latencyChoice.disabled = running; // chosen per session
     this.button.setAttribute("aria-pressed", String(running));
     this.button.classList.toggle("recording", running);
     this.button.querySelector(".label").textContent = label ?? (running ? "Stop" : "Start listening");
@@ -69,7 +92,7 @@ export class LiveView {
         onFinal: (msg) => this.onFinal(msg),
         onState: (text) => this.status(text),
         onFatal: (message) => this.fail(message),
-      });
+      }, this.latencyChoice.value || null);
       this.status("Connecting…");
       const ready = await this.stream.connect();
       this.el("live-lookahead").textContent = `${ready.lookahead.toFixed(2)} s`;

@@ -30,6 +30,9 @@ def add_calibration_arguments(p: argparse.ArgumentParser, in_train: bool = False
     p.add_argument("--views", type=view_shifts, default=None, metavar="SHIFTS",
                    help="set the checkpoint's pitch-shifted views, e.g. -1,0,1 (activations of the audio heard a "
                         "semitone down, as is and a semitone up, averaged; each view costs a network pass)")
+    p.add_argument("--latency", default="accurate", metavar="NAME",
+                   help="make or remake the named operating point (e.g. low) with --hop/--lookahead/--views, leaving "
+                        "the checkpoint's own ('accurate') as it is; served with `serve --latency NAME`")
     p.add_argument("--calibration-split", default="validation", metavar="SPLITS",
                    help="the rendered split(s) to tune on, comma-separated, --validation-segments from each, e.g. "
                         "validation,validation-freepats-grand (thresholds that also suit a piano the weights never heard)")
@@ -38,11 +41,11 @@ def add_calibration_arguments(p: argparse.ArgumentParser, in_train: bool = False
 def calibrate(checkpoint: Path, args: argparse.Namespace) -> int:
     """Run one calibration from parsed options and print what changed."""
     report = calibrate_checkpoint(checkpoint, rendered_dir(args.data_dir), args.validation_segments, args.hop,
-                                  args.lookahead, args.calibration_split, args.views)
+                                  args.lookahead, args.calibration_split, args.views, args.latency)
     settings = ", ".join(f"{f.name} {getattr(report.before, f.name)} -> {getattr(report.after, f.name)}"
                          for f in fields(report.after))
     m = report.metrics
-    print(f"{checkpoint}: {settings} (None: not used); "
+    print(f"{checkpoint} ({args.latency}): {settings} (None: not used); "
           f"window hop {report.window.hop} look-ahead {report.window.lookahead}, views {report.views}; "
           f"{report.split} note F1 {m.note_f1:.4f}, note-with-offset F1 {m.note_offset_f1:.4f}, frame F1 {m.frame_f1:.4f}")
     return 0

@@ -23,6 +23,9 @@ def register(subparsers) -> None:
                    help="another of the checkpoint's calibrated pitch-view sets: --views=0 or --views=-1,1 "
                         "serve more streams, a little less accurately; default: the checkpoint's own (five views)")
     add_precision_argument(p)
+    p.add_argument("--latency", default="accurate", metavar="NAME",
+                   help="the operating point of live sessions that ask for none: 'accurate' (the checkpoint's own "
+                        "window) or a shorter one it was calibrated for, e.g. 'low' (see /healthz 'latencies')")
     p.add_argument("--data-dir", type=Path, default=Path(os.environ.get("NOTESTREAM_DATA", DEFAULT_DATA_DIR)),
                    help="where sessions (SQLite + audio) are kept (env NOTESTREAM_DATA)")
     p.add_argument("--api-key", default=os.environ.get("NOTESTREAM_API_KEY"),
@@ -61,6 +64,7 @@ def config_from_args(args: argparse.Namespace):
         max_message_bytes=args.max_message_kb * 1024, max_session_seconds=args.max_session_minutes * 60,
         max_upload_bytes=int(args.max_upload_mb * 1e6), resume_window=args.resume_window, workers=args.workers,
         replica_id=replica,
+        latency=args.latency,
     )
 
 

@@ -39,6 +39,9 @@ def register(subparsers) -> None:
     p.add_argument("--server", default=os.environ.get("NOTESTREAM_SERVER", DEFAULT_SERVER),
                    help="server address (default $NOTESTREAM_SERVER or %(default)s)")
     p.add_argument("--api-key", default=os.environ.get("NOTESTREAM_API_KEY"), help="the server's API key, if it has one")
+    p.add_argument("--latency", default=None, metavar="NAME",
+                   help="the server's operating point for this stream: 'low' (notes sooner) or 'accurate' "
+                        "(default: the server's choice; its /healthz lists the names)")
     p.add_argument("--fast", action="store_true", help="send a file as fast as the server takes it, not in real time")
     p.add_argument("--rate", type=int, default=None, help="sample rate of stdin or mic audio (mic: the device's default)")
     p.add_argument("--encoding", choices=("pcm_s16le", "f32le"), default="pcm_s16le", help="stdin sample encoding")
@@ -118,7 +121,8 @@ async def _stream(args: argparse.Namespace) -> int:
     sinks, view = build_sinks(args)
     stop = asyncio.Event()
     _stop_on_interrupt(stop)
-    client = StreamClient(args.server, source.format, api_key=args.api_key, reconnect_seconds=args.reconnect_seconds)
+    client = StreamClient(args.server, source.format, api_key=args.api_key, reconnect_seconds=args.reconnect_seconds,
+                          latency=args.latency)
     try:
         await client.connect()
     except BaseException:

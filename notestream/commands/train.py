@@ -59,6 +59,10 @@ def register(subparsers) -> None:
     p.add_argument("--lookahead", type=int, default=None,
                    help=f"look-ahead frames the checkpoint ships with (default {d.window.lookahead}); "
                         "with --calibrate: re-window that checkpoint, then tune its thresholds for the new window")
+    p.add_argument("--train-lookaheads", type=_counts, default=d.train_lookaheads, metavar="L1,L2,...",
+                   help="look-aheads drawn per training step (one checkpoint then serves each of them)")
+    p.add_argument("--train-hops", type=_counts, default=d.train_hops, metavar="H1,H2,...",
+                   help="streaming block sizes drawn per training step (default: --hop's only)")
     p.add_argument("--no-augment", choices=AUGMENTATIONS, action="append", default=[], help="switch an augmentation off")
     p.add_argument("--pitch-shift", type=int, default=0, metavar="SEMITONES",
                    help="pitch-shift each crop by a random whole number of semitones up to this many (labels moved along)")
@@ -100,6 +104,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
     augment = replace(augment, pitch_shift_semitones=args.pitch_shift)
     if min(args.oversample_soft, args.oversample_chords) < 0:
         raise UserError("--oversample-soft and --oversample-chords: expected 0 or more")
+    if min(args.train_hops, default=1) < 1:
+        raise UserError(f"--train-hops {args.train_hops}: a block holds at least one frame")
     if args.focal_gamma < 0:
         raise UserError(f"--focal-gamma {args.focal_gamma}: expected 0 or more")
     return replace(
@@ -111,6 +117,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         minutes=args.minutes, data_workers=args.data_workers, augment_on_device=args.augment_on_device,
         amp=not args.no_amp, init_from=args.init_from, cooccurrence=args.cooccurrence,
         window=d.window.replaced(args.hop, args.lookahead), augment=augment,
+        train_lookaheads=args.train_lookaheads, train_hops=args.train_hops,
         loss=replace(d.loss, focal_gamma=args.focal_gamma),
         emphasis=CropEmphasis(soft=args.oversample_soft, chords=args.oversample_chords),
         model=replace(d.model, cnn_channels=args.cnn_channels, cnn_fc=args.cnn_fc, rnn_hidden=args.rnn_hidden,
@@ -124,6 +131,13 @@ def _share(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text!r}: expected a share between 0 and 1")
     return value
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    values = tuple(int(v) for v in text.split(",") if v.strip())
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated whole numbers, e.g. 1,2,4")
+    return values
 
 
 def _channel_counts(text: str) -> tuple[int, int, int]:

@@ -6,7 +6,7 @@ import json
 
 from notestream.cli import main
 from notestream_bench.report import results_markdown
-from notestream_bench.stream_bench import StreamReport, summarise
+from notestream_bench.stream_bench import StreamReport, percentiles_ms, summarise
 
 SCORES = {"note_f1": 0.912, "note_offset_f1": 0.7, "note_offset_velocity_f1": 0.6, "frame_f1": 0.85,
           "note_precision": 0.9, "note_recall": 0.92}
@@ -31,13 +31,15 @@ def test_sections_come_from_the_json_files_and_missing_benches_say_so(tmp_path):
     results.mkdir()
     (results / "accuracy.json").write_text(json.dumps(accuracy_report()))
     (results / "lookahead.json").write_text(json.dumps(lookahead_report()))
+    low = {"latency": "low", "lookahead_ms": 160.0, "from_strike": percentiles_ms([0.15, 0.2, 0.25]),
+           "matched_note_ons": 3, "reference_notes": 4, **summarise([StreamReport(latencies=[0.1, 0.2, 0.3])])}
     (results / "latency.json").write_text(json.dumps({"benchmark": "latency", "seconds_per_stream": 20.0, "chunk_ms": 20.0,
-                                                      **summarise([StreamReport(latencies=[0.1, 0.2, 0.3])])}))
+                                                      "streams": 1, "client": "Python", "latencies": [low]}))
     text = results_markdown(results)
     assert "| notestream | 0.1.0, 5000 steps | 0.912 | 0.700 | 0.600 | 0.850 | — | — | 0.050 | 0.040 | 1.5 | 310 |" in text
     assert "transkun: skipped" in text
     assert "| 8 | 4 | 514 | 0.912 |" in text
-    assert "| 3 | 200.0 |" in text  # three note-ons, p50 200 ms
+    assert "| low | 160.0 | 200.0 / 245.0 / 249.0 | 200.0 / 290.0 / 298.0 | 3 / 4 | True |" in text
     assert "lookahead.png" not in text  # no plot on disk, no broken image link
     load_section = text.split("## Concurrent live streams")[1].split("##")[0]
     assert "Not measured yet." in load_section

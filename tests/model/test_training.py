@@ -312,3 +312,15 @@ def test_calibrating_other_views_keeps_the_decoders_of_the_views_before_until_th
     assert back.views.semitones == (0,) and back.alternatives == {(-1, 1): two.decoder}
     assert main([*calibrate, "--lookahead", "8"]) == 0  # a new window: the other sets' decoders no longer fit
     assert load_checkpoint(ckpt, device="cpu").alternatives == {}
+
+
+def test_each_step_draws_its_window_from_the_configured_hops_and_look_aheads():
+    from notestream.model.training import training_window
+
+    fixed = TrainConfig(train_lookaheads=(4, 8))
+    assert {training_window(fixed, step).hop for step in range(50)} == {fixed.window.hop}
+    assert {training_window(fixed, step).lookahead for step in range(50)} == {4, 8}
+    varied = TrainConfig(train_lookaheads=(1, 2), train_hops=(1, 2, 8))
+    windows = {(w.hop, w.lookahead) for w in (training_window(varied, step) for step in range(200))}
+    assert windows == {(h, la) for h in (1, 2, 8) for la in (1, 2)}
+    assert training_window(varied, 7) == training_window(varied, 7)  # the same step draws the same window

@@ -9,7 +9,15 @@ import pytest
 
 from notestream.commands.serve import config_from_args
 from notestream.commands.serve import register as register_serve
-from notestream_bench.stream_bench import register_stream_bench, run_streams, summarise
+from notestream.notes import Note
+from notestream_bench.stream_bench import (
+    StrikeClock,
+    reference_clip,
+    register_stream_bench,
+    run_streams,
+    stream_in_real_time,
+    summarise,
+)
 from tests.stream_server.conftest import piano_clip
 
 
@@ -19,6 +27,22 @@ def test_real_time_streams_report_note_on_latency_and_account_for_all_audio(serv
     assert summary["streams"] == 2 and summary["errors"] == []
     assert summary["note_ons"] > 0 and 0 < summary["p50_ms"] <= summary["p95_ms"] <= summary["p99_ms"]
     assert summary["all_audio_accounted"] and isinstance(summary["sustained"], bool)
+
+
+def test_latency_from_the_strike_counts_from_the_reference_onset_of_the_same_key(server):
+    audio, notes = reference_clip(seed=3, seconds=2.5)
+    report = asyncio.run(stream_in_real_time(server.ws, audio, chunk_ms=20, reference=notes))
+    assert report.error is None and report.lookahead == pytest.approx(0.304)
+    assert 0 < len(report.strike_latencies) <= len(report.latencies)
+    assert sorted(report.strike_latencies)[len(report.strike_latencies) // 2] > sorted(report.latencies)[len(report.latencies) // 2]
+
+
+def test_a_note_on_is_matched_to_the_nearest_onset_of_its_key_within_50_ms():
+    clock = StrikeClock([Note(1.0, 1.5, 60), Note(2.0, 2.5, 60), Note(1.0, 1.5, 64)])
+    clock.started = 100.0
+    assert clock.struck(60, 1.03) == pytest.approx(101.0)
+    assert clock.struck(60, 1.96) == pytest.approx(102.0)
+    assert clock.struck(60, 1.3) is None and clock.struck(61, 1.0) is None
 
 
 def test_bench_registers_latency_and_load_subcommands():
