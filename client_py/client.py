@@ -72,10 +72,10 @@ class StreamClient:
 
         asyncio.run(main())
 
-    `latency` asks the server for one of its operating points ("low": note_on sooner, a little less accurate;
-    "accurate"); None takes the server's default. Dropped connections are retried for up to `reconnect_seconds`; meanwhile `send_audio` keeps
+    Dropped connections are retried for up to `reconnect_seconds`; meanwhile `send_audio` keeps
     buffering (up to `max_backlog_seconds`). Failures raise `StreamClientError` subclasses whose message
-    is one sentence for the user.
+    is one sentence for the user. `latency` asks the server for one of its operating points ("low": note_on
+    sooner, a little less accurate; "accurate"); None takes the server's default.
     """
 
     def __init__(
