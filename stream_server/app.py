@@ -10,7 +10,9 @@ from aiohttp import web
 from notestream.model.transcriber import Transcriber
 
 from .auth import api_key_middleware, json_error
-from .jobs import job_events_handler, job_handler, resume_unfinished_jobs, upload_handler
+from .client_faults import install_client_fault_filter
+from .jobs import cancel_handler, job_events_handler, job_handler, resume_unfinished_jobs, upload_handler
+from .limits import schedule_orphans
 from .results import session_handler
 from .state import STATE_KEY, ServerConfig, ServerState
 from .stream_handler import stream_handler
@@ -24,6 +26,7 @@ def create_app(config: ServerConfig, transcriber: Transcriber | None = None) -> 
     transcriber = transcriber or Transcriber.from_checkpoint(config.checkpoint, config.device, views=config.views,
                                                             precision=config.precision)
     state = ServerState(config, transcriber)
+    install_client_fault_filter()
     app = web.Application(middlewares=[api_key_middleware(config.api_key)], client_max_size=config.max_upload_bytes + (1 << 20))
     app[STATE_KEY] = state
     app[STARTED_KEY] = time.time()
@@ -31,6 +34,7 @@ def create_app(config: ServerConfig, transcriber: Transcriber | None = None) -> 
     app.router.add_get("/v1/sessions/{name}", session_handler)
     app.router.add_post("/v1/transcriptions", upload_handler)
     app.router.add_get("/v1/transcriptions/{job}", job_handler)
+    app.router.add_delete("/v1/transcriptions/{job}", cancel_handler)
     app.router.add_get("/v1/transcriptions/{job}/events", job_events_handler)
     app.router.add_get("/healthz", health_handler)
     app.router.add_get("/metrics", metrics_handler)
@@ -55,6 +59,7 @@ def _register_gauges(state: ServerState) -> None:
 async def _on_startup(app: web.Application) -> None:
     state: ServerState = app[STATE_KEY]
     resume_unfinished_jobs(state)
+    schedule_orphans(state)
     config = state.config
     log.info("notestream server on http://%s:%d (device %s, data in %s, model %s)", config.host, config.port,
              state.transcriber.loaded.device, config.data_dir, state.transcriber.describe().get("model"))
@@ -90,4 +95,4 @@ def run_server(config: ServerConfig) -> None:
     """Serve until SIGINT/SIGTERM, then finalise open sessions and exit."""
     app = create_app(config)
     web.run_app(app, host=config.host, port=config.port, print=None, shutdown_timeout=30.0,
-                access_log_format='%a "%r" %s %b %Tfs')
+                keepalive_timeout=config.idle_timeout, access_log_format='%a "%r" %s %b %Tfs')

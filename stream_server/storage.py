@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS events (
     pitch INTEGER, velocity INTEGER NOT NULL, PRIMARY KEY (session, seq)
 );
 """
-TERMINAL_STATUSES = ("final", "done", "failed")
+TERMINAL_STATUSES = ("final", "done", "failed", "cancelled")
 
 
 @dataclass
