@@ -11,8 +11,8 @@ from notestream.model.transcriber import Transcriber
 
 from .auth import api_key_middleware, json_error
 from .client_faults import install_client_fault_filter
+from .janitor import schedule_orphans
 from .jobs import cancel_handler, job_events_handler, job_handler, resume_unfinished_jobs, upload_handler
-from .limits import schedule_orphans
 from .results import session_handler
 from .state import STATE_KEY, ServerConfig, ServerState
 from .stream_handler import stream_handler

@@ -3,8 +3,7 @@
 A client that sends `start` and vanishes leaves a detached session behind. Detached sessions have their
 own budget (`max_detached_sessions`), so they never take a connected performer's slot; past the budget the
 one waiting longest is finalised early. `max_sessions_per_address` caps one address's sessions, finalising
-its longest-waiting detached session first. Orphans (open sessions found after a restart) are finalised by
-`finalise_orphans` once their resume window has passed. See docs/operations.md.
+its longest-waiting detached session first. See docs/operations.md.
 """
 
 from __future__ import annotations
@@ -12,20 +11,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from .protocol import CLOSE_TRY_LATER, ProtocolError
 
-if TYPE_CHECKING:
-    from .state import ServerState
-
 log = logging.getLogger(__name__)
+
+
+class SessionHost(Protocol):
+    """What the limits use of the server (state.ServerState)."""
+
+    config: Any
+    live: dict
+    metrics: Any
+    tasks: set
+
+    def cancel_expiry(self, session_id: str) -> None: ...
+
+    async def finalise(self, session: Any, why: str) -> dict | None: ...
 
 
 class SessionLimits:
     """Detached sessions and client addresses of the live sessions of one server."""
 
-    def __init__(self, state: ServerState):
+    def __init__(self, state: SessionHost):
         self.state = state
         self.detached: dict[str, float] = {}  # session id -> when its connection ended
         self.closing: set[str] = set()  # detached sessions being finalised (they no longer count as waiting)
@@ -77,36 +86,3 @@ class SessionLimits:
         self.state.tasks.add(task)
         task.add_done_callback(self.state.tasks.discard)
         return task
-
-
-def schedule_orphans(state: ServerState) -> None:
-    """At startup: open streaming sessions not in memory get the resume window to come back, then are finalised."""
-    orphans = state.store.ids_where("stream", ("open",))
-    if orphans:
-        log.info("%d open session(s) from before the restart: finalised in %g s unless resumed", len(orphans),
-                 state.config.resume_window)
-    for session_id in orphans:
-        handle = asyncio.get_running_loop().call_later(
-            state.config.resume_window, lambda sid=session_id: _track(state, finalise_orphan(state, sid)))
-        state.orphan_timers.append(handle)
-
-
-def _track(state: ServerState, coroutine) -> None:
-    task = asyncio.ensure_future(coroutine)
-    state.tasks.add(task)
-    task.add_done_callback(state.tasks.discard)
-
-
-async def finalise_orphan(state: ServerState, session_id: str) -> None:
-    """Rebuild a session left open by a crash (replaying its stored audio) and finalise it: flush, compress."""
-    if session_id in state.live or state.stopping:
-        return
-    record = await state.stored(state.store.get, session_id)
-    if record is None or record.finished:
-        return
-    try:
-        session = await state.restore(record)
-    except ProtocolError as exc:  # being resumed right now: the resume wins
-        log.info("orphan %s: %s", session_id, exc.message)
-        return
-    await state.finalise(session, "orphan: its client did not resume after the restart")

@@ -79,7 +79,7 @@ class ServerState:
         # live sessions need. Spawned (not forked) because this process runs threads.
         self.pdf_drawing = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         self._expiry: dict[str, asyncio.TimerHandle] = {}
-        self.orphan_timers: list[asyncio.TimerHandle] = []  # limits.schedule_orphans
+        self.orphan_timers: list[asyncio.TimerHandle] = []  # janitor.schedule_orphans
         self._opening: set[str] = set()
         self.stopping = False
         self.session_services = SessionServices(self.batcher, self.store, self.stored, self.compress_audio, self.metrics)

@@ -171,5 +171,6 @@ def test_orphan_left_open_by_a_crash_is_finalised_after_the_resume_window(server
     store.commit_progress(record.id, [], audio.size, audio.size / 16000)
     store.close()
     server = server_factory(resume_window=0.5)
-    wait_until(lambda: server.state.store.get(record.id).status == "final")
-    assert server.state.store.flac_path(record.id).exists() and not server.state.store.raw_audio_path(record.id).exists()
+    wait_until(lambda: server.state.store.flac_path(record.id).exists())
+    assert server.state.store.get(record.id).status == "final" and not server.state.store.raw_audio_path(record.id).exists()
+    assert abs(server.state.store.get(record.id).duration - 3.0) < 0.01
