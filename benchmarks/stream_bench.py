@@ -65,6 +65,7 @@ class StreamReport:
     """What one real-time stream measured."""
 
     latencies: list[float] = field(default_factory=list)
+    latency_times: list[float] = field(default_factory=list)  # perf_counter() when each note-on arrived
     max_sender_delay: float = 0.0
     max_lag: float = 0.0
     sent_seconds: float = 0.0
@@ -109,7 +110,8 @@ async def _read_events(ws, report: StreamReport, lookahead: float, sent_ends: li
         if kind == "note_on":
             anchor = min(int(np.ceil((message["time"] + lookahead) * RATE)), sent_ends[-1])
             index = min(bisect.bisect_left(sent_ends, anchor), len(sent_times) - 1)
-            report.latencies.append(time.perf_counter() - sent_times[index])
+            report.latency_times.append(time.perf_counter())
+            report.latencies.append(report.latency_times[-1] - sent_times[index])
         elif kind == "status":
             report.max_lag = max(report.max_lag, message["lag_seconds"])
         elif kind == "final":
