@@ -14,7 +14,7 @@ from .auth import api_key_middleware, json_error
 from .client_faults import install_client_fault_filter
 from .janitor import schedule_orphans
 from .jobs import cancel_handler, job_events_handler, job_handler, resume_unfinished_jobs, upload_handler
-from .memory import limit_arenas, trim_periodically
+from .memory import bound_native_caches, trim_periodically
 from .results import session_handler
 from .state import STATE_KEY, ServerConfig, ServerState
 from .stream_handler import stream_handler
@@ -98,7 +98,7 @@ async def static_handler(request: web.Request) -> web.FileResponse:
 
 def run_server(config: ServerConfig) -> None:
     """Serve until SIGINT/SIGTERM, then finalise open sessions and exit."""
-    limit_arenas()
+    bound_native_caches()
     app = create_app(config)
     web.run_app(app, host=config.host, port=config.port, print=None, shutdown_timeout=30.0,
                 keepalive_timeout=config.idle_timeout, access_log_format='%a "%r" %s %b %Tfs')

@@ -1,9 +1,10 @@
 """Handing freed memory back to the system, so RSS follows the load down instead of only growing.
 
-glibc keeps memory that model rounds, decoders and large frames freed in per-thread arenas; with a pool
-of worker threads the process's RSS then ratchets up with each burst and never comes back. Two arenas
-bound that ratchet, and `malloc_trim` after each burst returns what is free. Elsewhere (musl, macOS)
-these are no-ops.
+Two ratchets made RSS grow in steps and never fall: oneDNN (PyTorch's CPU kernels) caches a primitive,
+with its reordered weights, for every input shape it meets (each new number of sessions in a round, each
+new chunk length: tens of MB each, up to 1024 of them); and glibc keeps freed memory in per-thread arenas.
+A bounded primitive cache, two arenas, and `malloc_trim` every 30 s return what is free. Elsewhere (musl,
+macOS) the allocator calls are no-ops.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import asyncio
 import ctypes
 import ctypes.util
 import logging
+import os
 
 log = logging.getLogger(__name__)
 M_ARENA_MAX = -8
 ARENAS = 2
 TRIM_INTERVAL_SECONDS = 30.0
+ONEDNN_CACHE_ENTRIES = "32"  # the operator's ONEDNN_PRIMITIVE_CACHE_CAPACITY wins
 
 
 def _libc():
@@ -30,8 +33,10 @@ def _libc():
 LIBC = _libc()
 
 
-def limit_arenas() -> None:
-    """At startup, before worker threads allocate: at most ARENAS malloc arenas."""
+def bound_native_caches() -> None:
+    """At startup, before the model's first kernel runs and before worker threads allocate: a bounded oneDNN
+    primitive cache and at most ARENAS malloc arenas."""
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", ONEDNN_CACHE_ENTRIES)
     if LIBC is not None:
         LIBC.mallopt(M_ARENA_MAX, ARENAS)
 

@@ -101,6 +101,7 @@ class StreamConnection:
         if msg.type != WSMsgType.TEXT:
             if msg.type == WSMsgType.BINARY:
                 raise ProtocolError("bad_message", "send a JSON start message before any audio")
+            self._log_protocol_error(msg)
             raise ConnectionResetError("the client left before starting")
         self._check_size(len(msg.data))
         message = parse_client_message(msg.data)
@@ -133,7 +134,15 @@ class StreamConnection:
                     await self._stop()
                     return
                 raise ProtocolError("bad_message", "the session has already started; send audio frames or stop")
+            else:
+                self._log_protocol_error(msg)
         log.info("session %s: connection dropped (%s); resumable for %g s", session.id, self.ws.close_code, self.config.resume_window)
+
+    def _log_protocol_error(self, msg) -> None:
+        """A frame the WebSocket layer refused (it has closed with 1002/1007/1009): one warning line."""
+        if msg.type == WSMsgType.ERROR:
+            log.warning("stream from %s: WebSocket protocol error, closed %s (%s)", self.address, self.ws.close_code,
+                        " ".join(str(msg.data).split())[:200])
 
     def _check_size(self, size: int) -> None:
         limit = self.config.max_message_bytes
