@@ -63,8 +63,9 @@ def parse_client_message(text: str | bytes) -> StartMessage | StopMessage:
 
     Raises ProtocolError (`bad_message`, `unsupported_rate` or `unsupported_encoding`) naming what is wrong.
     """
-    if len(text) > MAX_TEXT_BYTES:
-        raise ProtocolError("bad_message", f"control messages are at most {MAX_TEXT_BYTES} bytes; this one has {len(text)}")
+    size = len(text) if len(text) > MAX_TEXT_BYTES or isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_TEXT_BYTES:
+        raise ProtocolError("bad_message", f"control messages are at most {MAX_TEXT_BYTES} bytes; this one has {size}")
     try:
         data = json.loads(text)
     except (ValueError, TypeError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
