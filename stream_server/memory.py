@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 M_ARENA_MAX = -8
 ARENAS = 2
 TRIM_INTERVAL_SECONDS = 30.0
-ONEDNN_CACHE_ENTRIES = "32"  # the operator's ONEDNN_PRIMITIVE_CACHE_CAPACITY wins
+ONEDNN_CACHE_ENTRIES = "128"  # the operator's ONEDNN_PRIMITIVE_CACHE_CAPACITY wins
 
 
 def _libc():
