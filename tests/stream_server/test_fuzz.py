@@ -18,6 +18,7 @@ import pytest
 from notestream.server.process import ServerProcess
 from tests.stream_server.fuzz_http_cases import HttpCase, all_http_cases
 from tests.stream_server.fuzz_ws_cases import WsCase, all_ws_cases
+from tests.stream_server.raw_wire import raw_http
 
 WS_CASES = all_ws_cases()
 HTTP_CASES = all_http_cases()
@@ -85,3 +86,14 @@ def test_hostile_http_input_gets_the_documented_answer(watched, case: HttpCase):
 
 def test_the_suite_is_at_least_300_cases():
     assert len(WS_CASES) + len(HTTP_CASES) >= 300
+
+
+def test_unfinished_headers_are_dropped_after_the_idle_timeout(watched):
+    async def slow_headers() -> tuple[bytes, float]:
+        began = time.monotonic()
+        answer = await raw_http(watched.server.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n", timeout=20)
+        return answer, time.monotonic() - began
+
+    answer, waited = asyncio.run(slow_headers())
+    assert answer == b"" and waited < 10  # --idle-timeout 2: closed without an answer, long before the 20 s the client waits
+    assert_server_unharmed(watched, "slow headers")
