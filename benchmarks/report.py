@@ -70,7 +70,7 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
     ("speed", "Speed of our model", "notestream bench speed", _from_module("notestream_bench.speed_bench")),
     ("latency", "Live note-on latency through the server", "notestream bench latency", _latency),
     ("load", "Concurrent live streams one server sustains", "notestream bench load", _load),
-    ("soak", "Soak: 16 real-time streams for 10 minutes with bad requests", "notestream bench soak",
+    ("soak", "Soak: real-time streams for minutes, with bad requests and abrupt disconnects", "notestream bench soak",
      _from_module("notestream_bench.soak_bench")),
     ("batching", "What batching live streams saves (model CPU per stream)", "notestream bench batching",
      _from_module("notestream_bench.batching_bench")),

@@ -41,6 +41,7 @@ def register_soak_bench(bench_subparsers) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--checkpoint", type=Path, default=None)
     p.add_argument("--json", type=Path, default=None, help="write the report here too")
+    p.add_argument("--note", default="", help="what else ran on the machine, for the report")
     p.set_defaults(func=run_soak)
 
 
@@ -140,6 +141,7 @@ def run_soak(args: argparse.Namespace) -> int:
             report = asyncio.run(soak(server, clips, args))
         finally:
             server.stop()
+    report["note"] = args.note
     report["targets"] = {"no_dropped_audio": bool(report["all_audio_accounted"] and report["max_sender_delay_ms"] < 100
                                                   and not report["errors"]),
                          "rss_growth_under_5_pct": report["rss_growth_after_1_min_pct"] < 5,
@@ -162,8 +164,8 @@ def format_markdown(report: dict) -> str:
     leaks, targets = report["leaks"], report["targets"]
     hostile = ", ".join(f"{name} {v['as_documented']}/{v['sent']}" for name, v in report["hostile"].items())
     lines = [f"{report['streams']} real-time streams for {report['minutes']:g} min on {report['cpu_count']} CPU(s) "
-             f"(load average {report['load_average_during']:g} while running, the machine shared with other work), plus one "
-             "bad request or abrupt disconnect every 2 s.", "",
+             f"(load average {report['load_average_during']:g} while running), plus one bad request or abrupt disconnect "
+             f"every 2 s. {report.get('note', '')}".rstrip(), "",
              "| measure | value | target | met |", "|---|---|---|---|",
              f"| audio accounted in every `final`; sender late by (ms) | {report['all_audio_accounted']}; {report['max_sender_delay_ms']} "
              f"| all; < 100 | {targets['no_dropped_audio']} |",
