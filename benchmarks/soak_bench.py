@@ -177,9 +177,10 @@ def format_markdown(report: dict) -> str:
              f"| RSS a minute after the load vs idle | {report['rss_after_idle_mb']} MB ({report['rss_after_idle_vs_idle_pct']:+g} %) "
              f"| within 10 % | {targets['rss_back_within_10_pct']} |",
              f"| left at the end: sessions, connections, jobs | {leaks['live_sessions']}, {leaks['connections']}, {leaks['jobs']} "
-             f"| 0 | {targets['no_leaks']} |",
+             f"| 0 | {leaks['live_sessions'] == leaks['connections'] == leaks['jobs'] == 0} |",
              f"| file descriptors idle → end; threads after 1 min → end | {leaks['fds_idle']} → {leaks['fds_end']}; "
-             f"{leaks['threads_after_1_min']} → {leaks['threads_end']} | no growth | |",
+             f"{leaks['threads_after_1_min']} → {leaks['threads_end']} | no growth "
+             f"| {leaks['fds_end'] <= leaks['fds_idle'] and leaks['threads_end'] <= leaks['threads_after_1_min']} |",
              f"| tracebacks in the server log | {report['tracebacks_in_log']} | 0 | {targets['no_tracebacks']} |", "",
              f"p95 by minute (ms): {', '.join(str(v) for v in report['p95_ms_by_minute'])}.", "",
              f"Bad requests answered as documented (answered/sent): {hostile}."]
