@@ -17,6 +17,7 @@ from notestream_bench.replicas_bench import register_replicas_bench
 from notestream_bench.report import RESULTS_MD, register_report, write_results
 from notestream_bench.robustness_bench import register_robustness_bench
 from notestream_bench.score_bench import register_score_bench
+from notestream_bench.soak_bench import register_soak_bench
 from notestream_bench.speed_bench import register_speed_bench
 from notestream_bench.stream_bench import register_stream_bench
 
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 BENCH_REGISTRIES = (
     register_accuracy_bench, register_lookahead_bench, register_report, register_speed_bench,
     register_stream_bench, register_score_bench, register_batching_bench, register_robustness_bench,
-    register_batches_bench, register_replicas_bench, register_archive_bench,
+    register_batches_bench, register_replicas_bench, register_archive_bench, register_soak_bench,
 )
 # What `bench all` runs by default; `load` ramps up to many minutes of streaming, so it is opt-in.
 DEFAULT_ALL = ("accuracy", "lookahead", "speed", "latency", "score")
@@ -33,7 +34,7 @@ DEFAULT_ALL = ("accuracy", "lookahead", "speed", "latency", "score")
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("bench", help="benchmarks: accuracy, robustness, look-ahead, speed, latency, load, "
-                                            "batching, batches, score, replicas, archive",
+                                            "batching, batches, score, replicas, archive, soak",
                               description=__doc__)
     sub = p.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
     for register_bench in BENCH_REGISTRIES:

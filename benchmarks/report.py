@@ -1,6 +1,6 @@
 """`notestream bench report`: benchmarks/RESULTS.md from the JSON every bench leaves in benchmarks/results/.
 
-Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, load, batching, score, batches, archive, replicas);
+Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, load, soak, batching, score, batches, archive, replicas);
 this module only reads them, so the page can be regenerated at any time without rerunning anything. A
 bench that has not been run yet gets a line saying which command produces it.
 """
@@ -103,6 +103,8 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
     ("speed", "Speed of our model", "notestream bench speed", _from_module("notestream_bench.speed_bench")),
     ("latency", "Live note-on latency through the server", "notestream bench latency", _latency),
     ("load", "Concurrent live streams one server sustains", "notestream bench load", _load),
+    ("soak", "Soak: real-time streams for minutes, with bad requests and abrupt disconnects", "notestream bench soak",
+     _from_module("notestream_bench.soak_bench")),
     ("batching", "What batching live streams saves (model CPU per stream)", "notestream bench batching",
      _from_module("notestream_bench.batching_bench")),
     ("score", "Sheet music (ASAP) beside music21 and MuseScore 3", "notestream bench score", _from_module("notestream_bench.score_bench")),

@@ -72,6 +72,7 @@ class StreamReport:
     latencies: list[float] = field(default_factory=list)
     strike_latencies: list[float] = field(default_factory=list)  # from the reference onset, when one is known
     lookahead: float = 0.0
+    latency_times: list[float] = field(default_factory=list)  # perf_counter() when each note-on arrived
     max_sender_delay: float = 0.0
     max_lag: float = 0.0
     sent_seconds: float = 0.0
@@ -142,6 +143,7 @@ async def _read_events(ws, report: StreamReport, sent_ends: list[int], sent_time
             arrived = time.perf_counter()
             anchor = min(int(np.ceil((message["time"] + report.lookahead) * RATE)), sent_ends[-1])
             index = min(bisect.bisect_left(sent_ends, anchor), len(sent_times) - 1)
+            report.latency_times.append(arrived)
             report.latencies.append(arrived - sent_times[index])
             struck = strikes.struck(message["pitch"], message["time"])
             if struck is not None:

@@ -80,13 +80,16 @@ class Transcriber:
         self,
         source: str | Path | np.ndarray,
         progress: Callable[[float], None] | None = None,
+        damaged: Callable[[str], None] | None = None,
     ) -> Transcription:
         """Transcribe a file (any format PyAV decodes) or a mono float32 array at `sample_rate`.
 
-        `progress` is called with the seconds of audio processed so far.
+        `progress` is called with the seconds of audio processed so far; with `damaged` given, a file whose
+        audio breaks off is transcribed up to the break and `damaged` says where (notestream.audio.iter_audio_chunks).
         """
         stream = self.stream()
-        chunks = _array_chunks(source, self.sample_rate) if isinstance(source, np.ndarray) else iter_audio_chunks(source, self.sample_rate, CHUNK_SECONDS)
+        chunks = _array_chunks(source, self.sample_rate) if isinstance(source, np.ndarray) else iter_audio_chunks(
+            source, self.sample_rate, CHUNK_SECONDS, damaged)
         for chunk in chunks:
             stream.push(chunk)
             if progress:

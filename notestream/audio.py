@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import av
@@ -17,8 +17,13 @@ class AudioDecodeError(ValueError):
     """A file could not be decoded as audio; the message names the file and the reason."""
 
 
-def iter_audio_chunks(path: str | Path, sample_rate: int, chunk_seconds: float = 30.0) -> Iterator[np.ndarray]:
-    """Yield mono float32 chunks of about `chunk_seconds` at `sample_rate`; memory stays bounded."""
+def iter_audio_chunks(path: str | Path, sample_rate: int, chunk_seconds: float = 30.0,
+                      damaged: Callable[[str], None] | None = None) -> Iterator[np.ndarray]:
+    """Yield mono float32 chunks of about `chunk_seconds` at `sample_rate`; memory stays bounded.
+
+    A decoding error raises AudioDecodeError; with `damaged` given, an error after some audio instead ends the
+    audio there (everything before it is yielded) and `damaged` is told where and why it was cut.
+    """
     path = Path(path)
     _check_readable_file(path)
     chunk_len = max(1, int(chunk_seconds * sample_rate))
@@ -38,7 +43,10 @@ def iter_audio_chunks(path: str | Path, sample_rate: int, chunk_seconds: float =
     except AudioDecodeError:
         raise
     except (av.error.FFmpegError, ValueError, IndexError, OSError) as exc:
-        raise AudioDecodeError(f"{path}: cannot decode audio ({exc})") from exc
+        decoded = produced + pending_len
+        if damaged is None or decoded == 0:
+            raise AudioDecodeError(f"{path}: cannot decode audio ({exc})") from exc
+        damaged(f"the audio is damaged after {decoded / sample_rate:.2f} s and was cut there ({exc})")
     if pending_len:
         yield np.concatenate(pending)
         produced += pending_len

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -10,13 +11,17 @@ from aiohttp import web
 from notestream.model.transcriber import Transcriber
 
 from .auth import api_key_middleware, json_error
-from .jobs import job_events_handler, job_handler, resume_unfinished_jobs, upload_handler
+from .client_faults import install_client_fault_filter
+from .janitor import schedule_orphans
+from .jobs import cancel_handler, job_events_handler, job_handler, resume_unfinished_jobs, upload_handler
+from .memory import bound_native_caches, trim_periodically
 from .results import session_handler
 from .state import STATE_KEY, ServerConfig, ServerState
 from .stream_handler import stream_handler
 
 log = logging.getLogger(__name__)
 STARTED_KEY = web.AppKey("started", float)
+TRIMMER_KEY = web.AppKey("trimmer", asyncio.Task)
 
 
 def create_app(config: ServerConfig, transcriber: Transcriber | None = None) -> web.Application:
@@ -26,6 +31,7 @@ def create_app(config: ServerConfig, transcriber: Transcriber | None = None) -> 
     if config.latency not in transcriber.latencies:
         raise ValueError(f"--latency {config.latency}: this checkpoint offers {', '.join(transcriber.latencies)}")
     state = ServerState(config, transcriber)
+    install_client_fault_filter()
     app = web.Application(middlewares=[api_key_middleware(config.api_key)], client_max_size=config.max_upload_bytes + (1 << 20))
     app[STATE_KEY] = state
     app[STARTED_KEY] = time.time()
@@ -33,6 +39,7 @@ def create_app(config: ServerConfig, transcriber: Transcriber | None = None) -> 
     app.router.add_get("/v1/sessions/{name}", session_handler)
     app.router.add_post("/v1/transcriptions", upload_handler)
     app.router.add_get("/v1/transcriptions/{job}", job_handler)
+    app.router.add_delete("/v1/transcriptions/{job}", cancel_handler)
     app.router.add_get("/v1/transcriptions/{job}/events", job_events_handler)
     app.router.add_get("/healthz", health_handler)
     app.router.add_get("/metrics", metrics_handler)
@@ -51,12 +58,14 @@ def _register_gauges(state: ServerState) -> None:
     metrics.gauge("notestream_inference_rounds", "Batched model rounds run for live sessions.", lambda: state.batcher.rounds)
     metrics.gauge("notestream_inference_round_sessions", "Session steps those rounds served (sessions per round = this / rounds).",
                   lambda: state.batcher.items)
-    metrics.gauge("notestream_jobs_running", "Upload jobs queued or running.", lambda: sum(1 for t in state.tasks if not t.done()))
+    metrics.gauge("notestream_jobs_running", "Upload jobs queued or running.", lambda: len(state.job_progress))
 
 
 async def _on_startup(app: web.Application) -> None:
     state: ServerState = app[STATE_KEY]
     resume_unfinished_jobs(state)
+    schedule_orphans(state)
+    app[TRIMMER_KEY] = asyncio.get_running_loop().create_task(trim_periodically(), name="memory-trim")
     config = state.config
     log.info("notestream server on http://%s:%d (device %s, data in %s, model %s)", config.host, config.port,
              state.transcriber.loaded.device, config.data_dir, state.transcriber.describe().get("model"))
@@ -64,6 +73,7 @@ async def _on_startup(app: web.Application) -> None:
 
 async def _on_shutdown(app: web.Application) -> None:
     log.info("shutting down: finalising %d live session(s)", len(app[STATE_KEY].live))
+    app[TRIMMER_KEY].cancel()
     await app[STATE_KEY].shutdown()
 
 
@@ -93,6 +103,7 @@ async def static_handler(request: web.Request) -> web.FileResponse:
 
 def run_server(config: ServerConfig) -> None:
     """Serve until SIGINT/SIGTERM, then finalise open sessions and exit."""
+    bound_native_caches()
     app = create_app(config)
     web.run_app(app, host=config.host, port=config.port, print=None, shutdown_timeout=30.0,
-                access_log_format='%a "%r" %s %b %Tfs')
+                keepalive_timeout=config.idle_timeout, access_log_format='%a "%r" %s %b %Tfs')

@@ -16,16 +16,16 @@ OPEN_PATHS = ("/healthz", "/metrics")  # plus the static client (everything outs
 
 HTTP_ERRORS = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound,
                409: web.HTTPConflict, 413: web.HTTPRequestEntityTooLarge, 415: web.HTTPUnsupportedMediaType,
-               503: web.HTTPServiceUnavailable}
+               429: web.HTTPTooManyRequests, 503: web.HTTPServiceUnavailable}
 
 
-def json_error(status: int, code: str, message: str) -> web.HTTPException:
+def json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.HTTPException:
     """An HTTP error with a JSON body {"error": code, "message": sentence}, ready to raise."""
     text = json.dumps({"error": code, "message": message})
     cls = HTTP_ERRORS[status]
     if cls is web.HTTPRequestEntityTooLarge:
-        return cls(max_size=0, actual_size=0, text=text, content_type="application/json")
-    return cls(text=text, content_type="application/json")
+        return cls(max_size=0, actual_size=0, text=text, content_type="application/json", headers=headers)
+    return cls(text=text, content_type="application/json", headers=headers)
 
 
 def api_key_middleware(api_key: str | None):

@@ -19,6 +19,7 @@ from notestream.model.inference import advance_streams
 from .session_core import DecidedEvent, SessionCore
 
 log = logging.getLogger(__name__)
+ROUND_SAMPLES = 5 * 16000  # model input per stream per network pass: 5 s at the model's 16 kHz
 
 
 @dataclass
@@ -45,7 +46,7 @@ def run_round(items: list[RoundItem]) -> None:
         except Exception as exc:  # noqa: BLE001 — handed to that session's coroutine
             item.outcome = exc
     try:
-        events = advance_streams([item.core.stream for item in ready], audio)
+        events = _advance_in_slices([item.core.stream for item in ready], audio)
     except Exception as exc:  # noqa: BLE001 — the batched pass failed: every session in it hears why
         for item in ready:
             item.outcome = exc
@@ -55,6 +56,17 @@ def run_round(items: list[RoundItem]) -> None:
             item.outcome = item.core.number(decided, item.final)
         except Exception as exc:  # noqa: BLE001
             item.outcome = exc
+
+
+def _advance_in_slices(streams: list, audio: list[np.ndarray]) -> list[list]:
+    """`advance_streams` over at most ROUND_SAMPLES per stream at a time: a client sending minutes of audio at once
+    costs the same memory as one sending it in real time (the model's transient maps grow with the slice)."""
+    events: list[list] = [[] for _ in streams]
+    longest = max((a.size for a in audio), default=0)
+    for start in range(0, max(longest, 1), ROUND_SAMPLES):
+        for found, more in zip(events, advance_streams(streams, [a[start:start + ROUND_SAMPLES] for a in audio]), strict=True):
+            found.extend(more)
+    return events
 
 
 class InferenceBatcher:

@@ -22,6 +22,7 @@ from .storage import SessionRecord, SessionStore
 
 log = logging.getLogger(__name__)
 QUEUE_CHUNKS = 32  # bounded: a client faster than the model is paused by TCP back-pressure
+QUEUE_PIECE_SAMPLES = 1 << 15  # larger frames are queued in pieces: at most 32 x 128 KiB of audio waits per session
 _STOP = None
 
 
@@ -75,10 +76,15 @@ class LiveSession:
         if self._pump.done() or self._finishing:
             raise ProtocolError("internal", self.failure or "this session is no longer accepting audio", 1011)
         self.received_frames += interleaved.size // self.core.channels
+        step = QUEUE_PIECE_SAMPLES - QUEUE_PIECE_SAMPLES % self.core.channels
+        for start in range(0, interleaved.size, step):  # queued audio stays under QUEUE_CHUNKS pieces
+            await self._put((interleaved[start:start + step], arrival))
+
+    async def _put(self, item: tuple[np.ndarray, float]) -> None:
         if not self._queue.full():
-            self._queue.put_nowait((interleaved, arrival))
+            self._queue.put_nowait(item)
             return
-        put = asyncio.ensure_future(self._queue.put((interleaved, arrival)))
+        put = asyncio.ensure_future(self._queue.put(item))
         await asyncio.wait({put, self._pump}, return_when=asyncio.FIRST_COMPLETED)
         if not put.done():  # the pump died while we waited: never hang the connection
             put.cancel()

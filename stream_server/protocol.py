@@ -54,12 +54,23 @@ class StopMessage:
     """The client has sent all its audio: flush and finalise."""
 
 
-def parse_client_message(text: str) -> StartMessage | StopMessage:
-    """Parse one text frame; raise ProtocolError naming what is wrong."""
+MAX_TEXT_BYTES = 4096  # control messages are small; anything longer is not one of ours
+MAX_ID_CHARS = 256
+MAX_SEQ = (1 << 53) - 1  # exact in every JSON implementation, and within SQLite's integers
+
+
+def parse_client_message(text: str | bytes) -> StartMessage | StopMessage:
+    """Parse and validate one text frame: the one place message types and values are checked.
+
+    Raises ProtocolError (`bad_message`, `unsupported_rate` or `unsupported_encoding`) naming what is wrong.
+    """
+    size = len(text) if len(text) > MAX_TEXT_BYTES or isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_TEXT_BYTES:
+        raise ProtocolError("bad_message", f"control messages are at most {MAX_TEXT_BYTES} bytes; this one has {size}")
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise ProtocolError("bad_message", f"messages must be JSON objects ({exc})") from exc
+    except (ValueError, TypeError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ProtocolError("bad_message", f"messages must be JSON objects ({_short(exc)})") from exc
     if not isinstance(data, dict):
         raise ProtocolError("bad_message", "messages must be JSON objects with a \"type\" field")
     kind = data.get("type")
@@ -67,32 +78,48 @@ def parse_client_message(text: str) -> StartMessage | StopMessage:
         return StopMessage()
     if kind == "start":
         return _parse_start(data)
-    raise ProtocolError("bad_message", f"unknown message type {kind!r}; expected \"start\" or \"stop\"")
+    raise ProtocolError("bad_message", f"unknown message type {_short(kind)}; expected \"start\" or \"stop\"")
+
+
+def _short(value: object, limit: int = 80) -> str:
+    """A client-supplied value for an error message, cut to `limit` characters."""
+    text = repr(value) if not isinstance(value, BaseException) else str(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+REQUIRED_START_FIELDS = {"sample_rate": "48000", "encoding": "\"pcm_s16le\"", "channels": "1"}
 
 
 def _parse_start(data: dict) -> StartMessage:
-    rate = data.get("sample_rate")
-    if not isinstance(rate, int) or isinstance(rate, bool):
+    for name, example in REQUIRED_START_FIELDS.items():
+        if name not in data:
+            raise ProtocolError("bad_message", f"start needs \"{name}\" (e.g. {example}); see docs/protocol.md")
+    rate = data["sample_rate"]
+    if not _is_int(rate):
         raise ProtocolError("bad_message", "start needs an integer \"sample_rate\" (e.g. 48000)")
     if rate not in SUPPORTED_RATES:
         supported = ", ".join(map(str, SUPPORTED_RATES))
-        raise ProtocolError("unsupported_rate", f"sample_rate {rate} is not supported; use one of {supported}")
+        raise ProtocolError("unsupported_rate", f"sample_rate {_short(rate)} is not supported; use one of {supported}")
     encoding = data.get("encoding")
-    if encoding not in ENCODINGS:
-        raise ProtocolError("unsupported_encoding", f"encoding {encoding!r} is not supported; use \"pcm_s16le\" or \"f32le\"")
-    channels = data.get("channels", 1)
-    if channels not in CHANNELS or isinstance(channels, bool):
-        raise ProtocolError("unsupported_encoding", f"channels {channels!r} is not supported; send 1 (mono) or 2 (stereo)")
+    if not isinstance(encoding, str) or encoding not in ENCODINGS:
+        raise ProtocolError("unsupported_encoding", f"encoding {_short(encoding)} is not supported; use \"pcm_s16le\" or \"f32le\"")
+    channels = data["channels"]
+    if not _is_int(channels) or channels not in CHANNELS:
+        raise ProtocolError("unsupported_encoding", f"channels {_short(channels)} is not supported; send the integer 1 (mono) or 2 (stereo)")
     session, token = data.get("session"), data.get("token")
-    if session is not None and not isinstance(session, str):
+    if session is not None and not (isinstance(session, str) and 0 < len(session) <= MAX_ID_CHARS):
         raise ProtocolError("bad_message", "\"session\" must be the session id string from \"ready\"")
-    if token is not None and not isinstance(token, str):
+    if token is not None and not (isinstance(token, str) and len(token) <= MAX_ID_CHARS):
         raise ProtocolError("bad_message", "\"token\" must be the token string from \"ready\"")
     after_seq = data.get("after_seq", 0)
-    if not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0:
-        raise ProtocolError("bad_message", "\"after_seq\" must be a non-negative integer (the last event seq received)")
+    if not _is_int(after_seq) or not 0 <= after_seq <= MAX_SEQ:
+        raise ProtocolError("bad_message", f"\"after_seq\" must be an integer from 0 to {MAX_SEQ} (the last event seq received)")
     latency = data.get("latency")
-    if latency is not None and not isinstance(latency, str):
+    if latency is not None and not (isinstance(latency, str) and 0 < len(latency) <= MAX_ID_CHARS):
         raise ProtocolError("bad_message", "\"latency\" must be a name the server offers (see /healthz \"latencies\")")
     return StartMessage(rate, encoding, channels, session, token, after_seq, latency)
 

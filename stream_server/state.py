@@ -18,6 +18,7 @@ from notestream.model.transcriber import Transcriber
 from notestream.web import APP_DIR
 
 from .batching import InferenceBatcher
+from .limits import SessionLimits
 from .live_session import LiveSession, SessionServices
 from .metrics import Metrics
 from .protocol import CLOSE_TRY_LATER, ProtocolError, StartMessage
@@ -41,10 +42,16 @@ class ServerConfig:
     precision: str = "auto"  # the compute type of the CNN and the GRU input projection (model.checkpoint.resolve_precision)
     api_key: str | None = None
     allowed_origins: list[str] | None = None  # None: same host only; ["*"]: any
-    max_sessions: int = 8
+    max_sessions: int = 8  # connected live sessions
+    max_detached_sessions: int = 16  # sessions waiting for a resume; over it, the longest-waiting one is finalised
+    max_sessions_per_address: int = 0  # connected + detached per client address (0: no cap; behind a proxy all share one)
     max_message_bytes: int = 1 << 20
     max_session_seconds: float = 4 * 3600.0
     max_upload_bytes: int = 200 << 20
+    max_upload_seconds: float = 3600.0  # audio duration of one upload
+    max_queued_jobs: int = 8  # upload jobs queued or running; more: 429 busy
+    max_jobs_per_address: int = 4  # of those, from one client address (0: no cap)
+    idle_timeout: float = 30.0  # an HTTP connection without a complete request (headers included) is closed after it
     resume_window: float = 120.0
     status_interval: float = 1.0
     ping_interval: float = 20.0
@@ -76,9 +83,11 @@ class ServerState:
         # live sessions need. Spawned (not forked) because this process runs threads.
         self.pdf_drawing = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         self._expiry: dict[str, asyncio.TimerHandle] = {}
+        self.orphan_timers: list[asyncio.TimerHandle] = []  # janitor.schedule_orphans
         self._opening: set[str] = set()
         self.stopping = False
         self.session_services = SessionServices(self.batcher, self.store, self.stored, self.compress_audio, self.metrics)
+        self.limits = SessionLimits(self)
 
     async def infer(self, fn: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._inference, fn, *args)
@@ -94,18 +103,22 @@ class ServerState:
             record.sample_rate, record.channels,
         )
 
-    async def open_session(self, start: StartMessage) -> tuple[LiveSession, str | None]:
+    async def open_session(self, start: StartMessage, address: str = "") -> tuple[LiveSession, str | None]:
         """A new session (returns its token) or the resumed one (token None); raises ProtocolError."""
         if start.session is None:
             latency = self._latency(start.latency)
             self._check_capacity()
+            await self.limits.make_room_for(address)
             record, token = await self.stored(self.store.create, "stream", start.sample_rate, start.channels, None, latency)
             core = SessionCore(self.transcriber, start.sample_rate, start.channels, self.store.raw_audio_path(record.id),
                                latency=latency)
             session = self._register(LiveSession(self.session_services, record, core))
+            self.limits.addresses[session.id] = address
             log.info("session %s started: %d Hz, %d ch, %s", record.id, start.sample_rate, start.channels, start.encoding)
             return session, token
-        return await self._resume(start), None
+        session = await self._resume(start)
+        self.limits.addresses[session.id] = address
+        return session, None
 
     async def _resume(self, start: StartMessage) -> LiveSession:
         record = await self.stored(self.store.get, start.session)
@@ -120,17 +133,18 @@ class ServerState:
                                 f"{record.channels} channel(s); resume with the same sample_rate and channels")
         session = self.live.get(record.id)
         if session is None:
-            session = await self._restore(record)
+            self._check_capacity()
+            session = await self.restore(record)
         if session.sink is not None or session.finishing:
             raise ProtocolError("session_in_use", f"session {record.id} is already streaming on another connection")
         self.cancel_expiry(record.id)
+        self.limits.forget(record.id)
         return session
 
-    async def _restore(self, record: SessionRecord) -> LiveSession:
+    async def restore(self, record: SessionRecord) -> LiveSession:
         """After a restart: rebuild the model state by re-feeding the stored (acknowledged) audio."""
         if record.id in self._opening:
             raise ProtocolError("session_in_use", f"session {record.id} is being restored by another connection")
-        self._check_capacity()
         self._opening.add(record.id)
         try:
             stored_events = await self.stored(self.store.events, record.id)
@@ -155,7 +169,8 @@ class ServerState:
         return asked or self.config.latency
 
     def _check_capacity(self) -> None:
-        if len(self.live) + len(self._opening) >= self.config.max_sessions:
+        """Connected sessions only: one waiting for its client to resume has its own budget (limits.py)."""
+        if self.limits.connected + len(self._opening) >= self.config.max_sessions:
             self.metrics.refusals.inc(reason="busy")
             raise ProtocolError("busy", f"the server is at its limit of {self.config.max_sessions} live sessions", CLOSE_TRY_LATER)
 
@@ -165,8 +180,11 @@ class ServerState:
         return session
 
     def schedule_expiry(self, session: LiveSession) -> None:
-        """A session without a connection is finalised after the resume window."""
+        """A session without a connection is finalised after the resume window (or sooner, when the
+        detached budget is full: limits.SessionLimits)."""
         self.cancel_expiry(session.id)
+        self.limits.mark_detached(session.id)
+        self.limits.evict_detached_over_budget()
         loop = asyncio.get_running_loop()
         self._expiry[session.id] = loop.call_later(
             self.config.resume_window, lambda: asyncio.ensure_future(self.finalise(session, "resume window passed")))
@@ -179,6 +197,7 @@ class ServerState:
     async def finalise(self, session: LiveSession, why: str) -> dict | None:
         """Finish a session and forget it from memory; returns its `final` message (None if it failed)."""
         self.cancel_expiry(session.id)
+        self.limits.mark_closing(session.id)
         try:
             return await session.finish()
         except ProtocolError as exc:
@@ -187,11 +206,15 @@ class ServerState:
         finally:
             if self.live.get(session.id) is session:
                 del self.live[session.id]
+                self.limits.addresses.pop(session.id, None)
+                self.limits.forget(session.id)
             log.info("session %s closed (%s)", session.id, why)
 
     async def shutdown(self) -> None:
         """Finalise every live session (connected clients get `final`), then stop the executors."""
         self.stopping = True
+        for handle in self.orphan_timers:
+            handle.cancel()
         await asyncio.gather(*(c.shutdown() for c in list(self.connections)))
         await asyncio.gather(*(self.finalise(s, "server shutdown") for s in list(self.live.values())))
         self.jobs_executor.shutdown(wait=False, cancel_futures=True)  # a running job stops at its next chunk

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import sqlite3
 import time
@@ -31,7 +32,7 @@ CREATE TABLE IF NOT EXISTS events (
     pitch INTEGER, velocity INTEGER NOT NULL, PRIMARY KEY (session, seq)
 );
 """
-TERMINAL_STATUSES = ("final", "done", "failed")
+TERMINAL_STATUSES = ("final", "done", "failed", "cancelled")
 
 
 @dataclass
@@ -182,18 +183,20 @@ class RawAudioFile:
 
 
 def compress_to_flac(raw_path: Path, flac_path: Path, sample_rate: int, channels: int) -> None:
-    """Encode the raw float32 audio as 16-bit FLAC (written to a temp name, then renamed) and delete the raw file."""
-    audio = np.fromfile(raw_path, dtype="<f4") if raw_path.exists() else np.zeros(0, np.float32)
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
+    """Encode the raw float32 audio as 16-bit FLAC (written to a temp name, then renamed) and delete the raw file.
+
+    Read one second at a time: a long session's raw audio (4 bytes per sample) never sits in memory whole."""
     tmp = flac_path.with_suffix(".flac.tmp")
     layout = "mono" if channels == 1 else "stereo"
+    step = sample_rate * channels  # one second per frame
     with av.open(str(tmp), "w", format="flac") as container:
         stream = container.add_stream("flac", rate=sample_rate, layout=layout)
-        step = sample_rate * channels  # one second per frame
-        for start in range(0, pcm.size, step):
-            frame = av.AudioFrame.from_ndarray(pcm[start:start + step].reshape(1, -1), format="s16", layout=layout)
-            frame.sample_rate = sample_rate
-            container.mux(stream.encode(frame))
+        with open(raw_path, "rb") if raw_path.exists() else open(os.devnull, "rb") as raw:
+            while (block := np.frombuffer(raw.read(step * 4), dtype="<f4")).size:
+                pcm = (np.clip(block, -1.0, 1.0) * 32767).astype(np.int16)
+                frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout=layout)
+                frame.sample_rate = sample_rate
+                container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     tmp.replace(flac_path)
     raw_path.unlink(missing_ok=True)

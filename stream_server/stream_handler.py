@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 
 from aiohttp import WSMsgType, web
 
 from .audio_input import PcmDecoder
-from .auth import json_error, origin_allowed
+from .auth import json_error, origin_allowed, request_token
 from .live_session import LiveSession
 from .protocol import (
     CLOSE_INTERNAL,
@@ -27,6 +28,7 @@ from .state import STATE_KEY, ServerState
 
 log = logging.getLogger(__name__)
 BUSY_RETRY_SECONDS = 5
+CLIENT_GONE = (ConnectionError, asyncio.IncompleteReadError)  # aiohttp's ClientConnectionResetError is one too
 
 
 async def stream_handler(request: web.Request) -> web.WebSocketResponse:
@@ -40,12 +42,14 @@ async def stream_handler(request: web.Request) -> web.WebSocketResponse:
     limit = state.config.max_message_bytes
     ws = web.WebSocketResponse(heartbeat=state.config.ping_interval, max_msg_size=2 * limit + 1024)
     await ws.prepare(request)
-    connection = StreamConnection(ws, state)
+    connection = StreamConnection(ws, state, request_token(request), request.remote or "")
     state.connections.add(connection)
     try:
         await connection.run()
     except ProtocolError as exc:
         await connection.refuse(exc)
+    except CLIENT_GONE as exc:  # the client's doing, not ours: one line, no traceback
+        log.info("stream connection from %s ended by the client (%s)", request.remote, type(exc).__name__)
     except Exception as exc:  # a bug: tell the client and close, never hang
         log.exception("stream connection failed")
         await connection.refuse(ProtocolError("internal", f"server error ({type(exc).__name__}: {exc})", CLOSE_INTERNAL))
@@ -58,8 +62,9 @@ async def stream_handler(request: web.Request) -> web.WebSocketResponse:
 class StreamConnection:
     """One client connection: `start`, audio frames, `stop`; the session may outlive it."""
 
-    def __init__(self, ws: web.WebSocketResponse, state: ServerState):
+    def __init__(self, ws: web.WebSocketResponse, state: ServerState, url_token: str | None = None, address: str = ""):
         self.ws, self.state, self.config = ws, state, state.config
+        self.url_token, self.address = url_token, address
         self.session: LiveSession | None = None
         self._send_lock = asyncio.Lock()
         self._status_task: asyncio.Task | None = None
@@ -73,7 +78,7 @@ class StreamConnection:
     async def run(self) -> None:
         start = await self._receive_start()
         try:
-            session, token = await self.state.open_session(start)
+            session, token = await self.state.open_session(start, self.address)
         except ProtocolError as exc:
             if exc.code != "busy":
                 raise
@@ -98,10 +103,14 @@ class StreamConnection:
         if msg.type != WSMsgType.TEXT:
             if msg.type == WSMsgType.BINARY:
                 raise ProtocolError("bad_message", "send a JSON start message before any audio")
+            self._log_protocol_error(msg)
             raise ConnectionResetError("the client left before starting")
+        self._check_size(len(msg.data))
         message = parse_client_message(msg.data)
         if not isinstance(message, StartMessage):
             raise ProtocolError("bad_message", "the first message must be {\"type\": \"start\", ...}")
+        if message.session is not None and message.token is None and self.url_token is not None:
+            message = dataclasses.replace(message, token=self.url_token)  # resume with ?token= on the URL
         return message
 
     async def _receive_audio(self, decoder: PcmDecoder) -> None:
@@ -127,7 +136,15 @@ class StreamConnection:
                     await self._stop()
                     return
                 raise ProtocolError("bad_message", "the session has already started; send audio frames or stop")
+            else:
+                self._log_protocol_error(msg)
         log.info("session %s: connection dropped (%s); resumable for %g s", session.id, self.ws.close_code, self.config.resume_window)
+
+    def _log_protocol_error(self, msg) -> None:
+        """A frame the WebSocket layer refused (it has closed with 1002/1007/1009): one warning line."""
+        if msg.type == WSMsgType.ERROR:
+            log.warning("stream from %s: WebSocket protocol error, closed %s (%s)", self.address, self.ws.close_code,
+                        " ".join(str(msg.data).split())[:200])
 
     def _check_size(self, size: int) -> None:
         limit = self.config.max_message_bytes

@@ -37,6 +37,15 @@ def register(subparsers) -> None:
     p.add_argument("--max-session-minutes", type=float, default=240.0, help="longest streamed session")
     p.add_argument("--max-upload-mb", type=float, default=200.0, help="largest uploaded file")
     p.add_argument("--resume-window", type=float, default=120.0, help="seconds a dropped session waits for its client")
+    p.add_argument("--max-detached-sessions", type=int, default=16,
+                   help="dropped sessions waiting for a resume (apart from --max-sessions); over it the oldest is finalised")
+    p.add_argument("--max-sessions-per-address", type=int, default=0,
+                   help="live sessions (connected or waiting) per client address; 0: no cap")
+    p.add_argument("--max-upload-minutes", type=float, default=60.0, help="longest audio an upload may hold")
+    p.add_argument("--max-queued-jobs", type=int, default=8, help="upload jobs queued or running; more get 429")
+    p.add_argument("--max-jobs-per-address", type=int, default=4, help="of those, from one client address; 0: no cap")
+    p.add_argument("--idle-timeout", type=float, default=30.0,
+                   help="seconds an HTTP connection may wait without a complete request (headers included)")
     p.add_argument("--workers", type=int, default=1,
                    help="inference threads (live sessions share one batched model round at a time; "
                         "more threads only help replays after a restart)")
@@ -52,7 +61,7 @@ def config_from_args(args: argparse.Namespace):
     from notestream.server.replica import replica_id
     from notestream.server.state import ServerConfig
 
-    for name in ("port", "max_sessions", "max_message_kb", "workers"):
+    for name in ("port", "max_sessions", "max_message_kb", "workers", "max_detached_sessions", "max_queued_jobs"):
         if getattr(args, name) < (0 if name == "port" else 1):
             raise ValueError(f"--{name.replace('_', '-')} must be positive")
     replica = replica_id(args.replica_id) if args.replica_id else None
@@ -65,6 +74,9 @@ def config_from_args(args: argparse.Namespace):
         max_upload_bytes=int(args.max_upload_mb * 1e6), resume_window=args.resume_window, workers=args.workers,
         replica_id=replica,
         latency=args.latency,
+        max_detached_sessions=args.max_detached_sessions, max_sessions_per_address=args.max_sessions_per_address,
+        max_upload_seconds=args.max_upload_minutes * 60, max_queued_jobs=args.max_queued_jobs,
+        max_jobs_per_address=args.max_jobs_per_address, idle_timeout=args.idle_timeout,
     )
 
 

@@ -1,0 +1,47 @@
+"""`bench soak`: its report (RSS slope and recovery, leaks, p95 by minute) and its RESULTS.md section."""
+
+from __future__ import annotations
+
+import json
+
+from notestream_bench.report import results_markdown
+from notestream_bench.soak_bench import analyse, p95_by_minute
+from notestream_bench.soak_probes import ServerSample
+from notestream_bench.stream_bench import StreamReport
+from tests.benchmarks.test_bench_command import bench_names
+
+
+def sample(t: float, rss: float, live: int = 0, fds: int = 20, threads: int = 8) -> ServerSample:
+    return ServerSample(t, rss, fds, threads, live, 0, 0, 0, 1.0)
+
+
+def test_soak_is_registered_under_bench():
+    assert "soak" in bench_names()
+
+
+def test_report_gives_the_rss_slope_after_the_first_minute_and_the_recovery_against_idle():
+    samples = [sample(0, 400), sample(5, 400)] + [sample(10 + 60 * m, 500 + 2 * m, live=16) for m in range(1, 11)]
+    samples.append(sample(800, 420))
+    reports = [StreamReport(latencies=[0.1, 0.2], latency_times=[20.0, 100.0], sent_seconds=600, final_seconds=600)]
+    report = analyse(samples, reports, {"bad_json": [3, 3]}, load_start=10.0, load_end=700.0)
+    assert report["rss_idle_mb"] == 400 and report["rss_after_1_min_mb"] == 502
+    assert abs(report["rss_slope_mb_per_min"] - 2.0) < 1e-6
+    assert report["rss_growth_after_1_min_pct"] == round(100 * 18 / 502, 2)
+    assert report["rss_after_idle_vs_idle_pct"] == 5.0
+    assert report["leaks"]["live_sessions"] == 0 and report["hostile"] == {"bad_json": {"sent": 3, "as_documented": 3}}
+    assert report["all_audio_accounted"] is True
+
+
+def test_p95_is_reported_minute_by_minute():
+    reports = [StreamReport(latencies=[0.1] * 10 + [0.3] * 10, latency_times=[10.0] * 10 + [70.0] * 10)]
+    assert p95_by_minute(reports, load_start=0.0) == [100.0, 300.0]
+
+
+def test_results_md_has_a_soak_section(tmp_path):
+    samples = [sample(0, 400), sample(5, 400)] + [sample(10 + 60 * m, 500) for m in range(1, 4)] + [sample(300, 410)]
+    report = analyse(samples, [StreamReport(latencies=[0.1], latency_times=[20.0])], {}, load_start=10.0, load_end=250.0)
+    report["targets"] = {"no_dropped_audio": True, "rss_growth_under_5_pct": True, "rss_back_within_10_pct": True,
+                         "no_leaks": True, "no_tracebacks": True}
+    (tmp_path / "soak.json").write_text(json.dumps(report))
+    section = results_markdown(tmp_path).split("## Soak")[1].split("\n## ")[0]
+    assert "| RSS growth after the first minute; slope | 0.0 %;" in section and "| 0 | True |" in section
