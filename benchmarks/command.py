@@ -12,6 +12,7 @@ from notestream_bench.accuracy_bench import RESULTS_DIR, register_accuracy_bench
 from notestream_bench.archive_bench import register_archive_bench
 from notestream_bench.batches_bench import register_batches_bench
 from notestream_bench.batching_bench import register_batching_bench
+from notestream_bench.latency_curve_bench import register_latency_curve_bench
 from notestream_bench.lookahead_bench import register_lookahead_bench
 from notestream_bench.replicas_bench import register_replicas_bench
 from notestream_bench.report import RESULTS_MD, register_report, write_results
@@ -27,6 +28,7 @@ BENCH_REGISTRIES = (
     register_accuracy_bench, register_lookahead_bench, register_report, register_speed_bench,
     register_stream_bench, register_score_bench, register_batching_bench, register_robustness_bench,
     register_batches_bench, register_replicas_bench, register_archive_bench, register_soak_bench,
+    register_latency_curve_bench,
 )
 # What `bench all` runs by default; `load` ramps up to many minutes of streaming, so it is opt-in.
 DEFAULT_ALL = ("accuracy", "lookahead", "speed", "latency", "score")
@@ -34,7 +36,7 @@ DEFAULT_ALL = ("accuracy", "lookahead", "speed", "latency", "score")
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("bench", help="benchmarks: accuracy, robustness, look-ahead, speed, latency, load, "
-                                            "batching, batches, score, replicas, archive, soak",
+                                            "batching, batches, score, replicas, archive, soak, latency-curve",
                               description=__doc__)
     sub = p.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
     for register_bench in BENCH_REGISTRIES:

@@ -101,6 +101,8 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
      _from_module("notestream_bench.robustness_bench")),
     ("lookahead", "Streaming trade-off: note F1 against latency", "notestream bench lookahead", _lookahead),
     ("speed", "Speed of our model", "notestream bench speed", _from_module("notestream_bench.speed_bench")),
+    ("latency_curve", "Accuracy at each named latency, on pianos never trained on", "notestream bench latency-curve",
+     _from_module("notestream_bench.latency_curve_bench")),
     ("latency", "Live note-on latency through the server", "notestream bench latency", _latency),
     ("load", "Concurrent live streams one server sustains", "notestream bench load", _load),
     ("soak", "Soak: real-time streams for minutes, with bad requests and abrupt disconnects", "notestream bench soak",

@@ -61,3 +61,16 @@ def test_bench_report_writes_the_markdown_file(tmp_path):
     assert main(["bench", "report", "--results-dir", str(results), "--out", str(out)]) == 0
     assert out.read_text().startswith("# Benchmark results")
     assert main(["bench", "report", "--results-dir", str(tmp_path / "none"), "--out", str(out)]) == 2
+
+
+def test_the_latency_curve_section_lists_each_latency_beside_the_published_points(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    row = {"split": "benchmark-salamander", "latency": "low", "segments": 38, "window": {"hop": 1, "lookahead": 1},
+           "latency_ms": 144.0, "note_f1": 0.8998, "note_offset_f1": 0.7594, "note_offset_velocity_f1": 0.4723,
+           "frame_f1": 0.8437, "status": "ok"}
+    (results / "latency_curve.json").write_text(json.dumps(
+        {"benchmark": "latency_curve", "rows": [row], "published": [["PARcompact", 160, 0.943]]}))
+    text = results_markdown(results)
+    assert "| benchmark-salamander | low | 1 + 1 | 144.0 | 0.900 | 0.759 | 0.472 | 0.844 | 38 |" in text
+    assert "PARcompact 160 ms 0.943" in text
