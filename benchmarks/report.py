@@ -105,6 +105,8 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
      _from_module("notestream_bench.latency_curve_bench")),
     ("latency", "Live note-on latency through the server", "notestream bench latency", _latency),
     ("load", "Concurrent live streams one server sustains", "notestream bench load", _load),
+    ("load_low", "Concurrent live streams at the low latency (144 ms)",
+     "notestream serve --latency low --max-sessions 16, then notestream bench load --server URL", _load),
     ("soak", "Soak: real-time streams for minutes, with bad requests and abrupt disconnects", "notestream bench soak",
      _from_module("notestream_bench.soak_bench")),
     ("batching", "What batching live streams saves (model CPU per stream)", "notestream bench batching",

@@ -161,7 +161,7 @@ def format_markdown(report: dict) -> str:
         "|---" * (len(METRICS) + 1) + "|",
     ]
     for system, means in report["mean"].items():
-        lines.append(f"| {system} | " + " | ".join(f"{means[m]:.3f}" for m in METRICS) + " |")
+        lines.append(f"| {system} | " + " | ".join(f"{means[m]:.3f}" if m in means else "—" for m in METRICS) + " |")
     speed = report["speed"]
     lines += [
         "",
