@@ -168,9 +168,14 @@ class ServerState:
             raise ProtocolError("unsupported_latency", f"latency {asked!r} is not offered; ask for one of {', '.join(offered)}")
         return asked or self.config.latency
 
+    @property
+    def sessions_in_use(self) -> int:
+        """Live sessions counted against `max_sessions`: connected or being opened. One waiting for its client
+        to resume has its own budget (limits.py)."""
+        return self.limits.connected + len(self._opening)
+
     def _check_capacity(self) -> None:
-        """Connected sessions only: one waiting for its client to resume has its own budget (limits.py)."""
-        if self.limits.connected + len(self._opening) >= self.config.max_sessions:
+        if self.sessions_in_use >= self.config.max_sessions:
             self.metrics.refusals.inc(reason="busy")
             raise ProtocolError("busy", f"the server is at its limit of {self.config.max_sessions} live sessions", CLOSE_TRY_LATER)
 

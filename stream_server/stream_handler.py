@@ -34,7 +34,7 @@ CLIENT_GONE = (ConnectionError, asyncio.IncompleteReadError)  # aiohttp's Client
 async def stream_handler(request: web.Request) -> web.WebSocketResponse:
     """Upgrade to a WebSocket (after the Origin check) and run the protocol until the connection ends."""
     state: ServerState = request.app[STATE_KEY]
-    refuse_new_stream_when_full(request, len(state.live), state.config.max_sessions)
+    refuse_new_stream_when_full(request, state.sessions_in_use, state.config.max_sessions)
     if not origin_allowed(request.headers.get("Origin"), request.host, state.config.allowed_origins):
         state.metrics.refusals.inc(reason="origin")
         raise json_error(403, "forbidden_origin", f"origin {request.headers.get('Origin')} may not open streams here "
