@@ -64,6 +64,7 @@ class TrainConfig:
     device: str = "auto"
     init_from: str | None = None  # an inference checkpoint whose weights start this run (e.g. the shipped one)
     cooccurrence: str | None = None  # a run's saved label co-occurrence counts (.npy) to build the graph from
+    keep_graph: bool = False  # with init_from: keep that checkpoint's label graph instead of building this run's
     train_lookaheads: tuple[int, ...] = (4, 8, 16, 32)
     train_hops: tuple[int, ...] = ()  # streaming block sizes drawn per step like the look-ahead (empty: window.hop)
     window: WindowConfig = field(default_factory=WindowConfig)
@@ -171,9 +172,11 @@ class Trainer:
         return self.config.amp and self.device.type == "cuda"
 
     def _init_weights(self, path: Path) -> None:
-        """Start from another checkpoint's weights but keep this run's label graph (its tau may differ)."""
+        """Start from another checkpoint's weights, with this run's label graph (its tau may differ) unless
+        `keep_graph` asks for the checkpoint's own (a fine-tune on a smaller corpus whose counts would differ)."""
         payload = torch.load(path, map_location="cpu", weights_only=True)
-        weights = {name: value for name, value in payload["state_dict"].items() if not name.endswith("adjacency")}
+        weights = {name: value for name, value in payload["state_dict"].items()
+                   if self.config.keep_graph or not name.endswith("adjacency")}
         source = config_from_dict(ModelConfig, payload["model_config"])
         target = self.config.model
         if sizes_differ(source, target):
@@ -188,8 +191,8 @@ class Trainer:
         missing, unexpected = self.model.load_state_dict(weights, strict=False)
         if unexpected or any(not name.endswith("adjacency") for name in missing):
             raise ValueError(f"{path} does not fit this model: missing {missing}, unexpected {unexpected}")
-        log.info("weights initialised from %s (label graph of this run: %s, tau %.2f)", path, target.label_graph,
-                 target.adjacency_tau)
+        graph = "of that checkpoint" if self.config.keep_graph else f"of this run: {target.label_graph}, tau {target.adjacency_tau:.2f}"
+        log.info("weights initialised from %s (label graph %s)", path, graph)
 
     def _load_state(self, path: Path) -> None:
         state = torch.load(path, map_location=self.device, weights_only=False)

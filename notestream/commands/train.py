@@ -84,6 +84,9 @@ def register(subparsers) -> None:
     p.add_argument("--cooccurrence", default=None, metavar="NPY",
                    help="build the label graph from a run's saved co-occurrence counts (RUN/cooccurrence.npy), "
                         "e.g. to fine-tune on other data but keep the graph of the corpus the --init-from weights learnt")
+    p.add_argument("--keep-graph", action="store_true",
+                   help="with --init-from: keep that checkpoint's label graph rather than build one from this corpus "
+                        "(a fine-tune on a smaller corpus, when the original run's counts are not at hand)")
     p.add_argument("--train-splits", default="train", metavar="SPLITS",
                    help="comma-separated rendered splits to train on, e.g. train,train-salamander (a sampled piano "
                         "rendered with `notestream data render --sampled-piano`)")
@@ -116,7 +119,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         validation_segments=args.validation_segments, patience=args.patience, seed=args.seed, device=args.device,
         minutes=args.minutes, data_workers=args.data_workers, augment_on_device=args.augment_on_device,
         amp=not args.no_amp, init_from=args.init_from, cooccurrence=args.cooccurrence,
-        window=d.window.replaced(args.hop, args.lookahead), augment=augment,
+        keep_graph=args.keep_graph, window=d.window.replaced(args.hop, args.lookahead), augment=augment,
         train_lookaheads=args.train_lookaheads, train_hops=args.train_hops,
         loss=replace(d.loss, focal_gamma=args.focal_gamma),
         emphasis=CropEmphasis(soft=args.oversample_soft, chords=args.oversample_chords),

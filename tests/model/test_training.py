@@ -128,6 +128,19 @@ def test_init_from_keeps_this_runs_label_graph(tmp_path):
     assert (second[key] > 0).sum() > (first[key] > 0).sum()
 
 
+def test_keep_graph_fine_tunes_on_the_init_checkpoints_own_label_graph(tmp_path):
+    data = write_tiny_corpus(tmp_path / "data")
+    common = ["train", "--data-dir", str(data), "--steps", "1", "--batch-size", "1", "--crop-frames", "32",
+              "--validate-every", "1", "--validation-segments", "1", "--device", "cpu"]
+    assert main([*common, "--out", str(tmp_path / "first"), "--tau", "0.99"]) == 0
+    assert main([*common, "--out", str(tmp_path / "second"), "--tau", "0.01", "--keep-graph",
+                 "--init-from", str(tmp_path / "first" / "best.pt")]) == 0
+    first = load_checkpoint(tmp_path / "first" / "best.pt").model.state_dict()
+    second = load_checkpoint(tmp_path / "second" / "best.pt").model.state_dict()
+    key = next(k for k in first if k.endswith("adjacency"))
+    assert torch.equal(first[key], second[key])
+
+
 def test_calibrate_can_re_window_a_checkpoint_and_tune_it_for_the_new_look_ahead(tmp_path, capsys):
     data = write_tiny_corpus(tmp_path / "data")
     out = tmp_path / "run"
