@@ -3,6 +3,7 @@
     python -m notestream.score.rhythm_training --minutes 60 --out score/weights/rhythm.pt
 
 Random crops of a few hundred notes, augmented (see rhythm_data), one thread: it trains on a laptop CPU.
+The learning rate decays over the time budget (cosine); --init-from continues from earlier weights.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ import torch
 import torch.nn.functional as F
 
 from .rhythm_data import IGNORE, Augmentation, RhythmExample, augment, build_example, split_rows
-from .rhythm_net import DEFAULT_CHECKPOINT, RhythmConfig, RhythmNet, note_features, save_rhythm_checkpoint
+from .rhythm_net import (
+    DEFAULT_CHECKPOINT,
+    RhythmConfig,
+    RhythmNet,
+    load_rhythm_net,
+    note_features,
+    save_rhythm_checkpoint,
+)
 
 log = logging.getLogger(__name__)
 CHECKOUT = Path(__file__).resolve().parent.parent  # training runs from a checkout, beside ../shared
@@ -111,9 +119,17 @@ def train(args: argparse.Namespace) -> None:
         "data": "ASAP train works (model/splits/train.txt)", "chosen_on": "validation works, summed loss",
     })
     net = RhythmNet(config)
+    if args.init_from:
+        net = load_rhythm_net(args.init_from).train()
+        net.config.provenance.update(config.provenance, continued_from=str(args.init_from.name))
     optimiser = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     best, start, step = np.inf, time.monotonic(), 0
-    while time.monotonic() - start < args.minutes * 60:
+    if args.init_from:
+        best = validation_loss(net, validation, 2 * args.crop)
+        log.info("continuing from %s: validation %.3f", args.init_from, best)
+    while (elapsed := time.monotonic() - start) < args.minutes * 60:
+        for group in optimiser.param_groups:
+            group["lr"] = args.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * elapsed / (args.minutes * 60))))
         batch = batch_tensors(random_crops(train_set, rng, args.batch, args.crop, Augmentation()))
         parts = losses(net(batch["features"]), batch)
         optimiser.zero_grad()
@@ -146,6 +162,8 @@ def main() -> None:
     p.add_argument("--every", type=int, default=200)
     p.add_argument("--validation-stride", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="continue from these weights (kept only if a validation beats them)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     train(p.parse_args())
 
