@@ -30,21 +30,16 @@ class Counter:
 
 
 class Histogram:
-    """Observations in cumulative buckets; also keeps recent raw values for percentile reports."""
+    """Observations in cumulative buckets (constant memory however long the server runs)."""
 
-    def __init__(self, name: str, help_text: str, buckets: tuple[float, ...] = LATENCY_BUCKETS, keep: int = 100_000):
+    def __init__(self, name: str, help_text: str, buckets: tuple[float, ...] = LATENCY_BUCKETS):
         self.name, self.help, self.buckets = name, help_text, buckets
         self.counts = [0] * (len(buckets) + 1)
         self.total = 0.0
-        self.recent: list[float] = []
-        self._keep = keep
 
     def observe(self, value: float) -> None:
         self.counts[bisect.bisect_left(self.buckets, value)] += 1
         self.total += value
-        self.recent.append(value)
-        if len(self.recent) > self._keep:
-            del self.recent[: len(self.recent) - self._keep]
 
     def render(self) -> list[str]:
         lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
