@@ -21,6 +21,19 @@ from .network import CNN_CONTEXT, CRGCN, BoundedBiGRU, ConvFrontEnd, block_input
 CNN_TILE_FRAMES = 128  # CPU CNN tile: 5 views' widest maps stay ~9 MB in bfloat16 (see `cnn_features`)
 
 
+def padded_size(n: int) -> int:
+    """The smallest of 1, 2, 3, 4, 6, 8, 12, 16, 24, ... (powers of two and 1.5 times them) that is >= n.
+
+    Live rounds pad their batches to these sizes: oneDNN builds (and caches, with reordered weights) a
+    kernel for every input shape, and rounds of every size of batch and frame count made hundreds of them,
+    more than its cache holds: memory grew and kernels were rebuilt. Padding wastes at most a third.
+    """
+    if n <= 2:
+        return max(1, n)
+    power = 1 << (n - 1).bit_length() - 1
+    return power + power // 2 if n <= power + power // 2 else 2 * power
+
+
 @dataclass
 class _CnnJob:
     """Mel frames for the CNN and the slice of its output that is new and exact."""
@@ -97,8 +110,11 @@ def _run_cnn(cnn: ConvFrontEnd, jobs: list[_CnnJob], device: torch.device, dtype
     batched = [i for i, job in enumerate(jobs) if not job.exact_end]
     if batched:
         longest = max(jobs[i].segment.shape[0] for i in batched)
-        padded = torch.stack([nn.functional.pad(jobs[i].segment, (0, 0, 0, longest - jobs[i].segment.shape[0]))
-                              for i in batched])
+        if longest <= CNN_TILE_FRAMES + 2 * CNN_CONTEXT:  # one tile: round its length too (see `padded_size`)
+            longest = min(padded_size(longest), CNN_TILE_FRAMES + 2 * CNN_CONTEXT)
+        padded = torch.zeros(padded_size(len(batched)), longest, jobs[batched[0]].segment.shape[1])
+        for row, i in enumerate(batched):
+            padded[row, : jobs[i].segment.shape[0]] = jobs[i].segment
         features = cnn_features(cnn, padded.to(device), dtype)
         for row, i in enumerate(batched):
             out[i] = features[row: row + 1, jobs[i].keep]
@@ -159,8 +175,10 @@ def cpu_backward_blocks(rnn: BoundedBiGRU, inputs: list[torch.Tensor], n_blocks:
     CPU: the input projection runs once per frame (blocks overlap by the look-ahead), in `dtype` (bfloat16:
     the fast matrix units), and the recurrence of the short blocks is stepped here in float32."""
     gru = rnn.backward_rnn
+    frames = torch.cat(inputs, dim=1)
+    rows = nn.functional.pad(frames, (0, 0, 0, padded_size(frames.shape[1]) - frames.shape[1]))  # see `padded_size`
     with torch.autocast("cpu", dtype=dtype, enabled=dtype != torch.float32):
-        projected = nn.functional.linear(torch.cat(inputs, dim=1), gru.weight_ih_l0, gru.bias_ih_l0).float()
+        projected = nn.functional.linear(rows, gru.weight_ih_l0, gru.bias_ih_l0).float()[:, : frames.shape[1]]
     parts = projected.split([x.shape[1] for x in inputs], dim=1)
     blocks, lengths = zip(*(block_inputs(p, n, window) for p, n in zip(parts, n_blocks, strict=True)), strict=True)
     lengths = torch.cat(lengths)

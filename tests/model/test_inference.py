@@ -9,7 +9,12 @@ from notestream.audio import decode_audio
 from notestream.model.config import WindowConfig
 from notestream.model.decoding import Activations, NoteDecoder, decode
 from notestream.model.features import LogMelExtractor
-from notestream.model.incremental import IncrementalNetwork, advance_networks, cpu_backward_blocks
+from notestream.model.incremental import (
+    IncrementalNetwork,
+    advance_networks,
+    cpu_backward_blocks,
+    padded_size,
+)
 from notestream.model.inference import TranscriptionStream, advance_streams
 from notestream.model.network import block_inputs
 from notestream.model.transcriber import Transcriber
@@ -168,3 +173,9 @@ def test_the_cpu_backward_blocks_equal_the_networks_backward_gru_on_every_kept_f
         frames = x.shape[1]  # frames past a stream's end are cut off by the caller
         want, got = want.reshape(1, -1, want.shape[-1])[:, :frames], got.reshape(1, -1, got.shape[-1])[:, :frames]
         torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
+
+
+def test_live_rounds_pad_to_a_few_sizes_wasting_at_most_a_third():
+    sizes = [padded_size(n) for n in range(1, 200)]
+    assert all(n <= size <= 1.5 * n for n, size in zip(range(1, 200), sizes, strict=True))  # waste <= size / 3
+    assert sorted(set(sizes)) == [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
