@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
@@ -22,6 +23,7 @@ from .stream_handler import stream_handler
 log = logging.getLogger(__name__)
 STARTED_KEY = web.AppKey("started", float)
 TRIMMER_KEY = web.AppKey("trimmer", asyncio.Task)
+BLOCKING_THREADS = 2
 
 
 def create_app(config: ServerConfig, transcriber: Transcriber | None = None) -> web.Application:
@@ -63,6 +65,9 @@ def _register_gauges(state: ServerState) -> None:
 
 async def _on_startup(app: web.Application) -> None:
     state: ServerState = app[STATE_KEY]
+    # file probes, MIDI writing, FLAC encoding, malloc_trim: few and short, so two threads; asyncio's own default
+    # would grow a thread at a time up to cores + 4 as bursts arrive, which a soak cannot tell from a leak
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(BLOCKING_THREADS, thread_name_prefix="blocking"))
     resume_unfinished_jobs(state)
     schedule_orphans(state)
     app[TRIMMER_KEY] = asyncio.get_running_loop().create_task(trim_periodically(), name="memory-trim")
