@@ -40,11 +40,21 @@ class ArchiveSummary:
     wall_seconds: float = 0.0
     workers: int = 1
     done_files: list[str] = field(default_factory=list)
+    done_at: list[float] = field(default_factory=list)  # when each of done_files was done (s from the start)
+    done_audio: list[float] = field(default_factory=list)  # and its length (s)
 
     @property
     def real_time_factor(self) -> float:
         """Seconds of audio transcribed per second of the run (from `started`: model loads included)."""
         return self.audio_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    @property
+    def steady_real_time_factor(self) -> float | None:
+        """Audio per second between the first file done and the last: the pace once workers have started and
+        loaded their models, which a long archive runs at. None with fewer than two files done."""
+        if len(self.done_at) < 2 or self.done_at[-1] <= self.done_at[0]:
+            return None
+        return sum(self.done_audio[1:]) / (self.done_at[-1] - self.done_at[0])
 
     def text(self) -> str:
         lines = [f"{self.files} file(s): {self.done} transcribed, {self.skipped} already done, {len(self.failed)} failed; "
@@ -54,7 +64,9 @@ class ArchiveSummary:
         return "\n".join(lines)
 
     def write_json(self, path: Path) -> None:
-        record = asdict(self) | {"real_time_factor": round(self.real_time_factor, 2)}
+        steady = self.steady_real_time_factor
+        record = asdict(self) | {"real_time_factor": round(self.real_time_factor, 2),
+                                 "steady_real_time_factor": None if steady is None else round(steady, 2)}
         path.write_text(json.dumps(record, indent=1) + "\n")
 
 
@@ -82,12 +94,12 @@ def run_archive(items: list[ArchiveItem], formats: list[str], executor: Executor
         for outcome in executor.outcomes(todo, advance):
             bar.update((outcome.duration or durations.get(outcome.audio) or 0.0) - credited)
             credited = 0.0
-            _record(summary, outcome, bar)
+            _record(summary, outcome, bar, started)
     summary.wall_seconds = time.perf_counter() - started
     return summary
 
 
-def _record(summary: ArchiveSummary, outcome: FileOutcome, bar) -> None:
+def _record(summary: ArchiveSummary, outcome: FileOutcome, bar, started: float) -> None:
     if outcome.error is not None:
         summary.failed.append(FailedFile(str(outcome.audio), outcome.error))
         bar.write(f"error: {outcome.audio}: {outcome.error}", file=sys.stderr)
@@ -98,5 +110,7 @@ def _record(summary: ArchiveSummary, outcome: FileOutcome, bar) -> None:
     summary.done += 1
     summary.audio_seconds += outcome.duration
     summary.done_files.append(str(outcome.audio))
+    summary.done_at.append(round(time.perf_counter() - started, 3))
+    summary.done_audio.append(outcome.duration)
     speed = outcome.duration / max(outcome.seconds, 1e-9)
     bar.write(f"{outcome.audio} -> {', '.join(str(p) for p in outcome.written)} ({speed:.0f}x real time)", file=sys.stderr)

@@ -50,6 +50,8 @@ def test_worker_processes_transcribe_a_folder_and_a_rerun_skips_what_is_done(
     assert (summary["files"], summary["done"], summary["skipped"], summary["workers"]) == (4, 3, 0, 2)
     assert [f["audio"] for f in summary["failed"]] == [str(inputs / "d.wav")] and "d.wav" in summary["failed"][0]["reason"]
     assert summary["audio_seconds"] == pytest.approx(3 * 2.4, abs=0.3) and summary["real_time_factor"] > 0
+    assert summary["done_at"] == sorted(summary["done_at"]) and sum(summary["done_audio"]) == summary["audio_seconds"]
+    assert summary["steady_real_time_factor"] > 0  # the last two files' audio over the time from the first done
     notes = [json.loads((out / f"{name}.json").read_text())["notes"] for name in "abc"]
     assert notes[0] == notes[1] == notes[2] and notes[0]
     assert "4 file(s): 3 transcribed, 0 already done, 1 failed" in capsys.readouterr().err
