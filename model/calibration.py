@@ -32,7 +32,8 @@ class CalibrationReport:
 
 def calibrate_checkpoint(checkpoint: Path, data: Path, limit: int, hop: int | None = None,
                          lookahead: int | None = None, split: str = "validation",
-                         views: tuple[int, ...] | None = None, latency: str = ACCURATE) -> CalibrationReport:
+                         views: tuple[int, ...] | None = None, latency: str = ACCURATE,
+                         alternative: tuple[int, ...] | None = None) -> CalibrationReport:
     """Tune `checkpoint`'s decoder on up to `limit` segments of each comma-separated rendered `split`
     under `data`, for its window (re-windowed by `hop`/`lookahead`) and views (`views`), and save it.
 
@@ -41,6 +42,8 @@ def calibrate_checkpoint(checkpoint: Path, data: Path, limit: int, hop: int | No
     checkpoint's own settings stay as they are and the named operating point is (re)made instead.
     """
     loaded = load_checkpoint(checkpoint, device="cpu")
+    if alternative is not None:
+        return _calibrate_alternative(checkpoint, loaded, data, limit, split, tuple(alternative))
     if latency != ACCURATE:
         return _calibrate_latency(checkpoint, loaded, data, limit, hop, lookahead, split, views, latency)
     window = loaded.window.replaced(hop, lookahead)
@@ -79,6 +82,22 @@ def _calibrate_latency(checkpoint: Path, loaded: LoadedModel, data: Path, limit:
     save_checkpoint(checkpoint, loaded)
     return CalibrationReport(base.decoder, decoder, metrics, preset.window, preset.views.semitones, split,
                              len(segments))
+
+
+def _calibrate_alternative(checkpoint: Path, loaded: LoadedModel, data: Path, limit: int, split: str,
+                           views: tuple[int, ...]) -> CalibrationReport:
+    """(Re)make the decoder kept for the view set `views` at the checkpoint's own window (after new weights,
+    say), leaving the checkpoint's views and decoder as they are."""
+    if views == loaded.views.semitones:
+        raise ValueError(f"views {views} are the checkpoint's own: calibrate them without --alternative-views")
+    before = loaded.alternatives.get(views, loaded.decoder)
+    variant = replace(loaded, views=ViewConfig(views), decoder=before, alternatives={})
+    segments = _segments(data, split, limit, loaded.features.sample_rate)
+    decoder, metrics = calibrate_decoder(variant, segments)
+    loaded.alternatives[views] = decoder
+    loaded.metadata.setdefault("view_calibration", {})[",".join(map(str, views))] = {"split": split, "note_f1": metrics.note_f1}
+    save_checkpoint(checkpoint, loaded)
+    return CalibrationReport(before, decoder, metrics, loaded.window, views, split, len(segments))
 
 
 def _segments(data: Path, split: str, limit: int, rate: int) -> list:

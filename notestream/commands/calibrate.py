@@ -30,6 +30,9 @@ def add_calibration_arguments(p: argparse.ArgumentParser, in_train: bool = False
     p.add_argument("--views", type=view_shifts, default=None, metavar="SHIFTS",
                    help="set the checkpoint's pitch-shifted views, e.g. -1,0,1 (activations of the audio heard a "
                         "semitone down, as is and a semitone up, averaged; each view costs a network pass)")
+    p.add_argument("--alternative-views", type=view_shifts, default=None, metavar="SHIFTS",
+                   help="(re)make the decoder kept for this other view set (served with --views), e.g. after new "
+                        "weights, leaving the checkpoint's own views and decoder as they are")
     p.add_argument("--latency", default="accurate", metavar="NAME",
                    help="make or remake the named operating point (e.g. low) with --hop/--lookahead/--views, leaving "
                         "the checkpoint's own ('accurate') as it is; served with `serve --latency NAME`")
@@ -41,7 +44,8 @@ def add_calibration_arguments(p: argparse.ArgumentParser, in_train: bool = False
 def calibrate(checkpoint: Path, args: argparse.Namespace) -> int:
     """Run one calibration from parsed options and print what changed."""
     report = calibrate_checkpoint(checkpoint, rendered_dir(args.data_dir), args.validation_segments, args.hop,
-                                  args.lookahead, args.calibration_split, args.views, args.latency)
+                                  args.lookahead, args.calibration_split, args.views, args.latency,
+                                  args.alternative_views)
     settings = ", ".join(f"{f.name} {getattr(report.before, f.name)} -> {getattr(report.after, f.name)}"
                          for f in fields(report.after))
     m = report.metrics

@@ -156,6 +156,23 @@ def test_calibrate_can_re_window_a_checkpoint_and_tune_it_for_the_new_look_ahead
     assert "look-ahead 8" in capsys.readouterr().out
 
 
+def test_calibrate_remakes_the_decoder_of_another_view_set_and_leaves_the_checkpoints_own(tmp_path, capsys):
+    data = write_tiny_corpus(tmp_path / "data")
+    out = tmp_path / "run"
+    assert main(["train", "--data-dir", str(data), "--out", str(out), "--steps", "1", "--batch-size", "1",
+                 "--crop-frames", "32", "--validate-every", "1", "--validation-segments", "1", "--device", "cpu"]) == 0
+    before = load_checkpoint(out / "best.pt", device="cpu")
+    assert main(["calibrate", str(out / "best.pt"), "--data-dir", str(data), "--validation-segments", "1",
+                 "--alternative-views=-1,0,1"]) == 0
+    after = load_checkpoint(out / "best.pt", device="cpu")
+    assert (after.views, after.decoder) == (before.views, before.decoder)
+    assert (-1, 0, 1) in after.alternatives and "-1,0,1" in after.metadata["view_calibration"]
+    own = ",".join(map(str, before.views.semitones))
+    assert main(["calibrate", str(out / "best.pt"), "--data-dir", str(data), "--validation-segments", "1",
+                 f"--alternative-views={own}"]) == 2
+    assert "the checkpoint's own" in capsys.readouterr().err
+
+
 def test_calibration_on_several_splits_takes_the_segment_limit_from_each(tmp_path, capsys):
     data = write_tiny_corpus(tmp_path / "data")
     shutil.copytree(data / "benchmark", data / "validation-other-piano")
