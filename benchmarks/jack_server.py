@@ -6,6 +6,7 @@ rtmidi backend, rtmidi itself) talks to it and never to a user's own JACK server
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 JACK_BACKEND = "mido.backends.rtmidi/UNIX_JACK"
+_SERVERS = itertools.count()  # each server of this process gets a name of its own
 
 
 def jackd_available() -> bool:
@@ -31,7 +33,7 @@ def dummy_jack_server(log_path: Path, period: int = 2048, rate: int = 48000) -> 
     """
     if not jackd_available():
         raise FileNotFoundError("jackd is not installed: install Debian's 'jackd2' package")
-    name = f"notestream-{os.getpid()}"
+    name = f"notestream-{os.getpid()}-{next(_SERVERS)}"
     env = {**os.environ, "JACK_NO_AUDIO_RESERVATION": "1", "JACK_DEFAULT_SERVER": name}
     with log_path.open("w") as log:
         process = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", str(rate), "-p", str(period)],
