@@ -6,16 +6,19 @@ The page is traced from outside (an init script wraps its WebSocket; the app its
 arrival, and the first seconds of captured PCM.
 
 Clock origin. Two unknowns map a sample of the WAV to the page's clock:
-* which WAV sample the page captured first (Chromium starts the fake device at getUserMedia, before the
-  AudioWorklet is connected, so the start of the file is lost): found by cross-correlating the captured
-  PCM with the WAV (exact to a sample: the page runs at the WAV's 44.1 kHz, nothing resamples);
+* which WAV sample the page captured first (the fake device and the page's audio graph start apart, so
+  the capture may begin a little into the file, or with some silence before it; here within 10 ms either
+  way): found by cross-correlating the captured PCM with the WAV, exact to a sample (the page runs at the
+  WAV's 44.1 kHz, nothing resamples); a lead-in of silence keeps a slow start-up from losing notes;
 * when captured sample k was played: the packet that ends at sample e left the page at r, so sample e
   existed by r; the sample clock is taken at its least-delayed packet, t(k) = min_i(r_i - e_i/rate) + k/rate.
 Packet buffering (a note waits in the worklet until its 40 ms packet is full) and every delay above the
-least one are therefore included. Left out is the capture path's constant minimum delay: Chromium's fake
-device hands over 10 ms buffers and the audio thread renders 128-frame quanta, so the least-delayed
-packet is itself some milliseconds late; the latencies are lower bounds by that amount (of the order of
-10 ms; a real microphone adds its own, device-dependent input latency there).
+least one are therefore included. Left out is the capture path's constant minimum delay: even the
+least-delayed packet's last sample went from the fake device (10 ms buffers) through the audio thread's
+next 128-frame render quantum and a thread hop before the page saw it. The latencies are lower bounds by
+that amount: a few milliseconds, at most about one 10 ms device buffer (a real microphone adds its own,
+device-dependent input latency there). `least_delay_shift_ms` compares the least delay of the first and
+second half: a device that dropped or repeated audio would move it.
 """
 
 from __future__ import annotations
@@ -174,6 +177,6 @@ def browser_row(name: str, trace: PageTrace, wav_audio: np.ndarray, reference: l
     latencies = [arrived - struck for arrived, pitch, time in trace.note_ons
                  if (struck := strikes.struck(pitch, time + first / trace.rate)) is not None]
     return strike_row(name, trace.lookahead, latencies, sum(len(t) for t in strikes.onsets.values()),
-                      note_ons=len(trace.note_ons), page_rate=trace.rate, capture_started_s=round(first / trace.rate, 3),
+                      note_ons=len(trace.note_ons), page_rate=trace.rate, capture_started_s=round(first / trace.rate, 3) + 0.0,
                       packet_delay_above_least=percentiles_ms(list(delays - delays.min())),
                       least_delay_shift_ms=round(float(delays[half:].min() - delays[:half].min()) * 1000, 1))

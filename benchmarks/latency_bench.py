@@ -85,6 +85,7 @@ def run_latency(args: argparse.Namespace) -> int:
     clips = [reference_clip(seed, args.seconds) for seed in range(args.streams)]
     report = {"benchmark": "latency", "seconds_per_stream": args.seconds, "chunk_ms": args.chunk_ms,
               "streams": args.streams, "client": "Python (websockets), 16 kHz float32", "note": args.note,
+              "sender": "each chunk sent once its last sample exists",
               "load_average_1min": {}}
     failed = []
     with server_url(args, max(8, args.streams)) as url:
@@ -147,7 +148,7 @@ def format_markdown(report: dict) -> str:
             parts.append(table())
     if "via_browser" in report or "via_jack" in report:
         parts.append(WHAT_EACH_PATH_ADDS)
-    return "\\n\\n".join(parts)
+    return "\n\n".join(parts)
 
 
 WHAT_EACH_PATH_ADDS = (
@@ -160,6 +161,10 @@ WHAT_EACH_PATH_ADDS = (
     "dropped) and the wait for the next JACK cycle (at most one period).")
 
 
+EARLY_SENDER = (" Measured before the sender waited for each chunk to fill: a chunk left when its first sample was "
+                "due, so these times leave out up to one chunk of buffering (half a chunk on average).")
+
+
 def _strike(row: dict, key: str = "from_strike") -> str:
     p = row[key]
     return f"{p['p50_ms']} / {p['p95_ms']} / {p['p99_ms']}"
@@ -170,15 +175,18 @@ def _python_table(report: dict) -> str:
              f"operating point, {report['chunk_ms']:g} ms chunks, {report['client']}, server on this machine. From "
              "the strike: the event's arrival minus the moment the audio of the key's true onset was played into "
              "the sender (what a musician feels); processing: minus the moment the audio the model needed was "
-             "sent (the look-ahead left out).",
+             "sent (the look-ahead left out)." + ("" if "sender" in report else EARLY_SENDER),
              "", "| latency | look-ahead (ms) | from the strike p50 / p95 / p99 (ms) | processing p50 / p95 / p99 (ms) "
                  "| note-ons matched / reference notes | all audio accounted |", "|---|---|---|---|---|---|"]
+    late = max(row.get("max_sender_delay_ms", 0.0) for row in report["latencies"])
+    if late > report["chunk_ms"]:
+        lines[0] += f" The sender fell behind its real-time schedule by up to {late:g} ms (the machine was too busy)."
     for row in report["latencies"]:
         errors = "; ".join(row.get("errors") or [])
         lines.append(f"| {row['latency']} | {row['lookahead_ms']} | {_strike(row)} | {row['p50_ms']} / {row['p95_ms']} / "
                      f"{row['p99_ms']} | {row['matched_note_ons']} / {row['reference_notes']} | {row['all_audio_accounted']}"
                      f"{' (errors: ' + errors + ')' if errors else ''} |")
-    return "\\n".join(lines)
+    return "\n".join(lines)
 
 
 def _browser_table(result: dict) -> str:
@@ -192,7 +200,7 @@ def _browser_table(result: dict) -> str:
         spread = row["packet_delay_above_least"]
         lines.append(f"| {row['latency']} | {row['lookahead_ms']} | {_strike(row)} | {row['matched_note_ons']} / "
                      f"{row['reference_notes']} | {row['capture_started_s']} | {spread['p50_ms']} / {spread['p95_ms']} |")
-    return "\\n".join(lines)
+    return "\n".join(lines)
 
 
 def _jack_table(result: dict) -> str:
@@ -201,8 +209,9 @@ def _jack_table(result: dict) -> str:
              "input port minus the moment the onset's audio was played into the sender; beside it, the same "
              "note_ons at the Python client.",
              "", "| latency | look-ahead (ms) | at the JACK port p50 / p95 / p99 (ms) | at the client p50 / p95 / p99 (ms) "
-                 "| note-ons matched / reference notes |", "|---|---|---|---|---|"]
+                 "| note-ons matched / reference notes | note-ons played / lost before the port |", "|---|---|---|---|---|---|"]
     for row in result["latencies"]:
         lines.append(f"| {row['latency']} | {row['lookahead_ms']} | {_strike(row)} | "
-                     f"{_strike(row, 'python_client_from_strike')} | {row['matched_note_ons']} / {row['reference_notes']} |")
-    return "\\n".join(lines)
+                     f"{_strike(row, 'python_client_from_strike')} | {row['matched_note_ons']} / {row['reference_notes']} | "
+                     f"{row['note_ons']} / {row['note_ons_lost_on_the_port']} |")
+    return "\n".join(lines)

@@ -1,6 +1,6 @@
 """`notestream bench report`: benchmarks/RESULTS.md from the JSON every bench leaves in benchmarks/results/.
 
-Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, load, soak, batching, score, batches, archive, replicas);
+Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, latency_paths, load, soak, batching, score, batches, archive, replicas);
 this module only reads them, so the page can be regenerated at any time without rerunning anything. A
 bench that has not been run yet gets a line saying which command produces it.
 """
@@ -92,6 +92,8 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
     ("latency_curve", "Accuracy at each named latency, on pianos never trained on", "notestream bench latency-curve",
      _from_module("notestream_bench.latency_curve_bench")),
     ("latency", "Live note-on latency through the server", "notestream bench latency", _latency),
+    ("latency_paths", "Live note-on latency through the Python client, the browser and a JACK MIDI port",
+     "notestream bench latency --via python,browser,jack --latencies low,balanced,accurate", _latency),
     ("load", "Concurrent live streams one server sustains", "notestream bench load", _load),
     ("load_low", "Concurrent live streams at the low latency (144 ms)",
      "notestream serve --latency low --max-sessions 16, then notestream bench load --server URL", _load),
