@@ -117,8 +117,8 @@ def jack_row(stream_url: str, clip: tuple[np.ndarray, list[Note]], name: str, ch
     try:
         report = asyncio.run(stream_in_real_time(stream_url, audio, chunk_ms, name, notes, on_event=play))
         recorder.wait_for_note_ons(len(forwarded))
-        sink.close(None)
     finally:
+        sink.close(None)
         recorder.close()
     if report.error:
         raise RuntimeError(f"the stream at {name!r} failed: {report.error}")
