@@ -156,7 +156,9 @@ WHAT_EACH_PATH_ADDS = (
     "up to one chunk before it leaves. The browser's AudioWorklet gathers 40 ms packets before the page sends "
     "one (a note waits up to 40 ms, 20 on average), the audio thread hands over 128-frame quanta, and the "
     "page's main thread delivers both packets and events between its own work (the waterfall redraws every "
-    "frame); its times are lower bounds by the fake microphone's own minimum capture delay (browser_latency.py). "
+    "frame); its times are lower bounds by the fake microphone's own minimum capture delay (browser_latency.py), "
+    "and stop at the event's arrival: the page then lights the key in its next 40 ms DOM batch and draws the "
+    "waterfall on the next frame. "
     "The JACK path adds the MIDI sink's writer thread (paced to 5 messages per 5 ms so bursts are not "
     "dropped) and the wait for the next JACK cycle (at most one period).")
 
