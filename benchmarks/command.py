@@ -12,6 +12,7 @@ from notestream_bench.accuracy_bench import RESULTS_DIR, register_accuracy_bench
 from notestream_bench.archive_bench import register_archive_bench
 from notestream_bench.batches_bench import register_batches_bench
 from notestream_bench.batching_bench import register_batching_bench
+from notestream_bench.latency_bench import register_latency_bench
 from notestream_bench.latency_curve_bench import register_latency_curve_bench
 from notestream_bench.lookahead_bench import register_lookahead_bench
 from notestream_bench.replicas_bench import register_replicas_bench
@@ -28,7 +29,7 @@ BENCH_REGISTRIES = (
     register_accuracy_bench, register_lookahead_bench, register_report, register_speed_bench,
     register_stream_bench, register_score_bench, register_batching_bench, register_robustness_bench,
     register_batches_bench, register_replicas_bench, register_archive_bench, register_soak_bench,
-    register_latency_curve_bench,
+    register_latency_curve_bench, register_latency_bench,
 )
 # What `bench all` runs by default; `load` ramps up to many minutes of streaming, so it is opt-in.
 DEFAULT_ALL = ("accuracy", "lookahead", "speed", "latency", "score")

@@ -1,6 +1,6 @@
 """`notestream bench report`: benchmarks/RESULTS.md from the JSON every bench leaves in benchmarks/results/.
 
-Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, load, soak, batching, score, batches, archive, replicas);
+Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, latency_paths, load, soak, batching, score, batches, archive, replicas);
 this module only reads them, so the page can be regenerated at any time without rerunning anything. A
 bench that has not been run yet gets a line saying which command produces it.
 """
@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from notestream_bench import accuracy_bench, lookahead_bench
+from notestream_bench import accuracy_bench, latency_bench, lookahead_bench
 from notestream_bench.accuracy_bench import RESULTS_DIR
 
 RESULTS_MD = RESULTS_DIR.parent / "RESULTS.md"
@@ -34,21 +34,9 @@ def _accuracy(stem: str) -> Callable[[dict, Path], str]:
 
 
 def _latency(report: dict, _: Path) -> str:
-    if "latencies" not in report:
+    if "note_ons" in report:  # an early report: processing latency only
         return _processing_latency(report)
-    lines = [f"{report['streams']} real-time stream(s) of {report['seconds_per_stream']:g} s per operating point, "
-             f"{report['chunk_ms']:g} ms chunks, {report['client']}, server on this machine. From the strike: the "
-             "event's arrival minus the moment the audio of the key's true onset was sent (what a musician "
-             "feels); processing: minus the moment the audio the model needed was sent (the look-ahead left out).",
-             "", "| latency | look-ahead (ms) | from the strike p50 / p95 / p99 (ms) | processing p50 / p95 / p99 (ms) "
-                 "| note-ons matched / reference notes | all audio accounted |", "|---|---|---|---|---|---|"]
-    for row in report["latencies"]:
-        strike, errors = row["from_strike"], "; ".join(row.get("errors") or [])
-        lines.append(f"| {row['latency']} | {row['lookahead_ms']} | {strike['p50_ms']} / {strike['p95_ms']} / "
-                     f"{strike['p99_ms']} | {row['p50_ms']} / {row['p95_ms']} / {row['p99_ms']} | "
-                     f"{row['matched_note_ons']} / {row['reference_notes']} | {row['all_audio_accounted']}"
-                     f"{' (errors: ' + errors + ')' if errors else ''} |")
-    return "\n".join(lines)
+    return latency_bench.format_markdown(report)
 
 
 def _processing_latency(report: dict) -> str:
@@ -104,6 +92,8 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
     ("latency_curve", "Accuracy at each named latency, on pianos never trained on", "notestream bench latency-curve",
      _from_module("notestream_bench.latency_curve_bench")),
     ("latency", "Live note-on latency through the server", "notestream bench latency", _latency),
+    ("latency_paths", "Live note-on latency through the Python client, the browser and a JACK MIDI port",
+     "notestream bench latency --via python,browser,jack --latencies low,balanced,accurate", _latency),
     ("load", "Concurrent live streams one server sustains", "notestream bench load", _load),
     ("load_low", "Concurrent live streams at the low latency (144 ms)",
      "notestream serve --latency low --max-sessions 16, then notestream bench load --server URL", _load),

@@ -1,12 +1,13 @@
-"""`notestream bench latency` and `notestream bench load`: real-time streams against a real server.
+"""`notestream bench load` and the real-time sender that `bench latency` (latency_bench.py) builds on.
 
-Latency of a `note_on` is measured two ways at the client. As a musician feels it ("from the strike"):
-the time the event is received minus the time the key was struck, i.e. the moment the client sent the
-audio at the note's true onset (the reference notes of the rendered audio; a received note_on counts when
-the same key has a reference onset within 50 ms of the event's time). And as processing latency (the
-definition of docs/protocol.md): minus the time the client sent the audio chunk holding the sample at
-`event.time + lookahead`, which leaves the model's algorithmic look-ahead out. `bench latency` measures
-every latency the server offers (`--latencies`).
+A sender streams audio paced by the wall clock like a microphone: each chunk leaves once its last sample
+would have been captured. Latency of a `note_on` is measured two ways at the client. As a musician feels
+it ("from the strike"): the time the event is received minus the time the key was struck, i.e. the
+moment the audio at the note's true onset (the reference notes of the rendered audio) was played into
+the sender; a received note_on counts when the same key has a reference onset within 50 ms of the
+event's time. And as processing latency (the definition of docs/protocol.md): minus the time the client
+sent the audio chunk holding the sample at `event.time + lookahead`, which leaves the model's
+algorithmic look-ahead out.
 
 A load level of N streams is *sustained* when the note-on p95 is under the target (250 ms), every
 sender kept to its real-time schedule (a late sender means a live source would have dropped audio),
@@ -24,6 +25,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,23 +39,17 @@ LATE_SENDER_SECONDS = 0.1
 
 
 def register_stream_bench(bench_subparsers) -> None:
-    """Add `latency` and `load` to the `notestream bench` subcommands."""
-    latency = bench_subparsers.add_parser("latency", help="note-on latency of real-time streams (p50/p95/p99)",
-                                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _common_args(latency)
-    latency.add_argument("--streams", type=int, default=1, help="concurrent streams while measuring")
-    latency.add_argument("--latencies", default=None, metavar="NAMES",
-                         help="comma-separated operating points to measure (default: every one the server offers)")
-    latency.set_defaults(func=run_latency)
+    """Add `load` to the `notestream bench` subcommands."""
     load = bench_subparsers.add_parser("load", help="how many concurrent real-time streams the server sustains",
                                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _common_args(load)
+    common_stream_args(load)
     load.add_argument("--max-streams", type=int, default=16, help="stop the ramp here")
     load.add_argument("--target-p95-ms", type=float, default=250.0)
     load.set_defaults(func=run_load)
 
 
-def _common_args(p: argparse.ArgumentParser) -> None:
+def common_stream_args(p: argparse.ArgumentParser) -> None:
+    """The options of every real-time streaming bench: audio, server, chunking, output."""
     p.add_argument("--audio", nargs="*", type=Path, default=None,
                    help="audio files or folders (default: piano rendered from random MIDI with FluidSynth)")
     p.add_argument("--server", default=None, help="ws://host:port of a running server (default: start one)")
@@ -72,6 +68,7 @@ class StreamReport:
     latencies: list[float] = field(default_factory=list)
     strike_latencies: list[float] = field(default_factory=list)  # from the reference onset, when one is known
     lookahead: float = 0.0
+    started: float = 0.0  # perf_counter() at which the audio's sample 0 was played into the sender
     latency_times: list[float] = field(default_factory=list)  # perf_counter() when each note-on arrived
     max_sender_delay: float = 0.0
     max_lag: float = 0.0
@@ -81,9 +78,15 @@ class StreamReport:
 
 
 async def stream_in_real_time(url: str, audio: np.ndarray, chunk_ms: float, latency: str | None = None,
-                              reference: list[Note] | None = None) -> StreamReport:
+                              reference: list[Note] | None = None,
+                              on_event: Callable[[dict], None] | None = None) -> StreamReport:
     """Send `audio` (mono float32, 16 kHz) paced by the wall clock at the server's operating point `latency`;
-    measure note-on latency at the client (also from the `reference` notes' onsets, when given)."""
+    measure note-on latency at the client (also from the `reference` notes' onsets, when given).
+
+    Each chunk is sent once its last sample would have been captured live, so a note waits in its chunk as
+    it would in a microphone client's buffer. `on_event(message)` sees every note and pedal event the moment
+    it arrives (e.g. to play it on a MIDI port).
+    """
     from websockets.asyncio.client import connect
 
     report = StreamReport(sent_seconds=audio.size / RATE)
@@ -99,10 +102,10 @@ async def stream_in_real_time(url: str, audio: np.ndarray, chunk_ms: float, late
             return report
         report.lookahead = ready["lookahead"]
         strikes = StrikeClock(reference or [])
-        reader = asyncio.create_task(_read_events(ws, report, sent_ends, sent_times, strikes))
-        start = strikes.started = time.perf_counter()
+        reader = asyncio.create_task(_read_events(ws, report, sent_ends, sent_times, strikes, on_event))
+        start = strikes.started = report.started = time.perf_counter()
         for offset in range(0, audio.size, step):
-            delay = time.perf_counter() - (start + offset / RATE)
+            delay = time.perf_counter() - (start + min(audio.size, offset + step) / RATE)
             report.max_sender_delay = max(report.max_sender_delay, delay)
             if delay < 0:
                 await asyncio.sleep(-delay)
@@ -135,12 +138,14 @@ class StrikeClock:
 
 
 async def _read_events(ws, report: StreamReport, sent_ends: list[int], sent_times: list[float],
-                       strikes: StrikeClock) -> None:
+                       strikes: StrikeClock, on_event: Callable[[dict], None] | None) -> None:
     async for text in ws:
+        arrived = time.perf_counter()
         message = json.loads(text)
         kind = message["type"]
+        if on_event is not None and (kind.startswith("note_") or kind.startswith("pedal_")):
+            on_event(message)
         if kind == "note_on":
-            arrived = time.perf_counter()
             anchor = min(int(np.ceil((message["time"] + report.lookahead) * RATE)), sent_ends[-1])
             index = min(bisect.bisect_left(sent_ends, anchor), len(sent_times) - 1)
             report.latency_times.append(arrived)
@@ -162,6 +167,15 @@ def percentiles_ms(values: list[float]) -> dict:
     """p50/p95/p99 in milliseconds (None where nothing was measured)."""
     data = np.asarray(values)
     return {f"p{q}_ms": round(float(np.percentile(data, q)) * 1000, 1) if data.size else None for q in (50, 95, 99)}
+
+
+def strike_row(name: str, lookahead: float, strike_latencies: list[float], reference_notes: int, **extra) -> dict:
+    """One operating point's result: latency from the strike (p50/p95/p99, and the range), and how many
+    note_ons it covers."""
+    span = [round(f(strike_latencies) * 1000, 1) for f in (min, max)] if strike_latencies else None
+    return {"latency": name, "lookahead_ms": round(lookahead * 1000, 1), "from_strike": percentiles_ms(strike_latencies),
+            "from_strike_range_ms": span, "matched_note_ons": len(strike_latencies), "reference_notes": reference_notes,
+            **extra}
 
 
 def summarise(reports: list[StreamReport], target_p95: float | None = None) -> dict:
@@ -217,8 +231,9 @@ def render_piano_clip(seed: int, seconds: float = 30.0) -> np.ndarray:
     return reference_clip(seed, seconds)[0]
 
 
-def reference_clip(seed: int, seconds: float = 30.0) -> tuple[np.ndarray, list[Note]]:
-    """Random chords and runs rendered with FluidSynth (16 kHz mono, normalised), and the notes played."""
+def reference_clip(seed: int, seconds: float = 30.0, rate: int = RATE) -> tuple[np.ndarray, list[Note]]:
+    """Random chords and runs rendered with FluidSynth (mono at `rate`, normalised), and the notes played;
+    the same seed plays the same notes at every rate."""
     from notestream.model.data.render import PianoRenderer
     from notestream.model.data.soundfonts import TRAIN_PRESETS
 
@@ -230,7 +245,7 @@ def reference_clip(seed: int, seconds: float = 30.0) -> tuple[np.ndarray, list[N
         t += float(rng.uniform(0.12, 0.5))
     renderer = PianoRenderer()
     try:
-        audio = renderer.render(Performance(sorted(notes)), TRAIN_PRESETS[0], RATE, seconds)[: int(seconds * RATE)]
+        audio = renderer.render(Performance(sorted(notes)), TRAIN_PRESETS[0], rate, seconds)[: int(seconds * rate)]
     finally:
         renderer.close()
     return (0.8 * audio / max(1e-6, float(np.abs(audio).max()))).astype(np.float32), sorted(notes)
@@ -257,41 +272,11 @@ def server_url(args: argparse.Namespace, max_sessions: int):
             server.stop()
 
 
-def _emit(report: dict, path: Path | None) -> None:
+def emit_report(report: dict, path: Path | None) -> None:
+    """Print the report as JSON (and write it to `path`, when given)."""
     print(json.dumps(report, indent=2))
     if path:
         path.write_text(json.dumps(report, indent=2))
-
-
-def run_latency(args: argparse.Namespace) -> int:
-    """Note-on latency at each operating point, from the strike and as processing, with real-time clients."""
-    clips = [reference_clip(seed, args.seconds) for seed in range(args.streams)]
-    results = []
-    with server_url(args, max(8, args.streams)) as url:
-        names = args.latencies.split(",") if args.latencies else offered_latencies(url)
-        for name in names:
-            async def streams(name=name):
-                return await asyncio.gather(*(stream_in_real_time(url, audio, args.chunk_ms, name, notes)
-                                              for audio, notes in clips))
-
-            reports = asyncio.run(streams())
-            results.append({"latency": name, "lookahead_ms": round(reports[0].lookahead * 1000, 1),
-                            "from_strike": percentiles_ms([x for r in reports for x in r.strike_latencies]),
-                            "matched_note_ons": sum(len(r.strike_latencies) for r in reports),
-                            "reference_notes": sum(len(notes) for _, notes in clips), **summarise(reports)})
-            print(f"{name}: from the strike {results[-1]['from_strike']}", file=sys.stderr)
-    _emit({"benchmark": "latency", "seconds_per_stream": args.seconds, "chunk_ms": args.chunk_ms,
-           "streams": args.streams, "client": "Python (websockets), 16 kHz float32", "latencies": results}, args.json)
-    return 0
-
-
-def offered_latencies(stream_url: str) -> list[str]:
-    """The operating points the server lists in /healthz (an older server: just its default)."""
-    import urllib.request
-
-    health = stream_url.replace("ws://", "http://").replace("wss://", "https://").split("/v1/stream")[0] + "/healthz"
-    with urllib.request.urlopen(health, timeout=30) as response:
-        return list(json.load(response).get("latencies", {"accurate": None}))
 
 
 def run_load(args: argparse.Namespace) -> int:
@@ -306,6 +291,11 @@ def run_load(args: argparse.Namespace) -> int:
             if not summary["sustained"]:
                 break
     sustained = max((lvl["streams"] for lvl in levels if lvl["sustained"]), default=0)
-    _emit({"benchmark": "load", "target_p95_ms": args.target_p95_ms, "max_sustained_streams": sustained,
+    emit_report({"benchmark": "load", "target_p95_ms": args.target_p95_ms, "max_sustained_streams": sustained,
            "cpu_count": os.cpu_count(), "levels": levels}, args.json)
     return 0
+
+
+def http_base(stream_url: str) -> str:
+    """http://host:port of a ws://host:port/v1/stream URL."""
+    return stream_url.replace("ws://", "http://").replace("wss://", "https://").split("/v1/stream")[0]

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from notestream.server.process import ServerProcess
-
-JACK_BACKEND = "mido.backends.rtmidi/UNIX_JACK"
+from notestream_bench.jack_server import dummy_jack_server, jackd_available
 
 
 @pytest.fixture(scope="session")
@@ -36,37 +30,7 @@ def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     client threads can stall for tens of milliseconds, and a longer cycle carries the messages that
     pile up meanwhile (about 500 per cycle instead of 64).
     """
-    if shutil.which("jackd") is None:
+    if not jackd_available():
         pytest.skip("jackd is not installed")
-    env = {**os.environ, "JACK_NO_AUDIO_RESERVATION": "1", "JACK_DEFAULT_SERVER": f"notestream-test-{os.getpid()}"}
-    log = (tmp_path_factory.mktemp("jack") / "jackd.log").open("w")
-    process = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "2048"],
-                               stdout=log, stderr=subprocess.STDOUT, env=env)
-    os.environ["JACK_DEFAULT_SERVER"] = env["JACK_DEFAULT_SERVER"]
-    try:
-        _wait_for_jack(process)
-        yield JACK_BACKEND
-    finally:
-        os.environ.pop("JACK_DEFAULT_SERVER", None)
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_for_jack(process: subprocess.Popen, timeout: float = 10.0) -> None:
-    import rtmidi
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"jackd exited with code {process.returncode}")
-        try:
-            rtmidi.MidiIn(rtmidi.API_UNIX_JACK, "probe").delete()
-            return
-        except rtmidi.SystemError:
-            time.sleep(0.1)
-    raise RuntimeError("jackd did not start within 10 s")
+    with dummy_jack_server(tmp_path_factory.mktemp("jack") / "jackd.log", period=2048) as backend:
+        yield backend

@@ -1,9 +1,5 @@
-"""Debian's Chromium under Playwright, hearing a WAV file as its microphone.
-
-Playwright's own browser downloads are never used: the system `/usr/bin/chromium` is launched with a
-fresh profile and Chromium's fake-media switches, so `getUserMedia` returns the WAV (looped, or once
-with `loop=False`) without any permission prompt.
-"""
+"""Pages under test in Debian's Chromium (launched by notestream_bench.chromium, shared with the browser
+latency bench): the JavaScript errors a page raised, the notes it shows, a screenshot of its last look."""
 
 from __future__ import annotations
 
@@ -13,66 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
-
-CHROMIUM = Path("/usr/bin/chromium")
-QUIET_SWITCHES = (
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
-
-
-def chromium_switches(microphone_wav: Path | None, loop: bool = True) -> list[str]:
-    """Command-line switches: autoplay allowed, and the WAV (mono 16-bit) as a granted microphone."""
-    switches = ["--autoplay-policy=no-user-gesture-required", *QUIET_SWITCHES]
-    if microphone_wav is not None:
-        capture = f"{microphone_wav}{'' if loop else '%noloop'}"
-        switches += [
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={capture}",
-        ]
-    return switches
-
-
-@contextmanager
-def chromium_context(
-    playwright: Playwright,
-    profile_dir: Path,
-    microphone_wav: Path | None = None,
-    loop: bool = True,
-    viewport: tuple[int, int] = (1280, 860),
-) -> Iterator[BrowserContext]:
-    """A headless Chromium with its own `--user-data-dir` (`profile_dir`, created fresh).
-
-    `playwright` is one started `sync_playwright()`: a process may run only one at a time.
-    """
-    if not CHROMIUM.exists():
-        raise FileNotFoundError(f"{CHROMIUM} is missing: install Debian's 'chromium' package")
-    profile_dir.mkdir(parents=True, exist_ok=True)
-    context = playwright.chromium.launch_persistent_context(
-        str(profile_dir),
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=chromium_switches(microphone_wav, loop),
-        viewport={"width": viewport[0], "height": viewport[1]},
-    )
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@contextmanager
-def playwright_driver() -> Iterator[Playwright]:
-    """Playwright's driver (sync API), without any of its downloaded browsers."""
-    with sync_playwright() as playwright:
-        yield playwright
 
 
 @dataclass

@@ -13,7 +13,8 @@ from scipy.io import wavfile
 
 from notestream.model.transcriber import Transcriber, Transcription
 from notestream.server.process import ServerProcess
-from tests.client_web.chromium import BrowserPage, chromium_context, playwright_driver, tracked_page
+from notestream_bench.chromium import chromium_context, playwright_driver
+from tests.client_web.chromium import BrowserPage, tracked_page
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "client_web"
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
