@@ -15,14 +15,18 @@ import argparse
 import csv
 import json
 import logging
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from notestream.midi import read_midi
-from notestream.score.asap import read_annotations
+from notestream.midi import read_midi, write_midi
+from notestream.model.arguments import view_shifts
+from notestream.notes import Note, Performance
+from notestream.score.asap import Annotations, read_annotations
+from notestream_bench.score_excerpts import RenderedExcerpt, rendered_excerpts
 from notestream_bench.score_metrics import METRICS, SheetReading, score_reading
 from notestream_bench.score_peers import musescore_available, musescore_reading, music21_reading
 
@@ -31,6 +35,8 @@ DEFAULT_ASAP_ROOT = CHECKOUT.parent / "shared" / "data" / "asap"
 VALIDATION_SPLIT = CHECKOUT / "model" / "splits" / "validation.txt"
 SPEED_TARGET_S = 300.0  # the speed check uses the performance closest to five minutes
 PEERS = {"music21": music21_reading, "musescore": musescore_reading}
+AUDIO_VIEWS = (0,)  # one pitch view: ~5x faster than the shipped five, a little less accurate
+AUDIO_INPUTS = {"transcribed": "our transcription", "reference_notes": "the excerpt's MIDI"}
 log = logging.getLogger(__name__)
 
 
@@ -79,12 +85,27 @@ def our_reading(notes: list, pedals: list) -> tuple[SheetReading, float]:
 def evaluate_row(row: dict, asap_root: Path, peers: list[str]) -> dict:
     """Every system's metrics on one performance."""
     path = asap_root / row["midi_performance"]
-    perf = read_midi(path)
     ann = read_annotations(asap_root / row["performance_annotations"])
+    return evaluate_notes(read_midi(path), path, row, asap_root, ann, peers)
+
+
+def evaluate_notes(
+    perf: Performance, midi_path: Path, row: dict, asap_root: Path, ann: Annotations, peers: list[str],
+    window: tuple[float, float] | None = None,
+) -> dict:
+    """Every system's metrics on one note list (`midi_path` holds the same notes, for the peers).
+
+    With a `window` the notes are an excerpt's, in its own time from 0: each reading is moved to the
+    window's start in the performance and judged on that span (score_metrics.score_reading).
+    """
+    offset = window[0] if window else 0.0
+    placed = [Note(n.onset + offset, n.offset + offset, n.pitch, n.velocity) for n in perf.notes]
     reading, seconds = our_reading(perf.notes, perf.pedals)
-    results = {"ours": {**score_reading(reading, perf.notes, row, asap_root, ann), "notate_seconds": seconds}}
+    ours = score_reading(reading.shifted(offset), placed, row, asap_root, ann, window)
+    results = {"ours": {**ours, "notate_seconds": seconds}}
     for name in peers:
-        results[name] = score_reading(PEERS[name](path, perf.notes), perf.notes, row, asap_root, ann)
+        peer = PEERS[name](midi_path, perf.notes).shifted(offset)
+        results[name] = score_reading(peer, placed, row, asap_root, ann, window)
     return results
 
 
@@ -152,6 +173,60 @@ def run_score_benchmark(
     }
 
 
+def _evaluate_excerpt(perf: Performance, excerpt: RenderedExcerpt, asap_root: Path, peers: list[str]) -> dict:
+    """Every system's metrics on one excerpt's notes, judged on the excerpt's span of the performance."""
+    ann = read_annotations(asap_root / excerpt.row["performance_annotations"])
+    with tempfile.TemporaryDirectory() as tmp:
+        midi_path = Path(tmp) / f"{excerpt.segment.segment_id}.mid"
+        write_midi(perf, midi_path)
+        return evaluate_notes(perf, midi_path, excerpt.row, asap_root, ann, peers, excerpt.window)
+
+
+def run_audio_benchmark(
+    folder: Path, asap_root: Path, limit: int | None, peers: list[str], views: tuple[int, ...] = AUDIO_VIEWS,
+) -> dict:
+    """Ours and the peers on our transcription of rendered ASAP excerpts (the shipped model with `views`),
+    and, for comparison on the same spans, on the notes each excerpt plays."""
+    from notestream.model.evaluation import mean_scores, performance_metrics
+    from notestream.model.transcriber import Transcriber
+
+    excerpts = rendered_excerpts(folder, asap_root, limit)
+    transcriber = Transcriber.from_checkpoint(views=views)
+    per_excerpt, accuracy = {}, []
+    for number, excerpt in enumerate(excerpts, start=1):
+        log.info("score bench from audio %d/%d: %s", number, len(excerpts), excerpt.segment.segment_id)
+        transcribed = transcriber.transcribe(excerpt.audio).performance
+        accuracy.append(performance_metrics(transcribed, excerpt.played))
+        per_excerpt[excerpt.segment.segment_id] = {
+            "transcription": accuracy[-1].to_dict(),
+            "transcribed": _evaluate_excerpt(transcribed, excerpt, asap_root, peers),
+            "reference_notes": _evaluate_excerpt(excerpt.played, excerpt, asap_root, peers),
+        }
+    means = {
+        notes: {name: _mean([e[notes][name] for e in per_excerpt.values()]) for name in ["ours", *peers]}
+        for notes in AUDIO_INPUTS
+    }
+    return {"folder": str(folder), "views": list(views), "excerpts": per_excerpt, "mean": means,
+            "transcription": mean_scores(accuracy).to_dict()}
+
+
+def format_audio_markdown(report: dict) -> str:
+    """The from-audio means as one table: each system on the transcription and on the excerpt's own notes."""
+    accuracy = report["transcription"]
+    lines = [
+        f"Excerpts: {len(report['excerpts'])} rendered segments from {report['folder']}, transcribed with views "
+        f"{','.join(map(str, report['views']))} (note F1 {accuracy['note_f1']:.3f}, with offsets "
+        f"{accuracy['note_offset_f1']:.3f}).",
+        "",
+        "| system | notes | " + " | ".join(METRICS) + " |",
+        "|---|---" + "|---" * len(METRICS) + "|",
+    ]
+    for notes, label in AUDIO_INPUTS.items():
+        for system, means in report["mean"][notes].items():
+            lines.append(f"| {system} | {label} | " + " | ".join(f"{means[m]:.3f}" for m in METRICS) + " |")
+    return "\n".join(lines)
+
+
 def format_markdown(report: dict) -> str:
     """The mean scores as a markdown table, and the speed check as one line."""
     lines = [
@@ -183,8 +258,12 @@ def run(args: argparse.Namespace) -> int:
         unknown = sorted(set(peers) - set(PEERS))
         if unknown:
             raise SystemExit(f"--peers: unknown {', '.join(unknown)}; choose from {', '.join(PEERS)}")
-        report = run_score_benchmark(args.asap_root, works, args.limit, peers)
-    table = format_markdown(report)
+        if args.from_audio:
+            report = {"from_audio": run_audio_benchmark(args.from_audio, args.asap_root, args.limit, peers, args.views)}
+            table = format_audio_markdown(report["from_audio"])
+        else:
+            report = run_score_benchmark(args.asap_root, works, args.limit, peers)
+            table = format_markdown(report)
     print(table)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=float))
@@ -204,7 +283,13 @@ def register_score_bench(bench_subparsers) -> None:
     )
     p.add_argument("--peers", default=",".join(PEERS) if musescore_available() else "music21",
                    help="comma-separated peers to run beside ours (music21, musescore)")
-    p.add_argument("--limit", type=int, default=None, help="evaluate at most N performances")
+    p.add_argument("--limit", type=int, default=None, help="evaluate at most N performances (or excerpts)")
+    p.add_argument("--from-audio", type=Path, default=None, metavar="DIR",
+                   help="instead of ASAP's MIDI, transcribe the rendered segments in DIR (e.g. "
+                        "<data>/rendered/validation) with the shipped model and score each on its span; "
+                        "results under the JSON key 'from_audio'")
+    p.add_argument("--views", type=view_shifts, default=AUDIO_VIEWS,
+                   help="with --from-audio: the model's pitch views (default 0, one view, for speed)")
     p.add_argument("--json", type=Path, default=None, help="write per-performance and mean results here")
     p.add_argument("--markdown", type=Path, default=None, help="write the results table here")
     p.set_defaults(func=run)
