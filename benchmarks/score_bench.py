@@ -26,6 +26,7 @@ from notestream.midi import read_midi, write_midi
 from notestream.model.arguments import view_shifts
 from notestream.notes import Note, Performance
 from notestream.score.asap import Annotations, read_annotations
+from notestream.score.rhythm_decoding import METER_CHANGES
 from notestream_bench.score_excerpts import RenderedExcerpt, rendered_excerpts
 from notestream_bench.score_metrics import METRICS, SheetReading, score_reading
 from notestream_bench.score_peers import musescore_available, musescore_reading, music21_reading
@@ -64,12 +65,12 @@ def performances(asap_root: Path, works: list[str], limit: int | None) -> list[d
     return ordered[:limit] if limit else ordered
 
 
-def our_reading(notes: list, pedals: list) -> tuple[SheetReading, float]:
+def our_reading(notes: list, pedals: list, meter_changes: bool = METER_CHANGES) -> tuple[SheetReading, float]:
     """Our notation of a performance as a SheetReading, and the seconds `notate` took."""
     from notestream.score.notation import notate
 
     start = time.perf_counter()
-    notation = notate(notes, pedals)
+    notation = notate(notes, pedals, meter_changes)
     seconds = time.perf_counter() - start
     index = {note: i for i, note in enumerate(notes)}
     lengths, hands = {}, {}
@@ -78,29 +79,30 @@ def our_reading(notes: list, pedals: list) -> tuple[SheetReading, float]:
             lengths[index[notation.notes[k]]] = chord.length
             hands[index[notation.notes[k]]] = chord.hand
     reading = SheetReading(notation.beats, notation.downbeat_times(), notation.meter.time_signature,
-                           notation.key.fifths, lengths, hands)
+                           notation.key.fifths, lengths, hands, notation.signature_times())
     return reading, seconds
 
 
-def evaluate_row(row: dict, asap_root: Path, peers: list[str]) -> dict:
+def evaluate_row(row: dict, asap_root: Path, peers: list[str], meter_changes: bool = METER_CHANGES) -> dict:
     """Every system's metrics on one performance."""
     path = asap_root / row["midi_performance"]
     ann = read_annotations(asap_root / row["performance_annotations"])
-    return evaluate_notes(read_midi(path), path, row, asap_root, ann, peers)
+    return evaluate_notes(read_midi(path), path, row, asap_root, ann, peers, meter_changes=meter_changes)
 
 
 def evaluate_notes(
     perf: Performance, midi_path: Path, row: dict, asap_root: Path, ann: Annotations, peers: list[str],
-    window: tuple[float, float] | None = None,
+    window: tuple[float, float] | None = None, meter_changes: bool = METER_CHANGES,
 ) -> dict:
-    """Every system's metrics on one note list (`midi_path` holds the same notes, for the peers).
+    """Every system's metrics on one note list (`midi_path` holds the same notes, for the peers); ours
+    writes changes of metre with `meter_changes`.
 
     With a `window` the notes are an excerpt's, in its own time from 0: each reading is moved to the
     window's start in the performance and judged on that span (score_metrics.score_reading).
     """
     offset = window[0] if window else 0.0
     placed = [Note(n.onset + offset, n.offset + offset, n.pitch, n.velocity) for n in perf.notes]
-    reading, seconds = our_reading(perf.notes, perf.pedals)
+    reading, seconds = our_reading(perf.notes, perf.pedals, meter_changes)
     ours = score_reading(reading.shifted(offset), placed, row, asap_root, ann, window)
     results = {"ours": {**ours, "notate_seconds": seconds}}
     for name in peers:
@@ -149,9 +151,11 @@ def _mean(results: list[dict]) -> dict:
 
 
 def run_score_benchmark(
-    asap_root: Path, split_works: list[str] | None, limit: int | None, peers: list[str] | None = None
+    asap_root: Path, split_works: list[str] | None, limit: int | None, peers: list[str] | None = None,
+    meter_changes: bool = METER_CHANGES,
 ) -> dict:
-    """Evaluate ours and the peers on the works' performances, plus one timed engraving."""
+    """Evaluate ours (writing changes of metre with `meter_changes`) and the peers on the works'
+    performances, plus one timed engraving."""
     asap_root = Path(asap_root)
     works = split_works or benchmark_works(VALIDATION_SPLIT, asap_root)
     rows = performances(asap_root, works, limit)
@@ -162,28 +166,32 @@ def run_score_benchmark(
     per_performance = {}
     for number, row in enumerate(rows, start=1):
         log.info("score bench %d/%d: %s", number, len(rows), row["midi_performance"])
-        per_performance[row["midi_performance"]] = evaluate_row(row, asap_root, peers)
+        per_performance[row["midi_performance"]] = evaluate_row(row, asap_root, peers, meter_changes)
     durations = {r["midi_performance"]: read_midi(asap_root / r["midi_performance"]).duration for r in rows}
     closest = min(durations, key=lambda k: abs(durations[k] - SPEED_TARGET_S))
     return {
         "works": works,
+        "meter_changes": meter_changes,
         "performances": per_performance,
         "mean": {name: _mean([p[name] for p in per_performance.values()]) for name in ["ours", *peers]},
         "speed": time_engraving(asap_root / closest, f"asap:{closest}"),
     }
 
 
-def _evaluate_excerpt(perf: Performance, excerpt: RenderedExcerpt, asap_root: Path, peers: list[str]) -> dict:
+def _evaluate_excerpt(
+    perf: Performance, excerpt: RenderedExcerpt, asap_root: Path, peers: list[str], meter_changes: bool,
+) -> dict:
     """Every system's metrics on one excerpt's notes, judged on the excerpt's span of the performance."""
     ann = read_annotations(asap_root / excerpt.row["performance_annotations"])
     with tempfile.TemporaryDirectory() as tmp:
         midi_path = Path(tmp) / f"{excerpt.segment.segment_id}.mid"
         write_midi(perf, midi_path)
-        return evaluate_notes(perf, midi_path, excerpt.row, asap_root, ann, peers, excerpt.window)
+        return evaluate_notes(perf, midi_path, excerpt.row, asap_root, ann, peers, excerpt.window, meter_changes)
 
 
 def run_audio_benchmark(
     folder: Path, asap_root: Path, limit: int | None, peers: list[str], views: tuple[int, ...] = AUDIO_VIEWS,
+    meter_changes: bool = METER_CHANGES,
 ) -> dict:
     """Ours and the peers on our transcription of rendered ASAP excerpts (the shipped model with `views`),
     and, for comparison on the same spans, on the notes each excerpt plays."""
@@ -199,8 +207,8 @@ def run_audio_benchmark(
         accuracy.append(performance_metrics(transcribed, excerpt.played))
         per_excerpt[excerpt.segment.segment_id] = {
             "transcription": accuracy[-1].to_dict(),
-            "transcribed": _evaluate_excerpt(transcribed, excerpt, asap_root, peers),
-            "reference_notes": _evaluate_excerpt(excerpt.played, excerpt, asap_root, peers),
+            "transcribed": _evaluate_excerpt(transcribed, excerpt, asap_root, peers, meter_changes),
+            "reference_notes": _evaluate_excerpt(excerpt.played, excerpt, asap_root, peers, meter_changes),
         }
     means = {
         notes: {name: _mean([e[notes][name] for e in per_excerpt.values()]) for name in ["ours", *peers]}
@@ -259,10 +267,11 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             raise SystemExit(f"--peers: unknown {', '.join(unknown)}; choose from {', '.join(PEERS)}")
         if args.from_audio:
-            report = {"from_audio": run_audio_benchmark(args.from_audio, args.asap_root, args.limit, peers, args.views)}
+            report = {"from_audio": run_audio_benchmark(args.from_audio, args.asap_root, args.limit, peers, args.views,
+                                                        args.meter_changes)}
             table = format_audio_markdown(report["from_audio"])
         else:
-            report = run_score_benchmark(args.asap_root, works, args.limit, peers)
+            report = run_score_benchmark(args.asap_root, works, args.limit, peers, args.meter_changes)
             table = format_markdown(report)
     print(table)
     if args.json:
@@ -290,6 +299,9 @@ def register_score_bench(bench_subparsers) -> None:
                         "results under the JSON key 'from_audio'")
     p.add_argument("--views", type=view_shifts, default=AUDIO_VIEWS,
                    help="with --from-audio: the model's pitch views (default 0, one view, for speed)")
+    p.add_argument("--meter-changes", action=argparse.BooleanOptionalAction, default=METER_CHANGES,
+                   help="whether ours writes changes of metre where the rhythm network hears them "
+                        f"(default: {'on' if METER_CHANGES else 'off'}, as the sheet-music writer does)")
     p.add_argument("--json", type=Path, default=None, help="write per-performance and mean results here")
     p.add_argument("--markdown", type=Path, default=None, help="write the results table here")
     p.set_defaults(func=run)

@@ -3,7 +3,8 @@
 music21's Score building and export take seconds on a five-minute piece; writing the elements directly
 takes a fraction of that. Right hand on staff 1, left hand on staff 2 after a <backup>; pedal marks below
 staff 2. Accidentals show where a pitch differs from the key signature or from earlier in the bar; notes
-of one beat are beamed and its tuplets bracketed.
+of one beat are beamed and its tuplets bracketed. Bars follow the Notation's bar lines, with a <time> at
+each bar where the metre changes.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from xml.sax.saxutils import escape
 
 from .dynamics import bar_dynamics
 from .key import KeyEstimate, spell_pitch
-from .layout import bar_count, staff_clefs, written_pieces
-from .notation import Notation
+from .layout import staff_clefs, written_pieces
+from .notation import BarLines, Notation
 
 TYPES = {Fraction(4): "whole", Fraction(2): "half", Fraction(1): "quarter", Fraction(1, 2): "eighth"}
 TYPES |= {Fraction(1, 4): "16th", Fraction(1, 8): "32nd", Fraction(1, 16): "64th"}
@@ -163,10 +164,17 @@ def _clef_xml(staff: int, treble: bool) -> str:
     return f'<clef number="{staff}"><sign>{sign}</sign><line>{line}</line></clef>'
 
 
-def _bar_marks_xml(number: int, clefs: dict[int, list[bool]], dynamics: dict[int, str]) -> str:
-    """Clef changes and a dynamics mark at the start of a bar after the first."""
-    changed = [_clef_xml(staff, clefs[staff][number]) for staff in (1, 2)
-               if number > 0 and clefs[staff][number] != clefs[staff][number - 1]]
+def _time_xml(signature: str) -> str:
+    beats, beat_type = signature.split("/")
+    return f"<time><beats>{beats}</beats><beat-type>{beat_type}</beat-type></time>"
+
+
+def _bar_marks_xml(number: int, marks: dict) -> str:
+    """A change of metre, clef changes and a dynamics mark at the start of a bar after the first."""
+    clefs, dynamics, signatures = marks["clefs"], marks["dynamics"], marks["signatures"]
+    changed = [_time_xml(signatures[number])] if number > 0 and signatures[number] != signatures[number - 1] else []
+    changed += [_clef_xml(staff, clefs[staff][number]) for staff in (1, 2)
+                if number > 0 and clefs[staff][number] != clefs[staff][number - 1]]
     out = f"<attributes>{''.join(changed)}</attributes>" if changed else ""
     if number in dynamics:
         out += (f'<direction placement="below"><direction-type><dynamics><{dynamics[number]}/></dynamics>'
@@ -176,11 +184,10 @@ def _bar_marks_xml(number: int, clefs: dict[int, list[bool]], dynamics: dict[int
 
 def _attributes_xml(notation: Notation, divisions: int, clefs: dict[int, list[bool]]) -> str:
     mode = notation.key.mode
-    beats, beat_type = notation.meter.numerator_denominator
     return (
         f"<attributes><divisions>{divisions}</divisions>"
         f"<key><fifths>{notation.key.fifths}</fifths><mode>{mode}</mode></key>"
-        f"<time><beats>{beats}</beats><beat-type>{beat_type}</beat-type></time>"
+        f"{_time_xml(notation.meter.time_signature)}"
         f"<staves>2</staves>{_clef_xml(1, clefs[1][0])}{_clef_xml(2, clefs[2][0])}</attributes>"
     )
 
@@ -198,27 +205,36 @@ def _measure_tag(index: int, pickup: bool) -> str:
     return f'<measure number="{index if pickup else index + 1}">'
 
 
-def notation_to_musicxml(notation: Notation, title: str | None = None) -> str:
-    """A score-partwise MusicXML document of the Notation (right hand above, left hand below)."""
-    bar_length = notation.bar_length
-    staves = {1: written_pieces(notation, 1), 2: written_pieces(notation, 0)}
-    divisions = _divisions(staves)
-    bars: dict[int, dict[int, list]] = {b: {1: [], 2: []} for b in range(bar_count(notation))}
-    for staff, pieces in staves.items():
-        for piece in pieces:
-            bars[int(piece[0] // bar_length)][staff].append(piece)
+def _bar_pedals(notation: Notation, bars: BarLines) -> dict[int, list[tuple[Fraction, str]]]:
+    """Pedal marks per bar: (position from the bar's start, 'start' or 'stop'), none before the music."""
     pickup = notation.pickup_start
     pedals: dict[int, list[tuple[Fraction, str]]] = {}
     for start, end in notation.pedals:
         for position, kind in ((max(start, pickup), "start"), (max(end, pickup), "stop")):
-            number = min(int(position // bar_length), len(bars) - 1)
-            pedals.setdefault(number, []).append((min(position - number * bar_length, bar_length), kind))
-    clefs = {staff: staff_clefs(notation, 2 - staff, len(bars)) for staff in (1, 2)}
-    dynamics = bar_dynamics(notation, len(bars))
+            number = bars.bar_at(position)
+            offset = min(position - bars.starts[number], bars.length(number))
+            pedals.setdefault(number, []).append((offset, kind))
+    return pedals
+
+
+def notation_to_musicxml(notation: Notation, title: str | None = None) -> str:
+    """A score-partwise MusicXML document of the Notation (right hand above, left hand below)."""
+    lines = notation.bar_lines()
+    staves = {1: written_pieces(notation, 1, lines), 2: written_pieces(notation, 0, lines)}
+    divisions = _divisions(staves)
+    bars: dict[int, dict[int, list]] = {b: {1: [], 2: []} for b in range(len(lines))}
+    for staff, pieces in staves.items():
+        for piece in pieces:
+            bars[lines.bar_at(piece[0])][staff].append(piece)
+    pickup = notation.pickup_start
+    pedals = _bar_pedals(notation, lines)
+    clefs = {staff: staff_clefs(notation, 2 - staff, lines) for staff in (1, 2)}
+    marks = {"clefs": clefs, "dynamics": bar_dynamics(notation, lines), "signatures": lines.signatures}
     measures = []
     for number, content in bars.items():
+        bar_length = lines.length(number)
         body = [_attributes_xml(notation, divisions, clefs)] if number == 0 else []
-        body.append(_bar_marks_xml(number, clefs, dynamics))
+        body.append(_bar_marks_xml(number, marks))
         body += _staff_bar_xml(content[1], 1, notation, divisions)
         body.append(f"<backup><duration>{int((bar_length - (pickup if number == 0 else 0)) * divisions)}</duration></backup>")
         body += _staff_bar_xml(content[2], 2, notation, divisions)
