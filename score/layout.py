@@ -41,12 +41,12 @@ def split_at_grid(start: Fraction, end: Fraction, beat: Fraction, bars: BarLines
 
 
 def staff_events(
-    notation: Notation, hand: int, bars: BarLines
+    notation: Notation, hand: int, bars: BarLines, voice: int = 0
 ) -> list[tuple[Fraction, Fraction, NotatedChord | None]]:
-    """(start, length, chord or None for a rest) of one hand, gaps filled with rests from the start of the
-    music (a pickup bar's first chord) up to the last bar line."""
+    """(start, length, chord or None for a rest) of one voice of one hand, gaps filled with rests from the
+    start of the music (a pickup bar's first chord) up to the last bar line."""
     events, cursor = [], notation.pickup_start
-    for c in (c for c in notation.chords if c.hand == hand):
+    for c in (c for c in notation.chords if c.hand == hand and c.voice == voice):
         if c.start > cursor:
             events.append((cursor, c.start - cursor, None))
         events.append((c.start, c.length, c))
@@ -57,12 +57,13 @@ def staff_events(
 
 
 def written_pieces(
-    notation: Notation, hand: int, bars: BarLines
+    notation: Notation, hand: int, bars: BarLines, voice: int = 0
 ) -> list[tuple[Fraction, Fraction, NotatedChord | None, str | None]]:
-    """(start, written length, chord or None, tie 'start' / 'continue' / 'stop' or None) of one staff."""
+    """(start, written length, chord or None, tie 'start' / 'continue' / 'stop' or None) of one voice of
+    one staff."""
     beat = Fraction(notation.meter.beat_quarter_length)
     out = []
-    for start, length, c in staff_events(notation, hand, bars):
+    for start, length, c in staff_events(notation, hand, bars, voice):
         pieces = split_at_grid(start, start + length, beat, bars)
         for i, (piece_start, piece_length) in enumerate(pieces):
             tie = None

@@ -3,7 +3,8 @@
 This is the musical half of engraving, kept free of music21 so it can be measured and tested directly:
 every kept note gets a hand, a quantised start and a notated length in quarter notes. Durations are the
 key-held ones (a pedal's sustain is shown as a pedal mark, not as longer notes), capped at the next onset
-in the same hand so each hand reads as one voice of chords and rests.
+in the same voice: each hand reads as one voice of chords and rests, or, with `voices`, two where it holds
+notes while it moves on (voices.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .key import KeyEstimate
 from .meter import Meter, beat_positions
 from .quantize import choose_divisions, grid_step, quantize_position
 from .rhythm_decoding import METER_CHANGES, analyse_rhythm
+from .voices import TWO_VOICES, held_notes
 
 # A note held for at least this share of the gap to the next onset is written legato (no rest between).
 LEGATO_SHARE = Fraction(1, 2)
@@ -35,6 +37,7 @@ class NotatedChord:
     length: Fraction
     pitches: tuple[int, ...]
     sources: tuple[int, ...]  # indices into Notation.notes
+    voice: int = 0  # 0: the hand's main voice; 1: notes it holds under or over moving ones (voices.py)
 
 
 @dataclass(frozen=True)
@@ -115,10 +118,14 @@ class Notation:
         return {i: chord.length for chord in self.chords for i in chord.sources}
 
 
-def notate(notes: list[Note], pedals: list[PedalSpan] | None = None, meter_changes: bool = METER_CHANGES) -> Notation:
+def notate(
+    notes: list[Note], pedals: list[PedalSpan] | None = None, meter_changes: bool = METER_CHANGES,
+    voices: bool = TWO_VOICES,
+) -> Notation:
     """Analyse and quantise a performance; an empty or all-spurious one gives a Notation with no chords.
 
     `meter_changes`: write changes of metre where the rhythm network hears them (rhythm_decoding).
+    `voices`: a note a hand holds while it strikes on goes to a second voice of that hand (voices.py).
     """
     kept = drop_spurious_notes(notes)
     if not kept:
@@ -134,7 +141,9 @@ def notate(notes: list[Note], pedals: list[PedalSpan] | None = None, meter_chang
     ends = [quantize_position(p, divisions) for p in offset_pos]
     for hand in (0, 1):
         members = [i for i in range(len(kept)) if hands[i] == hand]
-        notation.chords += _hand_chords(notation, hand, members, starts, ends, divisions)
+        held = held_notes(members, starts, ends) if voices else set()
+        for voice, chosen in enumerate(([i for i in members if i not in held], sorted(held))):
+            notation.chords += _hand_chords(notation, (hand, voice), chosen, starts, ends, divisions)
     notation.chords.sort(key=lambda c: (c.start, c.hand))
     notation.pedals = _quantised_pedals(notation, pedals or [], divisions)
     return notation
@@ -142,13 +151,14 @@ def notate(notes: list[Note], pedals: list[PedalSpan] | None = None, meter_chang
 
 def _hand_chords(
     notation: Notation,
-    hand: int,
+    hand_voice: tuple[int, int],
     members: list[int],
     starts: list[Fraction],
     ends: list[Fraction],
     divisions: list[int],
 ) -> list[NotatedChord]:
-    """One voice of chords for one hand: each lasts as long as its longest key is held, up to the next onset."""
+    """One voice of chords of one hand: each lasts as long as its longest key is held, up to the voice's
+    next onset."""
     by_start: dict[Fraction, list[int]] = {}
     for i in members:
         by_start.setdefault(starts[i], []).append(i)
@@ -163,7 +173,8 @@ def _hand_chords(
                 end = following
         pitches = tuple(sorted({notation.notes[i].pitch for i in group}))
         length = notation.beat_to_quarters(end) - notation.beat_to_quarters(start)
-        chords.append(NotatedChord(hand, notation.beat_to_quarters(start), length, pitches, tuple(group)))
+        start_q = notation.beat_to_quarters(start)
+        chords.append(NotatedChord(hand_voice[0], start_q, length, pitches, tuple(group), hand_voice[1]))
     return chords
 
 

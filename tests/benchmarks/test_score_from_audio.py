@@ -12,6 +12,8 @@ import pytest
 from notestream.midi import write_midi
 from notestream.notes import Note, Performance
 from notestream.score.asap import Annotations
+from notestream.score.rhythm_decoding import METER_CHANGES
+from notestream.score.voices import TWO_VOICES
 from notestream_bench.score_bench import register_score_bench, run_audio_benchmark
 from notestream_bench.score_excerpts import rendered_excerpts
 from notestream_bench.score_metrics import SheetReading, annotations_within
@@ -107,3 +109,6 @@ def test_register_adds_from_audio_with_one_view_by_default():
     register_score_bench(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["score", "--from-audio", "rendered/validation"])
     assert args.from_audio == Path("rendered/validation") and args.views == (0,)
+    assert (args.meter_changes, args.voices) == (METER_CHANGES, TWO_VOICES)  # ours as the sheet writer makes it
+    args = parser.parse_args(["score", "--no-meter-changes", "--voices"])
+    assert (args.meter_changes, args.voices) == (False, True)
