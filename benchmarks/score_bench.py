@@ -15,14 +15,20 @@ import argparse
 import csv
 import json
 import logging
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from notestream.midi import read_midi
-from notestream.score.asap import read_annotations
+from notestream.midi import read_midi, write_midi
+from notestream.model.arguments import view_shifts
+from notestream.notes import Note, Performance
+from notestream.score.asap import Annotations, read_annotations
+from notestream.score.rhythm_decoding import METER_CHANGES
+from notestream.score.voices import TWO_VOICES
+from notestream_bench.score_excerpts import RenderedExcerpt, rendered_excerpts
 from notestream_bench.score_metrics import METRICS, SheetReading, score_reading
 from notestream_bench.score_peers import musescore_available, musescore_reading, music21_reading
 
@@ -31,6 +37,8 @@ DEFAULT_ASAP_ROOT = CHECKOUT.parent / "shared" / "data" / "asap"
 VALIDATION_SPLIT = CHECKOUT / "model" / "splits" / "validation.txt"
 SPEED_TARGET_S = 300.0  # the speed check uses the performance closest to five minutes
 PEERS = {"music21": music21_reading, "musescore": musescore_reading}
+AUDIO_VIEWS = (0,)  # one pitch view: ~5x faster than the shipped five, a little less accurate
+AUDIO_INPUTS = {"transcribed": "our transcription", "reference_notes": "the excerpt's MIDI"}
 log = logging.getLogger(__name__)
 
 
@@ -58,12 +66,13 @@ def performances(asap_root: Path, works: list[str], limit: int | None) -> list[d
     return ordered[:limit] if limit else ordered
 
 
-def our_reading(notes: list, pedals: list) -> tuple[SheetReading, float]:
-    """Our notation of a performance as a SheetReading, and the seconds `notate` took."""
+def our_reading(notes: list, pedals: list, options: dict | None = None) -> tuple[SheetReading, float]:
+    """Our notation of a performance (`notate` with `options`, e.g. {'voices': False}) as a SheetReading,
+    and the seconds `notate` took."""
     from notestream.score.notation import notate
 
     start = time.perf_counter()
-    notation = notate(notes, pedals)
+    notation = notate(notes, pedals, **(options or {}))
     seconds = time.perf_counter() - start
     index = {note: i for i, note in enumerate(notes)}
     lengths, hands = {}, {}
@@ -72,19 +81,35 @@ def our_reading(notes: list, pedals: list) -> tuple[SheetReading, float]:
             lengths[index[notation.notes[k]]] = chord.length
             hands[index[notation.notes[k]]] = chord.hand
     reading = SheetReading(notation.beats, notation.downbeat_times(), notation.meter.time_signature,
-                           notation.key.fifths, lengths, hands)
+                           notation.key.fifths, lengths, hands, notation.signature_times())
     return reading, seconds
 
 
-def evaluate_row(row: dict, asap_root: Path, peers: list[str]) -> dict:
+def evaluate_row(row: dict, asap_root: Path, peers: list[str], options: dict | None = None) -> dict:
     """Every system's metrics on one performance."""
     path = asap_root / row["midi_performance"]
-    perf = read_midi(path)
     ann = read_annotations(asap_root / row["performance_annotations"])
-    reading, seconds = our_reading(perf.notes, perf.pedals)
-    results = {"ours": {**score_reading(reading, perf.notes, row, asap_root, ann), "notate_seconds": seconds}}
+    return evaluate_notes(read_midi(path), path, row, asap_root, ann, peers, options=options)
+
+
+def evaluate_notes(
+    perf: Performance, midi_path: Path, row: dict, asap_root: Path, ann: Annotations, peers: list[str],
+    window: tuple[float, float] | None = None, options: dict | None = None,
+) -> dict:
+    """Every system's metrics on one note list (`midi_path` holds the same notes, for the peers); ours is
+    `notate` with `options`.
+
+    With a `window` the notes are an excerpt's, in its own time from 0: each reading is moved to the
+    window's start in the performance and judged on that span (score_metrics.score_reading).
+    """
+    offset = window[0] if window else 0.0
+    placed = [Note(n.onset + offset, n.offset + offset, n.pitch, n.velocity) for n in perf.notes]
+    reading, seconds = our_reading(perf.notes, perf.pedals, options)
+    ours = score_reading(reading.shifted(offset), placed, row, asap_root, ann, window)
+    results = {"ours": {**ours, "notate_seconds": seconds}}
     for name in peers:
-        results[name] = score_reading(PEERS[name](path, perf.notes), perf.notes, row, asap_root, ann)
+        peer = PEERS[name](midi_path, perf.notes).shifted(offset)
+        results[name] = score_reading(peer, placed, row, asap_root, ann, window)
     return results
 
 
@@ -128,9 +153,11 @@ def _mean(results: list[dict]) -> dict:
 
 
 def run_score_benchmark(
-    asap_root: Path, split_works: list[str] | None, limit: int | None, peers: list[str] | None = None
+    asap_root: Path, split_works: list[str] | None, limit: int | None, peers: list[str] | None = None,
+    options: dict | None = None,
 ) -> dict:
-    """Evaluate ours and the peers on the works' performances, plus one timed engraving."""
+    """Evaluate ours (`notate` with `options`) and the peers on the works' performances, plus one timed
+    engraving."""
     asap_root = Path(asap_root)
     works = split_works or benchmark_works(VALIDATION_SPLIT, asap_root)
     rows = performances(asap_root, works, limit)
@@ -141,15 +168,73 @@ def run_score_benchmark(
     per_performance = {}
     for number, row in enumerate(rows, start=1):
         log.info("score bench %d/%d: %s", number, len(rows), row["midi_performance"])
-        per_performance[row["midi_performance"]] = evaluate_row(row, asap_root, peers)
+        per_performance[row["midi_performance"]] = evaluate_row(row, asap_root, peers, options)
     durations = {r["midi_performance"]: read_midi(asap_root / r["midi_performance"]).duration for r in rows}
     closest = min(durations, key=lambda k: abs(durations[k] - SPEED_TARGET_S))
     return {
         "works": works,
+        "notation_options": options or {},
         "performances": per_performance,
         "mean": {name: _mean([p[name] for p in per_performance.values()]) for name in ["ours", *peers]},
         "speed": time_engraving(asap_root / closest, f"asap:{closest}"),
     }
+
+
+def _evaluate_excerpt(
+    perf: Performance, excerpt: RenderedExcerpt, asap_root: Path, peers: list[str], options: dict | None,
+) -> dict:
+    """Every system's metrics on one excerpt's notes, judged on the excerpt's span of the performance."""
+    ann = read_annotations(asap_root / excerpt.row["performance_annotations"])
+    with tempfile.TemporaryDirectory() as tmp:
+        midi_path = Path(tmp) / f"{excerpt.segment.segment_id}.mid"
+        write_midi(perf, midi_path)
+        return evaluate_notes(perf, midi_path, excerpt.row, asap_root, ann, peers, excerpt.window, options)
+
+
+def run_audio_benchmark(
+    folder: Path, asap_root: Path, limit: int | None, peers: list[str], views: tuple[int, ...] = AUDIO_VIEWS,
+    options: dict | None = None,
+) -> dict:
+    """Ours (`notate` with `options`) and the peers on our transcription of rendered ASAP excerpts (the shipped model with `views`),
+    and, for comparison on the same spans, on the notes each excerpt plays."""
+    from notestream.model.evaluation import mean_scores, performance_metrics
+    from notestream.model.transcriber import Transcriber
+
+    excerpts = rendered_excerpts(folder, asap_root, limit)
+    transcriber = Transcriber.from_checkpoint(views=views)
+    per_excerpt, accuracy = {}, []
+    for number, excerpt in enumerate(excerpts, start=1):
+        log.info("score bench from audio %d/%d: %s", number, len(excerpts), excerpt.segment.segment_id)
+        transcribed = transcriber.transcribe(excerpt.audio).performance
+        accuracy.append(performance_metrics(transcribed, excerpt.played))
+        per_excerpt[excerpt.segment.segment_id] = {
+            "transcription": accuracy[-1].to_dict(),
+            "transcribed": _evaluate_excerpt(transcribed, excerpt, asap_root, peers, options),
+            "reference_notes": _evaluate_excerpt(excerpt.played, excerpt, asap_root, peers, options),
+        }
+    means = {
+        notes: {name: _mean([e[notes][name] for e in per_excerpt.values()]) for name in ["ours", *peers]}
+        for notes in AUDIO_INPUTS
+    }
+    return {"folder": str(folder), "views": list(views), "excerpts": per_excerpt, "mean": means,
+            "transcription": mean_scores(accuracy).to_dict()}
+
+
+def format_audio_markdown(report: dict) -> str:
+    """The from-audio means as one table: each system on the transcription and on the excerpt's own notes."""
+    accuracy = report["transcription"]
+    lines = [
+        f"Excerpts: {len(report['excerpts'])} rendered segments from {report['folder']}, transcribed with views "
+        f"{','.join(map(str, report['views']))} (note F1 {accuracy['note_f1']:.3f}, with offsets "
+        f"{accuracy['note_offset_f1']:.3f}).",
+        "",
+        "| system | notes | " + " | ".join(METRICS) + " |",
+        "|---|---" + "|---" * len(METRICS) + "|",
+    ]
+    for notes, label in AUDIO_INPUTS.items():
+        for system, means in report["mean"][notes].items():
+            lines.append(f"| {system} | {label} | " + " | ".join(f"{means[m]:.3f}" for m in METRICS) + " |")
+    return "\n".join(lines)
 
 
 def format_markdown(report: dict) -> str:
@@ -183,8 +268,14 @@ def run(args: argparse.Namespace) -> int:
         unknown = sorted(set(peers) - set(PEERS))
         if unknown:
             raise SystemExit(f"--peers: unknown {', '.join(unknown)}; choose from {', '.join(PEERS)}")
-        report = run_score_benchmark(args.asap_root, works, args.limit, peers)
-    table = format_markdown(report)
+        options = {"meter_changes": args.meter_changes, "voices": args.voices}
+        if args.from_audio:
+            report = {"from_audio": run_audio_benchmark(args.from_audio, args.asap_root, args.limit, peers, args.views,
+                                                        options)}
+            table = format_audio_markdown(report["from_audio"])
+        else:
+            report = run_score_benchmark(args.asap_root, works, args.limit, peers, options)
+            table = format_markdown(report)
     print(table)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=float))
@@ -204,7 +295,19 @@ def register_score_bench(bench_subparsers) -> None:
     )
     p.add_argument("--peers", default=",".join(PEERS) if musescore_available() else "music21",
                    help="comma-separated peers to run beside ours (music21, musescore)")
-    p.add_argument("--limit", type=int, default=None, help="evaluate at most N performances")
+    p.add_argument("--limit", type=int, default=None, help="evaluate at most N performances (or excerpts)")
+    p.add_argument("--from-audio", type=Path, default=None, metavar="DIR",
+                   help="instead of ASAP's MIDI, transcribe the rendered segments in DIR (e.g. "
+                        "<data>/rendered/validation) with the shipped model and score each on its span; "
+                        "results under the JSON key 'from_audio'")
+    p.add_argument("--views", type=view_shifts, default=AUDIO_VIEWS,
+                   help="with --from-audio: the model's pitch views (default 0, one view, for speed)")
+    p.add_argument("--meter-changes", action=argparse.BooleanOptionalAction, default=METER_CHANGES,
+                   help="whether ours writes changes of metre where the rhythm network hears them "
+                        f"(default: {'on' if METER_CHANGES else 'off'}, as the sheet-music writer does)")
+    p.add_argument("--voices", action=argparse.BooleanOptionalAction, default=TWO_VOICES,
+                   help="whether ours writes a note a hand holds while it moves on in a second voice "
+                        f"(default: {'on' if TWO_VOICES else 'off'}, as the sheet-music writer does)")
     p.add_argument("--json", type=Path, default=None, help="write per-performance and mean results here")
     p.add_argument("--markdown", type=Path, default=None, help="write the results table here")
     p.set_defaults(func=run)

@@ -15,7 +15,7 @@ voice whose value is right; harmony the MIREX key score on key signatures (1 sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,9 +23,10 @@ import mir_eval
 import numpy as np
 
 from notestream.notes import Note
-from notestream.score.asap import Annotations, match_performance, read_annotations, read_score_notes
+from notestream.score.asap import Annotations, match_performance, read_annotations, read_score_notes, value_at
 
-METRICS = ("beat_f", "downbeat_f", "key_accuracy", "time_signature_accuracy", "note_value_accuracy", "mv2h")
+METRICS = ("beat_f", "downbeat_f", "key_accuracy", "time_signature_accuracy", "note_value_accuracy", "mv2h",
+           "time_signature_beats")
 
 
 @dataclass
@@ -38,6 +39,31 @@ class SheetReading:
     key_fifths: int
     lengths: dict[int, Fraction] = field(default_factory=dict)
     hands: dict[int, int] = field(default_factory=dict)
+    signatures: tuple[tuple[float, str], ...] = ()  # (time, signature) changes; empty: time_signature throughout
+
+    def signature_at(self, times: np.ndarray) -> list[str]:
+        """The time signature the reading writes at each time (seconds)."""
+        return value_at(self.signatures, times) if self.signatures else [self.time_signature] * len(times)
+
+    def shifted(self, seconds: float) -> SheetReading:
+        """The same reading with every time moved by `seconds` (excerpt time -> performance time)."""
+        return replace(self, beats=self.beats + seconds, downbeats=self.downbeats + seconds,
+                       signatures=tuple((t + seconds, s) for t, s in self.signatures))
+
+
+def annotations_within(ann: Annotations, start: float, end: float) -> Annotations:
+    """The annotations of the span [start, end): its beats and downbeats, and the time and key signatures in
+    force at its start followed by the changes inside it."""
+
+    def inside(times: np.ndarray) -> np.ndarray:
+        return times[(times >= start) & (times < end)]
+
+    def changes(values: tuple) -> tuple:
+        opening = value_at(values, np.array([start]))[0]
+        later = tuple((t, v) for t, v in values if start < t < end)
+        return ((start, opening), *later) if values else ()
+
+    return Annotations(inside(ann.beats), inside(ann.downbeats), changes(ann.signatures), changes(ann.keys))
 
 
 def same_key(fifths: int, reference: int) -> bool:
@@ -65,10 +91,22 @@ def voice_connections(notes: list[Note], hands: dict[int, int]) -> set[tuple[int
     return links
 
 
-def score_reading(reading: SheetReading, notes: list[Note], row: dict, asap_root: Path, ann: Annotations) -> dict:
-    """The bench's metrics of one reading (see the module docstring)."""
+def score_reading(
+    reading: SheetReading, notes: list[Note], row: dict, asap_root: Path, ann: Annotations,
+    window: tuple[float, float] | None = None,
+) -> dict:
+    """The bench's metrics of one reading (see the module docstring); notes and reading in performance time.
+
+    With a `window` (start, end) the notes are an excerpt's: beats, downbeats and signatures are judged
+    inside it only (the reading's too), while notes still match the score through all of `ann`'s beats.
+    """
     score = read_score_notes(asap_root / row["midi_score"])
     matches = match_performance(notes, ann, read_annotations(asap_root / row["midi_score_annotations"]), score)
+    if window is not None:
+        ann = annotations_within(ann, *window)
+        keep = (reading.beats >= window[0]) & (reading.beats < window[1])
+        kept = (reading.downbeats >= window[0]) & (reading.downbeats < window[1])
+        reading = replace(reading, beats=reading.beats[keep], downbeats=reading.downbeats[kept])
     matched = [i for i, j in enumerate(matches) if j is not None]
     right = [i for i in matched if reading.lengths.get(i) == score.lengths[matches[i]]]
     truth_hands = {i: 1 - score.staves[matches[i]] for i in matched}
@@ -92,5 +130,14 @@ def score_reading(reading: SheetReading, notes: list[Note], row: dict, asap_root
         "note_value_accuracy": value_accuracy,
         "mv2h": float(np.mean(list(parts.values()))),
         "mv2h_parts": parts,
+        "time_signature_beats": _signature_agreement(reading, ann),
         "estimated": {"key_fifths": reading.key_fifths, "time_signature": reading.time_signature},
     }
+
+
+def _signature_agreement(reading: SheetReading, ann: Annotations) -> float:
+    """Share of annotated beats at which the reading writes the annotated time signature."""
+    if len(ann.beats) == 0 or not ann.signatures:
+        return float(reading.time_signature == ann.time_signature)
+    truth = value_at(ann.signatures, ann.beats)
+    return float(np.mean([a == b for a, b in zip(reading.signature_at(ann.beats), truth, strict=True)]))

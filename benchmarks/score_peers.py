@@ -29,21 +29,23 @@ def musescore_available() -> bool:
     return shutil.which(MUSESCORE) is not None
 
 
-def _metrical_grid(parsed, to_seconds) -> tuple[np.ndarray, np.ndarray, str]:
-    """Beat and bar-line times (seconds) of the first part's measures, and the opening time signature."""
+def _metrical_grid(parsed, to_seconds) -> tuple[np.ndarray, np.ndarray, list[tuple[float, str]]]:
+    """Beat and bar-line times (seconds) of the first part's measures, and its time signatures as
+    (seconds, signature) changes, the opening one first."""
     from music21 import meter, stream
 
     part = parsed.parts[0] if parsed.parts else parsed
-    beats, downbeats, first, current = [], [], None, None
+    beats, downbeats, changes, current = [], [], [], None
     for measure in part.getElementsByClass(stream.Measure):
         found = measure.getElementsByClass(meter.TimeSignature).first()
-        current = found or current or meter.TimeSignature("4/4")
-        first = first or current.ratioString
         start, length = float(measure.offset), float(measure.duration.quarterLength)
+        if current is None or (found is not None and found.ratioString != current.ratioString):
+            current = found or meter.TimeSignature("4/4")
+            changes.append((to_seconds(start), current.ratioString))
         beat = BEAT_SHAPES.get(current.ratioString, (0, float(current.beatDuration.quarterLength)))[1]
         downbeats.append(to_seconds(start))
         beats += [to_seconds(start + k * beat) for k in np.arange(0, length - 1e-6, beat)]
-    return np.array(beats), np.array(downbeats), first or "4/4"
+    return np.array(beats), np.array(downbeats), changes or [(0.0, "4/4")]
 
 
 def _pair_by_pitch_order(events: list[tuple[float, int, Fraction, int]], notes: list[Note]) -> list[tuple]:
@@ -79,8 +81,9 @@ def read_stream(parsed, notes: list[Note], key_fifths: int, to_seconds=None) -> 
     def through_notes(position: float) -> float:
         return float(np.interp(position, quarters, seconds, left=np.nan, right=np.nan))
 
-    beats, downbeats, signature = _metrical_grid(parsed, to_seconds or through_notes)
-    return SheetReading(_placed(beats), _placed(downbeats), signature, key_fifths, lengths, hands)
+    beats, downbeats, changes = _metrical_grid(parsed, to_seconds or through_notes)
+    placed = ((-np.inf, changes[0][1]), *((t, s) for t, s in changes[1:] if np.isfinite(t)))
+    return SheetReading(_placed(beats), _placed(downbeats), changes[0][1], key_fifths, lengths, hands, placed)
 
 
 def _placed(times: np.ndarray) -> np.ndarray:

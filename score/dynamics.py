@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .notation import Notation
+from .notation import BarLines, Notation
 
 # Upper velocity bound of each mark (MIDI velocities of a typical digital piano's curve).
 LEVELS = (("pp", 36), ("p", 52), ("mp", 64), ("mf", 78), ("f", 96), ("ff", 128))
@@ -19,11 +19,11 @@ def velocity_mark(velocity: float) -> str:
     return next(mark for mark, bound in LEVELS if velocity < bound)
 
 
-def bar_dynamics(notation: Notation, bars: int) -> dict[int, str]:
+def bar_dynamics(notation: Notation, bars: BarLines) -> dict[int, str]:
     """Bar index -> mark printed at the start of that bar (the first bar with notes always gets one)."""
-    totals, counts = np.zeros(bars), np.zeros(bars)
+    totals, counts = np.zeros(len(bars)), np.zeros(len(bars))
     for chord in notation.chords:
-        bar = min(int(chord.start // notation.bar_length), bars - 1)
+        bar = bars.bar_at(chord.start)
         for i in chord.sources:
             totals[bar] += notation.notes[i].velocity
             counts[bar] += 1

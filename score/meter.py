@@ -19,14 +19,42 @@ BEAT_SHAPES = {
 
 @dataclass(frozen=True)
 class Meter:
-    """A time signature ('6/8', one of BEAT_SHAPES) and the index of the first downbeat among the beats."""
+    """A time signature ('6/8', one of BEAT_SHAPES), the index of the first downbeat among the beats, and
+    later changes of metre: (index of the beat whose bar starts the new signature, signature), in order.
+
+    A change keeps the beat's length (2/4, 3/4 and 4/4 count quarters; 6/8, 9/8, 12/8 dotted quarters), so
+    a beat is the same number of quarters all through the piece.
+    """
 
     time_signature: str
     first_downbeat: int
+    changes: tuple[tuple[int, str], ...] = ()
 
     def __post_init__(self) -> None:
-        if self.time_signature not in BEAT_SHAPES:
-            raise ValueError(f"time signature {self.time_signature!r}: not one of {', '.join(BEAT_SHAPES)}")
+        for signature in (self.time_signature, *(s for _, s in self.changes)):
+            if signature not in BEAT_SHAPES:
+                raise ValueError(f"time signature {signature!r}: not one of {', '.join(BEAT_SHAPES)}")
+            if BEAT_SHAPES[signature][1] != self.beat_quarter_length:
+                raise ValueError(f"a change to {signature} would change the beat of {self.time_signature}")
+
+    def signature_at(self, beat: int) -> str:
+        """The time signature in force at a beat index."""
+        current = self.time_signature
+        for start, signature in self.changes:
+            if beat >= start:
+                current = signature
+        return current
+
+    def bar_starts(self, origin: int, stop: int) -> list[tuple[int, str]]:
+        """(beat index, time signature) of each bar from the one starting at beat `origin` (a downbeat or a
+        whole bar before the first) until the first bar starting at or after beat `stop`."""
+        bars, beat = [], origin
+        while True:
+            signature = self.signature_at(beat)
+            bars.append((beat, signature))
+            if beat >= stop:
+                return bars
+            beat += BEAT_SHAPES[signature][0]
 
     @property
     def beats_per_bar(self) -> int:

@@ -3,7 +3,8 @@
 music21's Score building and export take seconds on a five-minute piece; writing the elements directly
 takes a fraction of that. Right hand on staff 1, left hand on staff 2 after a <backup>; pedal marks below
 staff 2. Accidentals show where a pitch differs from the key signature or from earlier in the bar; notes
-of one beat are beamed and its tuplets bracketed.
+of one beat are beamed and its tuplets bracketed. Bars follow the Notation's bar lines, with a <time> at
+each bar where the metre changes.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from xml.sax.saxutils import escape
 
 from .dynamics import bar_dynamics
 from .key import KeyEstimate, spell_pitch
-from .layout import bar_count, staff_clefs, written_pieces
-from .notation import Notation
+from .layout import staff_clefs, written_pieces
+from .notation import BarLines, Notation
 
 TYPES = {Fraction(4): "whole", Fraction(2): "half", Fraction(1): "quarter", Fraction(1, 2): "eighth"}
 TYPES |= {Fraction(1, 4): "16th", Fraction(1, 8): "32nd", Fraction(1, 16): "64th"}
 BEAM_LEVELS = {"eighth": 1, "16th": 2, "32nd": 3, "64th": 4}
 ACCIDENTALS = {-2: "flat-flat", -1: "flat", 0: "natural", 1: "sharp", 2: "double-sharp"}
 SIGNATURE_ORDER = "FCGDAEB"  # sharps are added in this order, flats in the reverse
-VOICES = {1: 1, 2: 5}  # staff -> voice number
+VOICES = {1: 1, 2: 5}  # staff -> number of its first voice; a second voice takes the next number
 
 
 def note_value(length: Fraction) -> tuple[str, int, bool]:
@@ -83,10 +84,10 @@ def _beam_and_tuplet_marks(pieces: list, beat: Fraction) -> tuple[dict[int, list
 
 
 def _note_xml(midi: int | None, piece: tuple, staff: int, divisions: int, extra: dict) -> str:
-    """One <note> element; `extra` holds chord, accidental, beams, tuplets for this note."""
+    """One <note> element; `extra` holds voice, chord, accidental, beams, tuplets, hidden (a rest not drawn)."""
     _start, length, _chord, tie = piece
     kind, dots, triplet = note_value(length)
-    parts = ["<note>"]
+    parts = ['<note print-object="no">' if extra.get("hidden") else "<note>"]
     if extra.get("chord"):
         parts.append("<chord/>")
     if midi is None:
@@ -98,7 +99,7 @@ def _note_xml(midi: int | None, piece: tuple, staff: int, divisions: int, extra:
     parts.append(f"<duration>{int(length * divisions)}</duration>")
     ties = {"start": ["start"], "stop": ["stop"], "continue": ["stop", "start"]}.get(tie or "", [])
     parts += [f'<tie type="{t}"/>' for t in ties]
-    parts.append(f"<voice>{VOICES[staff]}</voice><type>{kind}</type>" + "<dot/>" * dots)
+    parts.append(f"<voice>{extra.get('voice', VOICES[staff])}</voice><type>{kind}</type>" + "<dot/>" * dots)
     if extra.get("accidental") is not None:
         parts.append(f"<accidental>{ACCIDENTALS[extra['accidental']]}</accidental>")
     if triplet:
@@ -117,17 +118,21 @@ def _note_xml(midi: int | None, piece: tuple, staff: int, divisions: int, extra:
     return "".join(parts)
 
 
-def _staff_bar_xml(pieces: list, staff: int, notation: Notation, divisions: int) -> list[str]:
-    """The notes and rests of one staff in one bar, with accidentals as a reader expects them."""
+def _staff_bar_xml(pieces: list, staff: int, notation: Notation, divisions: int, voice: tuple[int, bool] = (0, False)) -> list[str]:
+    """The notes and rests of one voice of one staff in one bar, with accidentals as a reader expects them.
+
+    `voice`: (0 or 1, the staff's first or second voice; whether its rests are hidden)."""
     key_estimate: KeyEstimate = notation.key
     signature = signature_alters(key_estimate.fifths)
     current: dict[tuple[str, int], int] = {}
     beams, tuplets = _beam_and_tuplet_marks(pieces, Fraction(notation.meter.beat_quarter_length))
+    number, hidden = VOICES[staff] + voice[0], voice[1]
     out = []
     for i, piece in enumerate(pieces):
         c, tie = piece[2], piece[3]
         if c is None:
-            out.append(_note_xml(None, piece, staff, divisions, {"beams": [], "tuplets": tuplets.get(i, [])}))
+            rest = {"beams": [], "tuplets": [] if hidden else tuplets.get(i, []), "voice": number, "hidden": hidden}
+            out.append(_note_xml(None, piece, staff, divisions, rest))
             continue
         for k, midi in enumerate(c.pitches):
             step, alter, octave = spell_pitch(midi, key_estimate)
@@ -135,7 +140,7 @@ def _staff_bar_xml(pieces: list, staff: int, notation: Notation, divisions: int)
             continued = tie in ("stop", "continue")
             accidental = alter if alter != expected and not continued else None
             current[(step, octave)] = alter
-            extra = {"chord": k > 0, "spelled": (step, alter, octave), "accidental": accidental}
+            extra = {"chord": k > 0, "spelled": (step, alter, octave), "accidental": accidental, "voice": number}
             if k == 0:
                 extra |= {"beams": beams.get(i, []), "tuplets": tuplets.get(i, [])}
             out.append(_note_xml(midi, piece, staff, divisions, extra))
@@ -163,10 +168,17 @@ def _clef_xml(staff: int, treble: bool) -> str:
     return f'<clef number="{staff}"><sign>{sign}</sign><line>{line}</line></clef>'
 
 
-def _bar_marks_xml(number: int, clefs: dict[int, list[bool]], dynamics: dict[int, str]) -> str:
-    """Clef changes and a dynamics mark at the start of a bar after the first."""
-    changed = [_clef_xml(staff, clefs[staff][number]) for staff in (1, 2)
-               if number > 0 and clefs[staff][number] != clefs[staff][number - 1]]
+def _time_xml(signature: str) -> str:
+    beats, beat_type = signature.split("/")
+    return f"<time><beats>{beats}</beats><beat-type>{beat_type}</beat-type></time>"
+
+
+def _bar_marks_xml(number: int, marks: dict) -> str:
+    """A change of metre, clef changes and a dynamics mark at the start of a bar after the first."""
+    clefs, dynamics, signatures = marks["clefs"], marks["dynamics"], marks["signatures"]
+    changed = [_time_xml(signatures[number])] if number > 0 and signatures[number] != signatures[number - 1] else []
+    changed += [_clef_xml(staff, clefs[staff][number]) for staff in (1, 2)
+                if number > 0 and clefs[staff][number] != clefs[staff][number - 1]]
     out = f"<attributes>{''.join(changed)}</attributes>" if changed else ""
     if number in dynamics:
         out += (f'<direction placement="below"><direction-type><dynamics><{dynamics[number]}/></dynamics>'
@@ -176,11 +188,10 @@ def _bar_marks_xml(number: int, clefs: dict[int, list[bool]], dynamics: dict[int
 
 def _attributes_xml(notation: Notation, divisions: int, clefs: dict[int, list[bool]]) -> str:
     mode = notation.key.mode
-    beats, beat_type = notation.meter.numerator_denominator
     return (
         f"<attributes><divisions>{divisions}</divisions>"
         f"<key><fifths>{notation.key.fifths}</fifths><mode>{mode}</mode></key>"
-        f"<time><beats>{beats}</beats><beat-type>{beat_type}</beat-type></time>"
+        f"{_time_xml(notation.meter.time_signature)}"
         f"<staves>2</staves>{_clef_xml(1, clefs[1][0])}{_clef_xml(2, clefs[2][0])}</attributes>"
     )
 
@@ -198,30 +209,59 @@ def _measure_tag(index: int, pickup: bool) -> str:
     return f'<measure number="{index if pickup else index + 1}">'
 
 
-def notation_to_musicxml(notation: Notation, title: str | None = None) -> str:
-    """A score-partwise MusicXML document of the Notation (right hand above, left hand below)."""
-    bar_length = notation.bar_length
-    staves = {1: written_pieces(notation, 1), 2: written_pieces(notation, 0)}
-    divisions = _divisions(staves)
-    bars: dict[int, dict[int, list]] = {b: {1: [], 2: []} for b in range(bar_count(notation))}
-    for staff, pieces in staves.items():
-        for piece in pieces:
-            bars[int(piece[0] // bar_length)][staff].append(piece)
+def _bar_pedals(notation: Notation, bars: BarLines) -> dict[int, list[tuple[Fraction, str]]]:
+    """Pedal marks per bar: (position from the bar's start, 'start' or 'stop'), none before the music."""
     pickup = notation.pickup_start
     pedals: dict[int, list[tuple[Fraction, str]]] = {}
     for start, end in notation.pedals:
         for position, kind in ((max(start, pickup), "start"), (max(end, pickup), "stop")):
-            number = min(int(position // bar_length), len(bars) - 1)
-            pedals.setdefault(number, []).append((min(position - number * bar_length, bar_length), kind))
-    clefs = {staff: staff_clefs(notation, 2 - staff, len(bars)) for staff in (1, 2)}
-    dynamics = bar_dynamics(notation, len(bars))
+            number = bars.bar_at(position)
+            offset = min(position - bars.starts[number], bars.length(number))
+            pedals.setdefault(number, []).append((offset, kind))
+    return pedals
+
+
+def _staff_voices_xml(content: dict, staff: int, notation: Notation, divisions: int, fill: Fraction) -> list[str]:
+    """One staff in one bar: its main voice and, where the hand holds notes there, its second voice after a
+    <backup> of the bar's `fill`; the higher-sounding voice comes first (stems up), the second's rests hidden."""
+    main, held = content.get((staff, 0), []), content.get((staff, 1), [])
+    if not any(piece[2] is not None for piece in held):
+        return _staff_bar_xml(main, staff, notation, divisions)
+    order = sorted([(main, False), (held, True)], key=lambda v: -_mean_pitch(v[0]))
+    first = _staff_bar_xml(order[0][0], staff, notation, divisions, (0, order[0][1]))
+    second = _staff_bar_xml(order[1][0], staff, notation, divisions, (1, order[1][1]))
+    return [*first, f"<backup><duration>{int(fill * divisions)}</duration></backup>", *second]
+
+
+def _mean_pitch(pieces: list) -> float:
+    pitches = [p for piece in pieces if piece[2] is not None for p in piece[2].pitches]
+    return sum(pitches) / len(pitches) if pitches else 0.0
+
+
+def notation_to_musicxml(notation: Notation, title: str | None = None) -> str:
+    """A score-partwise MusicXML document of the Notation (right hand above, left hand below)."""
+    lines = notation.bar_lines()
+    held_hands = {c.hand for c in notation.chords if c.voice == 1}
+    staves = {(staff, voice): written_pieces(notation, 2 - staff, lines, voice)
+              for staff in (1, 2) for voice in (0, 1) if voice == 0 or 2 - staff in held_hands}
+    divisions = _divisions(staves)
+    bars: dict[int, dict[tuple[int, int], list]] = {b: {} for b in range(len(lines))}
+    for key, pieces in staves.items():
+        for piece in pieces:
+            bars[lines.bar_at(piece[0])].setdefault(key, []).append(piece)
+    pickup = notation.pickup_start
+    pedals = _bar_pedals(notation, lines)
+    clefs = {staff: staff_clefs(notation, 2 - staff, lines) for staff in (1, 2)}
+    marks = {"clefs": clefs, "dynamics": bar_dynamics(notation, lines), "signatures": lines.signatures}
     measures = []
     for number, content in bars.items():
+        bar_length = lines.length(number)
         body = [_attributes_xml(notation, divisions, clefs)] if number == 0 else []
-        body.append(_bar_marks_xml(number, clefs, dynamics))
-        body += _staff_bar_xml(content[1], 1, notation, divisions)
-        body.append(f"<backup><duration>{int((bar_length - (pickup if number == 0 else 0)) * divisions)}</duration></backup>")
-        body += _staff_bar_xml(content[2], 2, notation, divisions)
+        body.append(_bar_marks_xml(number, marks))
+        fill = bar_length - (pickup if number == 0 else 0)
+        body += _staff_voices_xml(content, 1, notation, divisions, fill)
+        body.append(f"<backup><duration>{int(fill * divisions)}</duration></backup>")
+        body += _staff_voices_xml(content, 2, notation, divisions, fill)
         cursor = bar_length
         for position, kind in sorted(pedals.get(number, [])):
             mark, cursor = _pedal_xml(position, kind, cursor, divisions)

@@ -3,11 +3,13 @@
 This is the musical half of engraving, kept free of music21 so it can be measured and tested directly:
 every kept note gets a hand, a quantised start and a notated length in quarter notes. Durations are the
 key-held ones (a pedal's sustain is shown as a pedal mark, not as longer notes), capped at the next onset
-in the same hand so each hand reads as one voice of chords and rests.
+in the same voice: each hand reads as one voice of chords and rests, or, with `voices`, two where it holds
+notes while it moves on (voices.py).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -19,7 +21,8 @@ from .cleaning import drop_spurious_notes
 from .key import KeyEstimate
 from .meter import Meter, beat_positions
 from .quantize import choose_divisions, grid_step, quantize_position
-from .rhythm_decoding import analyse_rhythm
+from .rhythm_decoding import METER_CHANGES, analyse_rhythm
+from .voices import TWO_VOICES, held_notes
 
 # A note held for at least this share of the gap to the next onset is written legato (no rest between).
 LEGATO_SHARE = Fraction(1, 2)
@@ -34,6 +37,32 @@ class NotatedChord:
     length: Fraction
     pitches: tuple[int, ...]
     sources: tuple[int, ...]  # indices into Notation.notes
+    voice: int = 0  # 0: the hand's main voice; 1: notes it holds under or over moving ones (voices.py)
+
+
+@dataclass(frozen=True)
+class BarLines:
+    """The bars of a score in quarters from the first bar's start: where each begins, its time signature,
+    and where the last one ends."""
+
+    starts: tuple[Fraction, ...]
+    signatures: tuple[str, ...]
+    end: Fraction
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def bar_at(self, position: Fraction) -> int:
+        """Index of the bar holding a position (the first or last bar for positions outside)."""
+        return min(max(bisect_right(self.starts, position) - 1, 0), len(self.starts) - 1)
+
+    def length(self, bar: int) -> Fraction:
+        return (self.starts[bar + 1] if bar + 1 < len(self.starts) else self.end) - self.starts[bar]
+
+    def next_line(self, position: Fraction) -> Fraction:
+        """The first bar line after a position (the score's end for positions in the last bar)."""
+        bar = self.bar_at(position)
+        return self.starts[bar] + self.length(bar)
 
 
 @dataclass
@@ -67,20 +96,41 @@ class Notation:
         return (beat - self.origin_beat) * Fraction(self.meter.beat_quarter_length)
 
     def downbeat_times(self) -> np.ndarray:
-        first = self.meter.first_downbeat
-        return self.beats[first :: self.meter.beats_per_bar]
+        starts = self.meter.bar_starts(self.origin_beat, len(self.beats))
+        return self.beats[[b for b, _ in starts if 0 <= b < len(self.beats)]]
+
+    def bar_lines(self) -> BarLines:
+        """Bars from the first (a pickup bar when origin_beat < 0) to the one holding the end of the last chord."""
+        end = max((c.start + c.length for c in self.chords), default=Fraction(0))
+        per_beat = Fraction(self.meter.beat_quarter_length)
+        stop = self.origin_beat + max(1, -(-end // per_beat))
+        bars = self.meter.bar_starts(self.origin_beat, stop)
+        quarters = tuple(self.beat_to_quarters(Fraction(b)) for b, _ in bars)
+        return BarLines(quarters[:-1], tuple(s for _, s in bars[:-1]), quarters[-1])
+
+    def signature_times(self) -> tuple[tuple[float, str], ...]:
+        """(seconds, time signature) where each metre starts: the opening one, then each change."""
+        opening = ((float(self.beats[0]) if len(self.beats) else 0.0, self.meter.time_signature),)
+        return opening + tuple((float(self.beats[b]), s) for b, s in self.meter.changes if b < len(self.beats))
 
     def note_lengths(self) -> dict[int, Fraction]:
         """Notated length (quarters) of each kept note, by index into `notes`."""
         return {i: chord.length for chord in self.chords for i in chord.sources}
 
 
-def notate(notes: list[Note], pedals: list[PedalSpan] | None = None) -> Notation:
-    """Analyse and quantise a performance; an empty or all-spurious one gives a Notation with no chords."""
+def notate(
+    notes: list[Note], pedals: list[PedalSpan] | None = None, meter_changes: bool = METER_CHANGES,
+    voices: bool = TWO_VOICES,
+) -> Notation:
+    """Analyse and quantise a performance; an empty or all-spurious one gives a Notation with no chords.
+
+    `meter_changes`: write changes of metre where the rhythm network hears them (rhythm_decoding).
+    `voices`: a note a hand holds while it strikes on goes to a second voice of that hand (voices.py).
+    """
     kept = drop_spurious_notes(notes)
     if not kept:
         return Notation([], np.array([0.0, 0.5]), Meter("4/4", 0), KeyEstimate(0, "major", 0))
-    rhythm = analyse_rhythm(kept)
+    rhythm = analyse_rhythm(kept, meter_changes=meter_changes)
     beats, meter, hands = rhythm.beats, rhythm.meter, rhythm.hands
     origin = meter.first_downbeat - meter.beats_per_bar if meter.first_downbeat > 0 else 0
     notation = Notation(kept, beats, meter, rhythm.key, origin_beat=origin)
@@ -91,7 +141,9 @@ def notate(notes: list[Note], pedals: list[PedalSpan] | None = None) -> Notation
     ends = [quantize_position(p, divisions) for p in offset_pos]
     for hand in (0, 1):
         members = [i for i in range(len(kept)) if hands[i] == hand]
-        notation.chords += _hand_chords(notation, hand, members, starts, ends, divisions)
+        held = held_notes(members, starts, ends) if voices else set()
+        for voice, chosen in enumerate(([i for i in members if i not in held], sorted(held))):
+            notation.chords += _hand_chords(notation, (hand, voice), chosen, starts, ends, divisions)
     notation.chords.sort(key=lambda c: (c.start, c.hand))
     notation.pedals = _quantised_pedals(notation, pedals or [], divisions)
     return notation
@@ -99,13 +151,14 @@ def notate(notes: list[Note], pedals: list[PedalSpan] | None = None) -> Notation
 
 def _hand_chords(
     notation: Notation,
-    hand: int,
+    hand_voice: tuple[int, int],
     members: list[int],
     starts: list[Fraction],
     ends: list[Fraction],
     divisions: list[int],
 ) -> list[NotatedChord]:
-    """One voice of chords for one hand: each lasts as long as its longest key is held, up to the next onset."""
+    """One voice of chords of one hand: each lasts as long as its longest key is held, up to the voice's
+    next onset."""
     by_start: dict[Fraction, list[int]] = {}
     for i in members:
         by_start.setdefault(starts[i], []).append(i)
@@ -120,7 +173,8 @@ def _hand_chords(
                 end = following
         pitches = tuple(sorted({notation.notes[i].pitch for i in group}))
         length = notation.beat_to_quarters(end) - notation.beat_to_quarters(start)
-        chords.append(NotatedChord(hand, notation.beat_to_quarters(start), length, pitches, tuple(group)))
+        start_q = notation.beat_to_quarters(start)
+        chords.append(NotatedChord(hand_voice[0], start_q, length, pitches, tuple(group), hand_voice[1]))
     return chords
 
 

@@ -20,11 +20,16 @@ from notestream.notes import Note
 from .beats import beat_times
 from .chords import group_chords
 from .key import MAJOR_PROFILE, MINOR_PROFILE, KeyEstimate, estimate_key, key_from_tonic, pitch_class_weights
-from .meter import Meter
+from .meter import BEAT_SHAPES, Meter
 from .rhythm_net import DEFAULT_CHECKPOINT, RhythmNet, RhythmPrediction, load_rhythm_net, predict_rhythm
 
 BEAT_THRESHOLD = 0.5
 DOWNBEAT_WINDOW_S = 0.05
+# Changes of metre (decode_meter_changes), chosen on 30 validation performances (benchmarks/RESULTS.md,
+# notestream_bench.meter_change_sweep): the one setting that raised both downbeat F and time-signature agreement.
+CHANGE_MIN_BARS = 8
+CHANGE_MARGIN = 0.1
+METER_CHANGES = True
 
 
 def chord_beats(notes: list[Note], prediction: RhythmPrediction) -> tuple[np.ndarray, ...]:
@@ -81,6 +86,52 @@ def decode_meter(notes: list[Note], prediction: RhythmPrediction, beats: np.ndar
     return Meter(signature, int(np.argmax(phases)))
 
 
+def beat_signature_probabilities(notes: list[Note], prediction: RhythmPrediction, beats: np.ndarray) -> np.ndarray:
+    """(len(beats), len(time_signatures)) mean time-signature probability of the notes struck in each beat;
+    a beat without notes takes its nearest neighbour's."""
+    onsets = np.array([n.onset for n in notes])
+    owner = np.clip(np.searchsorted(beats, onsets + DOWNBEAT_WINDOW_S, side="right") - 1, 0, len(beats) - 1)
+    sums = np.zeros((len(beats), prediction.time_signature.shape[1]))
+    np.add.at(sums, owner, prediction.time_signature)
+    counts = np.bincount(owner, minlength=len(beats))
+    heard = np.flatnonzero(counts)
+    nearest = heard[np.clip(np.searchsorted(heard, np.arange(len(beats))), 0, len(heard) - 1)]
+    return sums[nearest] / counts[nearest][:, None]
+
+
+def decode_meter_changes(
+    notes: list[Note], prediction: RhythmPrediction, beats: np.ndarray, meter: Meter,
+    min_bars: int = CHANGE_MIN_BARS, margin: float = CHANGE_MARGIN,
+) -> Meter:
+    """`meter` with changes of metre where the network's per-note time signature changes stably.
+
+    Walking bar by bar from the first downbeat, the metre changes at a bar line when, over the next
+    `min_bars` bars of another signature with the same beat, that signature's mean probability beats the
+    current one's by more than `margin`, and already does in the first of those bars (so the change lands
+    where the new metre begins); after a change the next may come only `min_bars` bars later.
+    """
+    probs = beat_signature_probabilities(notes, prediction, beats)
+    names = prediction.time_signatures
+    options = [k for k, s in enumerate(names) if s in BEAT_SHAPES
+               and BEAT_SHAPES[s][1] == meter.beat_quarter_length]
+    current, changes, beat, quiet_until = names.index(meter.time_signature), [], meter.first_downbeat, 0
+    while beat < len(beats):
+        if beat >= quiet_until:
+            best, gain = current, margin
+            for k in options:
+                per_bar = BEAT_SHAPES[names[k]][0]
+                window = probs[beat : beat + min_bars * per_bar, k] - probs[beat : beat + min_bars * per_bar, current]
+                full = len(window) == min_bars * per_bar
+                if k != current and full and window[:per_bar].mean() > 0 and window.mean() > gain:
+                    best, gain = k, window.mean()
+            if best != current:
+                current = best
+                changes.append((beat, names[best]))
+                quiet_until = beat + min_bars * BEAT_SHAPES[names[best]][0]
+        beat += BEAT_SHAPES[names[current]][0]
+    return Meter(meter.time_signature, meter.first_downbeat, tuple(changes))
+
+
 def decode_key(notes: list[Note], prediction: RhythmPrediction) -> KeyEstimate:
     """The voted key signature; major or minor by which profile fits the pitch classes better."""
     votes = prediction.key.mean(axis=0)
@@ -124,15 +175,17 @@ def shipped_rhythm_net() -> RhythmNet:
     return load_rhythm_net(DEFAULT_CHECKPOINT)
 
 
-def analyse_rhythm(notes: list[Note], net: RhythmNet | None = None) -> RhythmAnalysis:
+def analyse_rhythm(notes: list[Note], net: RhythmNet | None = None, meter_changes: bool = METER_CHANGES) -> RhythmAnalysis:
     """Beats, metre, key and hands of a performance (at least one note).
 
     Each part comes from whichever source scored better on the validation works (docs/training-log.md):
     beats from the onset-envelope tracker, time signature, downbeats and hands from the network, the
-    key from the pitch-class profiles.
+    key from the pitch-class profiles. With `meter_changes` the metre may change where the network's
+    time signature changes stably (decode_meter_changes); otherwise one metre holds for the whole piece.
     """
     prediction = predict_rhythm(net or shipped_rhythm_net(), notes)
     beats = beat_times(notes)
-    return RhythmAnalysis(
-        beats, decode_meter(notes, prediction, beats), estimate_key(notes), decode_hands(notes, prediction)
-    )
+    meter = decode_meter(notes, prediction, beats)
+    if meter_changes:
+        meter = decode_meter_changes(notes, prediction, beats, meter)
+    return RhythmAnalysis(beats, meter, estimate_key(notes), decode_hands(notes, prediction))

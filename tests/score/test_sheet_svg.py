@@ -56,10 +56,13 @@ def test_every_bar_of_the_page_is_full_and_the_page_shows_every_bar(mazurka):
     assert sum(len(re.findall(r'class="measure"', page)) for page in pages) == len(measures)
     divisions = int(root.find(".//divisions").text)
     for measure in measures[1:-1]:
-        for staff in ("1", "2"):
-            filled = sum(int(n.find("duration").text) for n in measure.findall("note")
-                         if n.find("staff").text == staff and n.find("chord") is None)
-            assert filled == notation.bar_length * divisions
+        filled: dict[tuple[str, str], int] = {}
+        for n in measure.findall("note"):
+            if n.find("chord") is None:
+                key = (n.find("staff").text, n.find("voice").text)
+                filled[key] = filled.get(key, 0) + int(n.find("duration").text)
+        assert {s for s, _ in filled} == {"1", "2"}  # each staff, in one voice or two, fills the bar
+        assert set(filled.values()) == {notation.bar_length * divisions}
 
 
 def test_each_pedal_press_is_one_span_and_none_overlap(mazurka):
