@@ -1,5 +1,5 @@
 """Note-on latency through the browser app: Chromium's fake microphone plays a rendered piano WAV once,
-the page captures it through its AudioWorklet (40 ms packets) and streams it to the server.
+the page captures it through its AudioWorklet (20 ms packets) and streams it to the server.
 
 The page is traced from outside (an init script wraps its WebSocket; the app itself is unchanged): the
 `performance.now()` of every binary send with the count of samples captured so far, every note_on's
@@ -12,7 +12,7 @@ Clock origin. Two unknowns map a sample of the WAV to the page's clock:
   WAV's 44.1 kHz, nothing resamples); a lead-in of silence keeps a slow start-up from losing notes;
 * when captured sample k was played: the packet that ends at sample e left the page at r, so sample e
   existed by r; the sample clock is taken at its least-delayed packet, t(k) = min_i(r_i - e_i/rate) + k/rate.
-Packet buffering (a note waits in the worklet until its 40 ms packet is full) and every delay above the
+Packet buffering (a note waits in the worklet until its 20 ms packet is full) and every delay above the
 least one are therefore included. Left out is the capture path's constant minimum delay: even the
 least-delayed packet's last sample went from the fake device (10 ms buffers) through the audio thread's
 next 128-frame render quantum and a thread hop before the page saw it. The latencies are lower bounds by

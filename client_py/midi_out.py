@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 CLIENT_NAME = "notestream"
 SUSTAIN_CC = 64
+CLOSE_GRACE_SECONDS = 0.05  # several JACK periods (5.3 ms at 256 frames, 48 kHz): the last cycle may come late
 
 
 class MidiPortError(StreamClientError):
@@ -140,7 +141,7 @@ class PacedMidiWriter:
         """Send what is queued, then close the port."""
         self._queue.put(None)
         self._thread.join(timeout)
-        time.sleep(2 * self.interval)  # let the transport hand over the last messages before closing
+        time.sleep(max(CLOSE_GRACE_SECONDS, 2 * self.interval))  # the transport hands over the last messages
         self.port.close()
         if self.dropped:
             log.warning("%d MIDI messages were dropped: the port did not keep up", self.dropped)

@@ -3,7 +3,8 @@
 class CaptureProcessor extends AudioWorkletProcessor {
   constructor(options) {
     super();
-    const seconds = options.processorOptions?.packetSeconds ?? 0.04;
+    // 20 ms: a packet waits 10 ms on average for its last sample, which the musician feels as latency
+    const seconds = options.processorOptions?.packetSeconds ?? 0.02;
     this.packet = new Int16Array(Math.max(128, Math.round(seconds * sampleRate)));
     this.filled = 0;
     this.peak = 0;
