@@ -36,6 +36,7 @@ from notestream.model.breakdown import performance_breakdown, sum_breakdowns
 from notestream.model.data.corpus import Segment, data_dir, load_segment
 from notestream.model.evaluation import mean_scores, pedal_metrics, performance_metrics
 from notestream.model.validation import reference_performance, segment_audio
+from notestream_bench.paths import portable_path
 from notestream_bench.recall_tables import format_recall_tables, plot_key_confusion
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -202,7 +203,7 @@ def run_accuracy_benchmark(root: Path, systems: list[System], limit: int | None 
         wavs = write_segment_wavs(segments, Path(tmp) / "wav")
         results = {s.name: benchmark_system(s, wavs, segments, Path(tmp), threads,
                                             ours if s.name == "notestream" else {}, timeout) for s in systems}
-    return {"benchmark": "accuracy", "data": str(root / split), "segments": [s.segment_id for s in segments],
+    return {"benchmark": "accuracy", "data": portable_path(root / split), "segments": [s.segment_id for s in segments],
             "audio_seconds": sum(s.audio.size / s.sample_rate for s in segments), "threads": threads,
             "systems": results}
 

@@ -2,7 +2,8 @@
 
 Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, latency_paths, load, soak, batching, score, batches, archive, replicas);
 this module only reads them, so the page can be regenerated at any time without rerunning anything. A
-bench that has not been run yet gets a line saying which command produces it.
+bench that has not been run yet gets a line saying which command produces it. Commentary that no JSON holds
+(what a table means, a sweep's choice) lives in `benchmarks/notes/<bench>.md`, after that bench's section.
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ def results_markdown(results_dir: Path = RESULTS_DIR) -> str:
             parts.append("Not measured yet.")
             continue
         parts.append(formatter(json.loads(path.read_text()), results_dir))
+        notes = results_dir.parent / "notes" / f"{stem}.md"  # hand-written commentary on that section
+        if notes.is_file():
+            parts += ["", notes.read_text().strip()]
     return "\n".join(parts) + "\n"
 
 

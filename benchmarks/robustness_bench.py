@@ -33,6 +33,7 @@ from notestream_bench.accuracy_bench import (
     write_segment_wavs,
 )
 from notestream_bench.degradations import CONDITIONS, Condition
+from notestream_bench.paths import portable_path
 from notestream_bench.recall_tables import format_recall_tables
 
 SCORES = ("note_f1", "note_offset_f1", "frame_f1")
@@ -63,7 +64,7 @@ def run_robustness_benchmark(root: Path, systems: list[System], conditions: list
                                              timeout) for s in systems}
             results[condition.name] = {"description": condition.description,
                                        "systems": {name: _summary(run) for name, run in runs.items()}}
-    return {"benchmark": "robustness", "data": str(root / split), "segments": [s.segment_id for s in segments],
+    return {"benchmark": "robustness", "data": portable_path(root / split), "segments": [s.segment_id for s in segments],
             "audio_seconds": sum(s.audio.size / s.sample_rate for s in segments), "threads": threads,
             "conditions": results}
 

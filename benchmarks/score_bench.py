@@ -28,6 +28,7 @@ from notestream.notes import Note, Performance
 from notestream.score.asap import Annotations, read_annotations
 from notestream.score.rhythm_decoding import METER_CHANGES
 from notestream.score.voices import TWO_VOICES
+from notestream_bench.paths import portable_path
 from notestream_bench.score_excerpts import RenderedExcerpt, rendered_excerpts
 from notestream_bench.score_metrics import METRICS, SheetReading, score_reading
 from notestream_bench.score_peers import musescore_available, musescore_reading, music21_reading
@@ -216,7 +217,7 @@ def run_audio_benchmark(
         notes: {name: _mean([e[notes][name] for e in per_excerpt.values()]) for name in ["ours", *peers]}
         for notes in AUDIO_INPUTS
     }
-    return {"folder": str(folder), "views": list(views), "excerpts": per_excerpt, "mean": means,
+    return {"folder": portable_path(folder), "views": list(views), "excerpts": per_excerpt, "mean": means,
             "transcription": mean_scores(accuracy).to_dict()}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from notestream.cli import main
-from notestream_bench.report import results_markdown
+from notestream_bench.report import RESULTS_DIR, RESULTS_MD, results_markdown
 from notestream_bench.stream_bench import StreamReport, percentiles_ms, summarise
 
 SCORES = {"note_f1": 0.912, "note_offset_f1": 0.7, "note_offset_velocity_f1": 0.6, "frame_f1": 0.85,
@@ -74,3 +74,16 @@ def test_the_latency_curve_section_lists_each_latency_beside_the_published_point
     text = results_markdown(results)
     assert "| benchmark-salamander | low | 1 + 1 | 144.0 | 0.900 | 0.759 | 0.472 | 0.844 | 38 |" in text
     assert "PARcompact 160 ms 0.943" in text
+
+
+def test_hand_written_notes_follow_the_section_of_their_bench(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "results" / "accuracy.json").write_text(json.dumps(accuracy_report()))
+    (tmp_path / "notes" / "accuracy.md").write_text("Why the table looks this way.\n")
+    section = results_markdown(tmp_path / "results").split("## Accuracy, speed and memory beside peers")[1].split("\n## ")[0]
+    assert section.rstrip().endswith("Why the table looks this way.")
+
+
+def test_the_committed_results_page_is_what_bench_report_makes_of_the_committed_json():
+    assert RESULTS_MD.read_text() == results_markdown(RESULTS_DIR), "run `notestream bench report` after a bench"
