@@ -99,7 +99,7 @@ def _ratio(scaling: list[dict], key: str) -> float | None:
 def format_markdown(report: dict) -> str:
     lines = [f"{report['files']} files of {report['seconds_per_file']:g} s in one `notestream transcribe` call "
              f"(formats {report['formats']}), timed from process start to exit on {report['cpu_count']} CPU(s) "
-             "shared with other work (load average = runnable processes, 1-minute, before → after).", "",
+             "(load average = runnable processes, 1-minute, before → after: above the CPU count, other work shared them).", "",
              "| options | files | audio (s) | process (s) | × real time | failed | load average |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['options']} | {r['files']} | {r['audio_seconds']} | {r['process_seconds']} | {r['real_time_factor']} "
               f"| {r['failed']} | {r['load_before']} → {r['load_after']} |" for r in report["local"]]
