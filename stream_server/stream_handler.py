@@ -69,6 +69,7 @@ class StreamConnection:
         self._send_lock = asyncio.Lock()
         self._status_task: asyncio.Task | None = None
         self._stopped = False
+        self._stopping: asyncio.Task | None = None
 
     async def send(self, message: dict) -> None:
         """Send one JSON message; a client that does not take it within send_timeout is dropped."""
@@ -118,6 +119,8 @@ class StreamConnection:
         max_frames = self.config.max_session_seconds * session.sample_rate
         loop = asyncio.get_running_loop()
         async for msg in self.ws:
+            if self._stopping is not None:  # after `stop`: keep reading only so that pings are answered
+                continue
             if msg.type == WSMsgType.BINARY:
                 self._check_size(len(msg.data))
                 arrival = loop.time()
@@ -133,11 +136,16 @@ class StreamConnection:
                 self._check_size(len(msg.data))
                 message = parse_client_message(msg.data)
                 if isinstance(message, StopMessage):
-                    await self._stop()
-                    return
+                    # finalising may queue behind other sessions' for seconds; aiohttp answers the client's
+                    # pings only inside receive(), so the loop reads on until `final` closes the socket
+                    self._stopping = asyncio.create_task(self._stop_and_close())
+                    continue
                 raise ProtocolError("bad_message", "the session has already started; send audio frames or stop")
             else:
                 self._log_protocol_error(msg)
+        if self._stopping is not None:
+            await self._stopping
+            return
         log.info("session %s: connection dropped (%s); resumable for %g s", session.id, self.ws.close_code, self.config.resume_window)
 
     def _log_protocol_error(self, msg) -> None:
@@ -152,6 +160,18 @@ class StreamConnection:
             self.state.metrics.refusals.inc(reason="too_large")
             raise ProtocolError("too_large", f"a message of {size} bytes is over the limit of {limit} bytes; send smaller frames",
                                 CLOSE_TOO_BIG)
+
+    async def _stop_and_close(self) -> None:
+        """`_stop`, its errors told to the client as `run` would: the socket is closed whatever happens."""
+        try:
+            await self._stop()
+        except ProtocolError as exc:
+            await self.refuse(exc)
+        except CLIENT_GONE as exc:
+            log.info("stream connection from %s ended by the client before final (%s)", self.address, type(exc).__name__)
+        except Exception as exc:  # a bug: tell the client and close, never hang
+            log.exception("finalising session %s failed", self.session.id)
+            await self.refuse(ProtocolError("internal", f"server error ({type(exc).__name__}: {exc})", CLOSE_INTERNAL))
 
     async def _stop(self) -> None:
         self._stopped = True

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.stream_server.stream_test_client import receive_json, start
+from tests.stream_server.stream_test_client import collect_until, receive_json, start
 
 
 async def error_and_close(url: str, *messages, **connect_args) -> tuple[dict, int]:
@@ -146,3 +147,27 @@ def test_server_keeps_serving_after_abrupt_disconnects(server):
     for _ in range(3):
         asyncio.run(abort_midway())
     assert asyncio.run(healthy_session())["type"] == "ready"
+
+
+def test_a_stopped_session_answers_pings_while_it_is_finalised(server):
+    """Finalising can queue behind other sessions' for seconds (sixteen ending at once did): a client's
+    keepalive must not take that for a dead server and drop the connection before `final`."""
+    compress = server.state.session_services.compress_audio
+
+    async def slow_compress(record) -> None:
+        await asyncio.sleep(3)
+        await compress(record)
+
+    server.state.session_services = dataclasses.replace(server.state.session_services, compress_audio=slow_compress)
+
+    async def stop_then_ping() -> tuple[float, dict]:
+        async with connect(server.ws, ping_interval=None) as ws:
+            await start(ws, 16000)
+            await ws.send(b"\x01\x00" * 16000)
+            await ws.send(json.dumps({"type": "stop"}))
+            pong_after = await asyncio.wait_for(await ws.ping(), 2)
+            _, final = await collect_until(ws, "final")
+            return pong_after, final
+
+    pong_after, final = asyncio.run(stop_then_ping())
+    assert pong_after < 2 and final["type"] == "final"  # answered long before the 3 s finalisation ended
