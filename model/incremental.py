@@ -87,20 +87,24 @@ class IncrementalNetwork:
 
 
 @torch.inference_mode()
-def advance_networks(networks: list[IncrementalNetwork], mels: list[torch.Tensor], finals: list[bool]) -> list[Activations]:
-    """Advance streams of one model together: add each stream's mel frames, return each one's decided activations."""
+def advance_networks(networks: list[IncrementalNetwork], mels: list[torch.Tensor], finals: list[bool],
+                     views: int = 1) -> list[Activations]:
+    """Advance streams of one model together: add each stream's mel frames, return each one's decided activations.
+
+    `views`: networks per audio stream (its pitch views); the CNN batch is padded in whole streams of them."""
     model = networks[0].model
     if any(n.model is not model or n.window != networks[0].window or n.compute_dtype != networks[0].compute_dtype for n in networks):
         raise ValueError("streams batched together must share one model, window (hop and look-ahead) and precision")
     jobs = [n._cnn_job(mel, final) for n, mel, final in zip(networks, mels, finals, strict=True)]
     active = [(n, job) for n, job in zip(networks, jobs, strict=True) if job is not None]
     if active:
-        features = _run_cnn(model.cnn, [job for _, job in active], networks[0].device, networks[0].compute_dtype)
+        features = _run_cnn(model.cnn, [job for _, job in active], networks[0].device, networks[0].compute_dtype, views)
         _run_forward_gru(model, [n for n, _ in active], features)
     return _run_backward_and_heads(model, networks, finals)
 
 
-def _run_cnn(cnn: ConvFrontEnd, jobs: list[_CnnJob], device: torch.device, dtype: torch.dtype) -> list[torch.Tensor]:
+def _run_cnn(cnn: ConvFrontEnd, jobs: list[_CnnJob], device: torch.device, dtype: torch.dtype,
+             views: int = 1) -> list[torch.Tensor]:
     """CNN features (1, n, fc) for each job; jobs not ending their stream share one zero-padded batch.
 
     Right padding never reaches a kept frame of those jobs (their segment carries CNN_CONTEXT frames past
@@ -112,7 +116,8 @@ def _run_cnn(cnn: ConvFrontEnd, jobs: list[_CnnJob], device: torch.device, dtype
         longest = max(jobs[i].segment.shape[0] for i in batched)
         if longest <= CNN_TILE_FRAMES + 2 * CNN_CONTEXT:  # one tile: round its length too (see `padded_size`)
             longest = min(padded_size(longest), CNN_TILE_FRAMES + 2 * CNN_CONTEXT)
-        padded = torch.zeros(padded_size(len(batched)), longest, jobs[batched[0]].segment.shape[1])
+        rows = views * padded_size(-(-len(batched) // views))  # whole streams: one stream's views are never padded
+        padded = torch.zeros(rows, longest, jobs[batched[0]].segment.shape[1])
         for row, i in enumerate(batched):
             padded[row, : jobs[i].segment.shape[0]] = jobs[i].segment
         features = cnn_features(cnn, padded.to(device), dtype)

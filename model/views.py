@@ -47,7 +47,7 @@ def advance_views(streams: list[PitchViews], mels: list[list[torch.Tensor]], fin
         networks = [net for stream in group for net in stream.networks]
         flat_mels = [mel for i in indices for mel in mels[i]]
         flat_finals = [finals[i] for i in indices for _ in streams[i].networks]
-        acts = iter(advance_networks(networks, flat_mels, flat_finals))
+        acts = iter(advance_networks(networks, flat_mels, flat_finals, views=len(group[0].networks)))
         for i, stream in zip(indices, group, strict=True):
             combined[i] = combine_views([next(acts) for _ in stream.networks], stream.semitones)
     return combined
