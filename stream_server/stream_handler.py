@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Awaitable
 
 from aiohttp import WSMsgType, web
 
@@ -45,14 +46,7 @@ async def stream_handler(request: web.Request) -> web.WebSocketResponse:
     connection = StreamConnection(ws, state, request_token(request), request.remote or "")
     state.connections.add(connection)
     try:
-        await connection.run()
-    except ProtocolError as exc:
-        await connection.refuse(exc)
-    except CLIENT_GONE as exc:  # the client's doing, not ours: one line, no traceback
-        log.info("stream connection from %s ended by the client (%s)", request.remote, type(exc).__name__)
-    except Exception as exc:  # a bug: tell the client and close, never hang
-        log.exception("stream connection failed")
-        await connection.refuse(ProtocolError("internal", f"server error ({type(exc).__name__}: {exc})", CLOSE_INTERNAL))
+        await connection.guarded(connection.run())
     finally:
         state.connections.discard(connection)
         await connection.release()
@@ -70,6 +64,19 @@ class StreamConnection:
         self._status_task: asyncio.Task | None = None
         self._stopped = False
         self._stopping: asyncio.Task | None = None
+
+    async def guarded(self, work: Awaitable[None]) -> None:
+        """Await `work`; an error is told to the client and the socket closed (a protocol error as itself, a
+        client gone as one log line, anything else as `internal` with a traceback): the client never hangs."""
+        try:
+            await work
+        except ProtocolError as exc:
+            await self.refuse(exc)
+        except CLIENT_GONE as exc:  # the client's doing, not ours: one line, no traceback
+            log.info("stream connection from %s ended by the client (%s)", self.address, type(exc).__name__)
+        except Exception as exc:  # a bug: tell the client and close, never hang
+            log.exception("stream connection failed")
+            await self.refuse(ProtocolError("internal", f"server error ({type(exc).__name__}: {exc})", CLOSE_INTERNAL))
 
     async def send(self, message: dict) -> None:
         """Send one JSON message; a client that does not take it within send_timeout is dropped."""
@@ -138,7 +145,7 @@ class StreamConnection:
                 if isinstance(message, StopMessage):
                     # finalising may queue behind other sessions' for seconds; aiohttp answers the client's
                     # pings only inside receive(), so the loop reads on until `final` closes the socket
-                    self._stopping = asyncio.create_task(self._stop_and_close())
+                    self._stopping = asyncio.create_task(self.guarded(self._stop()))
                     continue
                 raise ProtocolError("bad_message", "the session has already started; send audio frames or stop")
             else:
@@ -160,18 +167,6 @@ class StreamConnection:
             self.state.metrics.refusals.inc(reason="too_large")
             raise ProtocolError("too_large", f"a message of {size} bytes is over the limit of {limit} bytes; send smaller frames",
                                 CLOSE_TOO_BIG)
-
-    async def _stop_and_close(self) -> None:
-        """`_stop`, its errors told to the client as `run` would: the socket is closed whatever happens."""
-        try:
-            await self._stop()
-        except ProtocolError as exc:
-            await self.refuse(exc)
-        except CLIENT_GONE as exc:
-            log.info("stream connection from %s ended by the client before final (%s)", self.address, type(exc).__name__)
-        except Exception as exc:  # a bug: tell the client and close, never hang
-            log.exception("finalising session %s failed", self.session.id)
-            await self.refuse(ProtocolError("internal", f"server error ({type(exc).__name__}: {exc})", CLOSE_INTERNAL))
 
     async def _stop(self) -> None:
         self._stopped = True
