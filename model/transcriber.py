@@ -18,10 +18,12 @@ from .checkpoint import (
     with_views,
 )
 from .config import ACCURATE, WindowConfig
-from .inference import Transcription, TranscriptionStream
+from .incremental import padded_size
+from .inference import Transcription, TranscriptionStream, advance_streams
 
 CHUNK_SECONDS = 5.0  # audio per network round offline: longer rounds hold more transient maps (five views)
 WARM_UP_SECONDS = 6.0  # long enough for a whole CPU CNN tile (incremental.CNN_TILE_FRAMES) and its neighbours
+LIVE_WARM_UP_SAMPLES = (320, 640, 1280, 2560, 5120)  # per stream and round: a 20 ms packet up to 320 ms of backlog
 
 
 class Transcriber:
@@ -30,6 +32,7 @@ class Transcriber:
     def __init__(self, loaded: LoadedModel, window: WindowConfig | None = None):
         self.loaded = loaded
         self.window = window or loaded.window
+        self.warm_batches: dict[str, set[int]] = {}  # latency -> live batch sizes already run
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None = None, device: str = "auto", window: WindowConfig | None = None,
@@ -47,6 +50,19 @@ class Transcriber:
         for the math library's one-off set-up of its kernels (oneDNN builds one per tensor shape)."""
         noise = np.random.default_rng(0).standard_normal(int(seconds * self.sample_rate)).astype(np.float32)
         self.transcribe(1e-3 * noise)
+
+    def warm_up_streams(self, count: int, latency: str = ACCURATE) -> None:
+        """Run live rounds of every batch size that up to `count` streams pad to (`incremental.padded_size`), with
+        short and long chunks: a server builds its kernels for a full house before the first performer arrives,
+        so its memory starts at its working level instead of growing as new batch sizes meet the math library."""
+        warm = self.warm_batches.setdefault(latency, set())
+        sizes = sorted({padded_size(n) for n in range(1, count + 1)} - warm)
+        noise = 1e-3 * np.random.default_rng(0).standard_normal(max(LIVE_WARM_UP_SAMPLES)).astype(np.float32)
+        for size in sizes:
+            streams = [self.stream(latency) for _ in range(size)]
+            for samples in LIVE_WARM_UP_SAMPLES:
+                advance_streams(streams, [noise[:samples]] * size)
+            warm.add(size)
 
     @property
     def sample_rate(self) -> int:

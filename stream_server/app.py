@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
@@ -17,7 +16,7 @@ from .janitor import schedule_orphans
 from .jobs import cancel_handler, job_events_handler, job_handler, resume_unfinished_jobs, upload_handler
 from .memory import bound_native_caches, trim_periodically
 from .results import session_handler
-from .state import STATE_KEY, ServerConfig, ServerState
+from .state import STATE_KEY, ServerConfig, ServerState, started_threads
 from .stream_handler import stream_handler
 
 log = logging.getLogger(__name__)
@@ -32,6 +31,7 @@ def create_app(config: ServerConfig, transcriber: Transcriber | None = None) -> 
                                                             precision=config.precision)
     if config.latency not in transcriber.latencies:
         raise ValueError(f"--latency {config.latency}: this checkpoint offers {', '.join(transcriber.latencies)}")
+    transcriber.warm_up_streams(config.max_sessions, config.latency)
     state = ServerState(config, transcriber)
     install_client_fault_filter()
     app = web.Application(middlewares=[api_key_middleware(config.api_key)], client_max_size=config.max_upload_bytes + (1 << 20))
@@ -67,7 +67,7 @@ async def _on_startup(app: web.Application) -> None:
     state: ServerState = app[STATE_KEY]
     # file probes, MIDI writing, FLAC encoding, malloc_trim: few and short, so two threads; asyncio's own default
     # would grow a thread at a time up to cores + 4 as bursts arrive, which a soak cannot tell from a leak
-    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(BLOCKING_THREADS, thread_name_prefix="blocking"))
+    asyncio.get_running_loop().set_default_executor(started_threads(BLOCKING_THREADS, "blocking"))
     resume_unfinished_jobs(state)
     schedule_orphans(state)
     app[TRIMMER_KEY] = asyncio.get_running_loop().create_task(trim_periodically(), name="memory-trim")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -74,11 +75,11 @@ class ServerState:
         self.connections: set = set()  # StreamConnection objects, told first on shutdown
         self.job_progress: dict = {}  # job id -> jobs.JobProgress while it runs
         self.tasks: set[asyncio.Task] = set()  # background tasks, referenced so they are not collected
-        self._inference = ThreadPoolExecutor(config.workers, thread_name_prefix="inference")
+        self._inference = started_threads(config.workers, "inference")
         self.batcher = InferenceBatcher(self._inference)  # live sessions' model work, batched round by round
-        self._storage = ThreadPoolExecutor(1, thread_name_prefix="storage")  # SQLite: one thread
-        self.jobs_executor = ThreadPoolExecutor(1, thread_name_prefix="jobs")
-        self.engraving = ThreadPoolExecutor(1, thread_name_prefix="engraving")
+        self._storage = started_threads(1, "storage")  # SQLite: one thread
+        self.jobs_executor = started_threads(1, "jobs")
+        self.engraving = started_threads(1, "engraving")
         # PDF drawing is seconds of pure Python per page: in its own process it cannot hold the GIL that
         # live sessions need. Spawned (not forked) because this process runs threads.
         self.pdf_drawing = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
@@ -227,6 +228,16 @@ class ServerState:
         for executor in (self._inference, self.engraving, self._storage):
             executor.shutdown(wait=True)
         self.store.close()
+
+
+def started_threads(count: int, name: str) -> ThreadPoolExecutor:
+    """A pool of `count` threads, all running now (ThreadPoolExecutor starts them one at a time as work happens to
+    overlap): the server's thread count is flat from the start, so a thread that appears later is a leak."""
+    pool = ThreadPoolExecutor(count, thread_name_prefix=name)
+    barrier = threading.Barrier(count, timeout=30)
+    for future in [pool.submit(barrier.wait) for _ in range(count)]:
+        future.result()
+    return pool
 
 
 STATE_KEY = web.AppKey("state", ServerState)

@@ -24,12 +24,22 @@ def test_report_gives_the_rss_slope_after_the_first_minute_and_the_recovery_agai
     samples.append(sample(800, 420))
     reports = [StreamReport(latencies=[0.1, 0.2], latency_times=[20.0, 100.0], sent_seconds=600, final_seconds=600)]
     report = analyse(samples, reports, {"bad_json": [3, 3]}, load_start=10.0, load_end=700.0)
-    assert report["rss_idle_mb"] == 400 and report["rss_after_1_min_mb"] == 502
+    assert report["rss_idle_mb"] == 400 and report["rss_after_1_min_mb"] == 503  # median of the 2nd minute: 502, 504
     assert abs(report["rss_slope_mb_per_min"] - 2.0) < 1e-6
-    assert report["rss_growth_after_1_min_pct"] == round(100 * 18 / 502, 2)
+    assert report["rss_growth_after_1_min_pct"] == round(100 * (520 - 503) / 503, 2)
     assert report["rss_after_idle_vs_idle_pct"] == 5.0
     assert report["leaks"]["live_sessions"] == 0 and report["hostile"] == {"bad_json": {"sent": 3, "as_documented": 3}}
     assert report["all_audio_accounted"] is True
+
+
+def test_rss_levels_are_medians_so_one_rounds_transient_peak_is_no_growth():
+    swing = [0, 60, 0, -10]  # a round's transient maps come and go within seconds
+    during = [sample(10 + t, 500 + swing[i % 4], live=16) for i, t in enumerate(range(60, 610, 5))]
+    samples = [sample(0, 400), sample(5, 400), *during, sample(640, 430), sample(650, 480), sample(655, 430)]
+    report = analyse(samples, [StreamReport(latencies=[0.1], latency_times=[20.0])], {}, load_start=10.0, load_end=620.0)
+    assert report["rss_after_1_min_mb"] == 500 and report["rss_end_of_load_mb"] == 500
+    assert report["rss_growth_after_1_min_pct"] == 0.0
+    assert report["rss_after_idle_mb"] == 430 and report["rss_max_mb"] == 560
 
 
 def test_p95_is_reported_minute_by_minute():
