@@ -51,14 +51,21 @@ class TranscriptionStream:
 
     def finish(self) -> list[NoteEvent]:
         """End of audio: flush every stage and close open notes."""
-        self.finished = True
-        acts = advance_views([self._views], [self._views.flush_audio()], [True])[0]
-        return self._decoder.push(acts) + self._decoder.flush()
+        return finish_streams([self])[0]
 
     def result(self, metadata: dict | None = None) -> Transcription:
         """Every note and pedal span decided so far, over the audio pushed so far."""
         notes = sorted(self._decoder.notes, key=_note_order)  # the order of Note's own comparison, faster
         return Transcription(notes, sorted(self._decoder.pedals), self.audio_seconds, metadata or {})
+
+
+def finish_streams(streams: list[TranscriptionStream]) -> list[list[NoteEvent]]:
+    """`finish` several streams of one model at once, in one batched pass over their last frames (a server ending
+    many sessions together would otherwise run one pass each, and every other session would wait for them all)."""
+    for stream in streams:
+        stream.finished = True
+    acts = advance_views([s._views for s in streams], [s._views.flush_audio() for s in streams], [True] * len(streams))
+    return [stream._decoder.push(a) + stream._decoder.flush() for stream, a in zip(streams, acts, strict=True)]
 
 
 _note_order = attrgetter("onset", "offset", "pitch", "velocity")

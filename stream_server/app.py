@@ -14,7 +14,7 @@ from .auth import api_key_middleware, json_error
 from .client_faults import install_client_fault_filter
 from .janitor import schedule_orphans
 from .jobs import cancel_handler, job_events_handler, job_handler, resume_unfinished_jobs, upload_handler
-from .memory import bound_native_caches, trim_periodically
+from .memory import bound_native_caches, release_freed_memory, trim_periodically
 from .results import session_handler
 from .state import STATE_KEY, ServerConfig, ServerState, started_threads
 from .stream_handler import stream_handler
@@ -32,6 +32,7 @@ def create_app(config: ServerConfig, transcriber: Transcriber | None = None) -> 
     if config.latency not in transcriber.latencies:
         raise ValueError(f"--latency {config.latency}: this checkpoint offers {', '.join(transcriber.latencies)}")
     transcriber.warm_up_streams(config.max_sessions, config.latency)
+    release_freed_memory()  # the warm-up's transient maps: idle RSS is the working level, not its high-water mark
     state = ServerState(config, transcriber)
     install_client_fault_filter()
     app = web.Application(middlewares=[api_key_middleware(config.api_key)], client_max_size=config.max_upload_bytes + (1 << 20))

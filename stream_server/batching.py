@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from notestream.model.inference import advance_streams
+from notestream.model.inference import advance_streams, finish_streams
 
 from .session_core import DecidedEvent, SessionCore
 
@@ -34,7 +34,8 @@ class RoundItem:
 
 
 def run_round(items: list[RoundItem]) -> None:
-    """Store and resample each session's audio, run the model once for all of them, number each one's events.
+    """Store and resample each session's audio, run the model once for all of them (once more for all that end
+    here), number each one's events.
 
     A session whose own step fails (its disk write, say) gets that error; the others go on.
     """
@@ -47,6 +48,9 @@ def run_round(items: list[RoundItem]) -> None:
             item.outcome = exc
     try:
         events = _advance_in_slices([item.core.stream for item in ready], audio)
+        ending = [i for i, item in enumerate(ready) if item.final]
+        for i, closing in zip(ending, finish_streams([ready[i].core.stream for i in ending]), strict=True):
+            events[i] = events[i] + closing
     except Exception as exc:  # noqa: BLE001 — the batched pass failed: every session in it hears why
         for item in ready:
             item.outcome = exc

@@ -63,9 +63,9 @@ class SessionCore:
         return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
     def number(self, events: list[NoteEvent], final: bool) -> list[DecidedEvent]:
-        """Number the events the model decided (flushing its tail first when the session ends)."""
+        """Number the events the model decided (at the session's end: its stream finished, its closing events
+        included)."""
         if final:
-            events = events + self.stream.finish()
             self.audio_file.close()
         decided = [DecidedEvent(self.next_seq + i, e, self._anchor_arrival(e)) for i, e in enumerate(events)]
         self.next_seq += len(decided)

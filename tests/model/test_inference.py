@@ -15,7 +15,7 @@ from notestream.model.incremental import (
     cpu_backward_blocks,
     padded_size,
 )
-from notestream.model.inference import TranscriptionStream, advance_streams
+from notestream.model.inference import TranscriptionStream, advance_streams, finish_streams
 from notestream.model.network import block_inputs
 from notestream.model.transcriber import Transcriber
 from tests.model.model_fixtures import small_model
@@ -150,6 +150,22 @@ def test_push_streams_gives_each_stream_what_its_own_push_gives(piano_audio):
     for events, seen in zip(got, seen_together, strict=True):
         decoder = NoteDecoder(LOADED.decoder, LOADED.features.frame_rate)
         assert events == [e for acts in seen for e in decoder.push(acts)]
+
+
+def test_streams_finished_together_each_end_as_their_own_finish_ends_them(piano_audio):
+    """A server ending many sessions in one round flushes them in one batched pass: each stream's last activations
+    are what its own `finish` computes (up to float rounding) and its closing events are the same."""
+    alone = [TranscriptionStream(LOADED) for _ in range(3)]
+    together = [TranscriptionStream(LOADED) for _ in range(3)]
+    for i, (a, b) in enumerate(zip(alone, together, strict=True)):
+        cut = len(piano_audio) * (i + 1) // 4
+        a.push(piano_audio[:cut]), b.push(piano_audio[:cut])
+    seen_alone, seen_together = [recorded_activations(s) for s in alone], [recorded_activations(s) for s in together]
+    ended = finish_streams(together)
+    for stream, events, last_alone, last_together in zip(alone, ended, seen_alone, seen_together, strict=True):
+        assert stream.finish() == events and any(e.kind == "note_off" for e in events)
+        assert_close_activations(last_alone[0], last_together[0])
+    assert all(stream.finished for stream in together)
 
 
 def test_streams_with_different_windows_cannot_share_a_batch():
