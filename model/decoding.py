@@ -32,9 +32,10 @@ _row_order = itemgetter(0, 1, 2)
 class NoteDecoder:
     """Incremental decoder: feed activation chunks, receive note and pedal events as they are decided."""
 
-    def __init__(self, config: DecoderConfig, frame_rate: float):
+    def __init__(self, config: DecoderConfig, frame_rate: float, keep_notes: bool = True):
         self.config = config
         self.frame_rate = frame_rate
+        self.keep_notes = keep_notes  # False: events only; `notes` and `pedals` stay empty (a long live session)
         self._held: Activations | None = None  # the last frames, awaiting their successors
         self._prev_onset = np.zeros(N_KEYS, dtype=np.float32)
         self._prev_frame = np.zeros(N_KEYS, dtype=np.float32)
@@ -169,7 +170,7 @@ class NoteDecoder:
         for key, start, vel, close in zip(*(a[ended].tolist() for a in (keys, starts, velocities, closes)), strict=True):
             frame = self._snapped_end(key, start, self._frame_index + close)
             pitch = key + MIN_PITCH
-            self.notes.append(Note(start / self.frame_rate, frame / self.frame_rate, pitch, vel))
+            self._keep_note(start, frame, pitch, vel)
             rows.append((frame, OFF_ORDER, key, NoteEvent("note_off", frame / self.frame_rate, pitch, 0)))
         return rows
 
@@ -217,11 +218,16 @@ class NoteDecoder:
     def _close_note(self, key: int, frame: int) -> NoteEvent:
         start = int(self._active_since[key])
         self._active_since[key] = -1
-        self.notes.append(Note(start / self.frame_rate, frame / self.frame_rate, key + MIN_PITCH, int(self._active_velocity[key])))
+        self._keep_note(start, frame, key + MIN_PITCH, int(self._active_velocity[key]))
         return NoteEvent("note_off", frame / self.frame_rate, key + MIN_PITCH, 0)
 
+    def _keep_note(self, start: int, end: int, pitch: int, velocity: int) -> None:
+        if self.keep_notes:
+            self.notes.append(Note(start / self.frame_rate, end / self.frame_rate, pitch, velocity))
+
     def _close_pedal(self, frame: int) -> NoteEvent:
-        self.pedals.append(PedalSpan(self._pedal_since / self.frame_rate, frame / self.frame_rate))
+        if self.keep_notes:
+            self.pedals.append(PedalSpan(self._pedal_since / self.frame_rate, frame / self.frame_rate))
         self._pedal_since = -1
         return NoteEvent("pedal_off", frame / self.frame_rate, None, 0)
 

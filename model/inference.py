@@ -32,12 +32,14 @@ class Transcription:
 class TranscriptionStream:
     """One live transcription: push mono float32 audio at the model's rate, get note events back."""
 
-    def __init__(self, loaded: LoadedModel, window: WindowConfig | None = None):
+    def __init__(self, loaded: LoadedModel, window: WindowConfig | None = None, keep_result: bool = True):
+        """`keep_result=False`: events only, no `result()` (a live session's memory then does not grow with its
+        length)."""
         self.loaded = loaded
         self.window = window or loaded.window
         self.sample_rate = loaded.features.sample_rate
         self._views = PitchViews(loaded, self.window)
-        self._decoder = NoteDecoder(loaded.decoder, loaded.features.frame_rate)
+        self._decoder = NoteDecoder(loaded.decoder, loaded.features.frame_rate, keep_result)
         self._samples = 0
         self.finished = False
 
@@ -55,6 +57,8 @@ class TranscriptionStream:
 
     def result(self, metadata: dict | None = None) -> Transcription:
         """Every note and pedal span decided so far, over the audio pushed so far."""
+        if not self._decoder.keep_notes:
+            raise RuntimeError("this stream was opened with keep_result=False: it gives events, not a result")
         notes = sorted(self._decoder.notes, key=_note_order)  # the order of Note's own comparison, faster
         return Transcription(notes, sorted(self._decoder.pedals), self.audio_seconds, metadata or {})
 

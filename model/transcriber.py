@@ -19,7 +19,7 @@ from .checkpoint import (
 )
 from .config import ACCURATE, WindowConfig
 from .incremental import padded_size
-from .inference import Transcription, TranscriptionStream, advance_streams
+from .inference import Transcription, TranscriptionStream, advance_streams, finish_streams
 
 CHUNK_SECONDS = 5.0  # audio per network round offline: longer rounds hold more transient maps (five views)
 WARM_UP_SECONDS = 6.0  # long enough for a whole CPU CNN tile (incremental.CNN_TILE_FRAMES) and its neighbours
@@ -53,15 +53,17 @@ class Transcriber:
 
     def warm_up_streams(self, count: int, latency: str = ACCURATE) -> None:
         """Run live rounds of every batch size that up to `count` streams pad to (`incremental.padded_size`), with
-        short and long chunks: a server builds its kernels for a full house before the first performer arrives,
-        so its memory starts at its working level instead of growing as new batch sizes meet the math library."""
+        short and long chunks, then end them together: a server builds its kernels for a full house before the
+        first performer arrives, so its memory starts at its working level instead of growing as new batch sizes
+        meet the math library."""
         warm = self.warm_batches.setdefault(latency, set())
         sizes = sorted({padded_size(n) for n in range(1, count + 1)} - warm)
         noise = 1e-3 * np.random.default_rng(0).standard_normal(max(LIVE_WARM_UP_SAMPLES)).astype(np.float32)
         for size in sizes:
-            streams = [self.stream(latency) for _ in range(size)]
+            streams = [self.stream(latency, keep_result=False) for _ in range(size)]
             for samples in LIVE_WARM_UP_SAMPLES:
                 advance_streams(streams, [noise[:samples]] * size)
+            finish_streams(streams)  # sessions ending together: their flush has shapes of its own
             warm.add(size)
 
     @property
@@ -84,13 +86,14 @@ class Transcriber:
             return self.lookahead_seconds
         return algorithmic_latency(self.loaded.features, with_latency(self.loaded, latency).window)
 
-    def stream(self, latency: str = ACCURATE) -> TranscriptionStream:
+    def stream(self, latency: str = ACCURATE, keep_result: bool = True) -> TranscriptionStream:
         """A new live transcription fed with mono float32 audio at `sample_rate`, at a named operating point
-        (`latencies`; "accurate" is the checkpoint's own window, or the window this transcriber was given)."""
+        (`latencies`; "accurate" is the checkpoint's own window, or the window this transcriber was given);
+        `keep_result=False` for events only (see TranscriptionStream)."""
         if latency == ACCURATE:
-            return TranscriptionStream(self.loaded, self.window)
+            return TranscriptionStream(self.loaded, self.window, keep_result)
         variant = with_latency(self.loaded, latency)
-        return TranscriptionStream(variant, variant.window)
+        return TranscriptionStream(variant, variant.window, keep_result)
 
     def transcribe(
         self,

@@ -35,7 +35,7 @@ class SessionCore:
     def __init__(self, transcriber: Transcriber, sample_rate: int, channels: int, raw_path: Path,
                  next_seq: int = 1, input_frames: int = 0, latency: str = ACCURATE):
         self.sample_rate, self.channels, self.latency = sample_rate, channels, latency
-        self.stream = transcriber.stream(latency)
+        self.stream = transcriber.stream(latency, keep_result=False)  # events are stored; no notes list growing for hours
         self.resampler = StreamResampler(sample_rate, channels, transcriber.sample_rate)
         self.lookahead = transcriber.latency_seconds(latency)
         self.audio_file = RawAudioFile(raw_path, channels)

@@ -1,6 +1,7 @@
 """Streaming inference equals one whole-sequence pass, for any chunking of the audio."""
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -169,8 +170,6 @@ def test_streams_finished_together_each_end_as_their_own_finish_ends_them(piano_
 
 
 def test_streams_with_different_windows_cannot_share_a_batch():
-    import pytest
-
     nets = [IncrementalNetwork(LOADED, WindowConfig(4, 6)), IncrementalNetwork(LOADED, WindowConfig(4, 2))]
     mel = torch.zeros(40, LOADED.features.n_mels)
     with pytest.raises(ValueError, match="window"):
@@ -195,3 +194,12 @@ def test_live_rounds_pad_to_a_few_sizes_wasting_at_most_a_third():
     sizes = [padded_size(n) for n in range(1, 200)]
     assert all(n <= size <= 1.5 * n for n, size in zip(range(1, 200), sizes, strict=True))  # waste <= size / 3
     assert sorted(set(sizes)) == [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
+
+
+def test_a_stream_without_a_result_gives_the_same_events_and_keeps_no_notes(piano_audio):
+    """A live session stores its events elsewhere: its stream need not keep a list of notes growing for hours."""
+    kept, lean = TranscriptionStream(LOADED), TranscriptionStream(LOADED, keep_result=False)
+    assert lean.push(piano_audio) + lean.finish() == kept.push(piano_audio) + kept.finish()
+    assert kept.result().notes and not lean._decoder.notes and not lean._decoder.pedals
+    with pytest.raises(RuntimeError, match="keep_result=False"):
+        lean.result()
