@@ -118,9 +118,22 @@ def analyse(samples: list[ServerSample], reports: list[StreamReport], counts: di
                   "fds_idle": idle[-1].fds, "fds_end": after.fds, "threads_after_1_min": first.threads,
                   "threads_end": after.threads},
         "hostile": {name: {"sent": sent, "as_documented": ok} for name, (sent, ok) in counts.items()},
+        "server_cpu_seconds_per_stream_minute": _cpu_per_stream_minute(samples, reports, load_start, load_end),
         "tracebacks_in_log": after.tracebacks, "load_average_during": round(float(np.mean([s.load_average for s in samples])), 2),
         "cpu_count": os.cpu_count(),
     }
+
+
+def _cpu_per_stream_minute(samples: list[ServerSample], reports: list[StreamReport], load_start: float,
+                           load_end: float) -> float | None:
+    """The server's CPU seconds per minute of one stream's audio, between the samples around the load: a steadier
+    measure of the model's cost than latency percentiles on a shared machine."""
+    before = [s for s in samples if s.time <= load_start]
+    until = [s for s in samples if s.time <= load_end]
+    audio_minutes = sum(r.sent_seconds for r in reports) / 60
+    if not before or not until or audio_minutes <= 0:
+        return None
+    return round((until[-1].cpu_seconds - before[-1].cpu_seconds) / audio_minutes, 3)
 
 
 def _median_rss(samples: list[ServerSample], start: float, end: float) -> float | None:
@@ -182,6 +195,8 @@ def format_markdown(report: dict) -> str:
              f"| audio accounted in every `final`; sender late by (ms) | {report['all_audio_accounted']}; {report['max_sender_delay_ms']} "
              f"| all; < 100 | {targets['no_dropped_audio']} |",
              f"| note-on p50 / p95 / p99 (ms) | {report['p50_ms']} / {report['p95_ms']} / {report['p99_ms']} | held | — |",
+             f"| server CPU per minute of one stream's audio (s) | {report.get('server_cpu_seconds_per_stream_minute', '—')} "
+             f"| | |",
              f"| RSS idle → 2nd minute → last minute of load (MB, medians) | {report['rss_idle_mb']} → {report['rss_after_1_min_mb']} → "
              f"{report['rss_end_of_load_mb']} | | |",
              f"| RSS growth after the first minute; slope | {report['rss_growth_after_1_min_pct']} %; "

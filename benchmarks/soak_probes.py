@@ -29,20 +29,24 @@ class ServerSample:
     jobs: int
     tracebacks: int
     load_average: float
+    cpu_seconds: float = 0.0  # the server's user + system CPU time so far
 
 
 def sample_server(server: ServerProcess) -> ServerSample:
     """Read /proc, /healthz, /metrics and the log (blocking: run it in an executor)."""
     pid = server.process.pid
     status = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status").read().splitlines() if ":" in line)
+    fds = len(os.listdir(f"/proc/{pid}/fd"))  # before our own requests: their sockets may still be open after them
+    stat = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    cpu_seconds = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
     with urllib.request.urlopen(f"{server.http}/healthz", timeout=30) as response:
         health = json.load(response)
     with urllib.request.urlopen(f"{server.http}/metrics", timeout=30) as response:
         metrics = dict(line.rsplit(" ", 1) for line in response.read().decode().splitlines() if not line.startswith("#"))
     log = server.log.read_text(errors="replace") if server.log else ""
-    return ServerSample(time.perf_counter(), int(status["VmRSS"].split()[0]) / 1024, len(os.listdir(f"/proc/{pid}/fd")),
+    return ServerSample(time.perf_counter(), int(status["VmRSS"].split()[0]) / 1024, fds,
                         int(status["Threads"]), health["live_sessions"], int(float(metrics["notestream_connections"])),
-                        int(float(metrics["notestream_jobs_running"])), log.count("Traceback"), os.getloadavg()[0])
+                        int(float(metrics["notestream_jobs_running"])), log.count("Traceback"), os.getloadavg()[0], cpu_seconds)
 
 
 async def _ws_answer(server: ServerProcess, start: str | bytes) -> str | None:

@@ -55,3 +55,11 @@ def test_results_md_has_a_soak_section(tmp_path):
     (tmp_path / "soak.json").write_text(json.dumps(report))
     section = results_markdown(tmp_path).split("## Soak")[1].split("\n## ")[0]
     assert "| RSS growth after the first minute; slope | 0.0 %;" in section and "| 0 | True |" in section
+
+
+def test_server_cpu_is_reported_per_minute_of_stream_audio():
+    samples = [ServerSample(0, 400, 20, 8, 0, 0, 0, 0, 1.0, 10.0), ServerSample(5, 400, 20, 8, 0, 0, 0, 0, 1.0, 12.0),
+               ServerSample(130, 500, 20, 8, 16, 0, 0, 0, 1.0, 72.0), ServerSample(200, 400, 20, 8, 0, 0, 0, 0, 1.0, 80.0)]
+    reports = [StreamReport(latencies=[0.1], latency_times=[20.0], sent_seconds=120, final_seconds=120)] * 2
+    report = analyse(samples, reports, {}, load_start=10.0, load_end=140.0)
+    assert report["server_cpu_seconds_per_stream_minute"] == 15.0  # 60 s of CPU for 4 minutes of audio
