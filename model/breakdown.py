@@ -1,9 +1,12 @@
 """Where a transcription misses and adds notes: recall by velocity band, register and chord size, and
-missed and extra notes per key, with what each extra note is relative to a reference note sounding then.
+missed and extra notes per key, with what each extra note is relative to a reference note sounding then;
+and whether velocities mean something: per band, the found notes' mean output velocity, and the share of
+notes whose velocity mir_eval counts right.
 
 Notes are matched exactly as `evaluation.note_metrics` scores note F1: mir_eval's `match_notes` on onsets
-(50 ms) and pitch, offsets ignored. Every count is a plain integer, so breakdowns of many segments add up
-(`sum_breakdowns`) and a recall is pooled over all reference notes, not averaged over segments.
+(50 ms) and pitch, offsets ignored; the velocity test as it scores note+offset+velocity F1. Every count is a
+plain integer, so breakdowns of many segments add up (`sum_breakdowns`) and a recall is pooled over all
+reference notes, not averaged over segments.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import numpy as np
 
 from notestream.notes import Note, Performance, extend_with_pedal
 
-from .evaluation import ONSET_TOLERANCE, note_arrays
+from .evaluation import OFFSET_MATCHING, ONSET_TOLERANCE, note_arrays
 
 LOWEST_KEY, N_KEYS = 21, 88
 CHORD_WINDOW = 0.03
@@ -71,15 +74,23 @@ def relation_to_reference(note: Note, reference: list[Note], tolerance: float = 
     return next((name for name, steps in RELATIONS if intervals.intersection(steps)), "none")
 
 
-def match_onsets(est: list[Note], ref: list[Note]) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean arrays (reference, estimate): which notes mir_eval pairs on onset (50 ms) and pitch."""
-    ref_hit, est_hit = np.zeros(len(ref), bool), np.zeros(len(est), bool)
-    if ref and est:
-        (ri, rp, _), (ei, ep, _) = note_arrays(ref), note_arrays(est)
-        pairs = mir_eval.transcription.match_notes(ri, rp, ei, ep, onset_tolerance=ONSET_TOLERANCE, offset_ratio=None)
-        for r, e in pairs:
-            ref_hit[r], est_hit[e] = True, True
-    return ref_hit, est_hit
+def match_onsets(est: list[Note], ref: list[Note]) -> list[tuple[int, int]]:
+    """(reference, estimate) index pairs that mir_eval matches on onset (50 ms) and pitch."""
+    if not (ref and est):
+        return []
+    (ri, rp, _), (ei, ep, _) = note_arrays(ref), note_arrays(est)
+    return mir_eval.transcription.match_notes(ri, rp, ei, ep, onset_tolerance=ONSET_TOLERANCE, offset_ratio=None)
+
+
+def velocity_matches(est: list[Note], ref: list[Note]) -> tuple[list[int], set[int]]:
+    """Reference notes matched with their offsets, and those of them whose velocity mir_eval also counts right
+    (after its per-excerpt linear rescaling of the estimate's velocities), as note+offset+velocity F1 scores."""
+    if not (ref and est):
+        return [], set()
+    (ri, rp, rv), (ei, ep, ev) = note_arrays(ref), note_arrays(est)
+    with_offsets = mir_eval.transcription.match_notes(ri, rp, ei, ep, **OFFSET_MATCHING)
+    right = mir_eval.transcription_velocity.match_notes(ri, rp, rv, ei, ep, ev, **OFFSET_MATCHING)
+    return [r for r, _ in with_offsets], {r for r, _ in right}
 
 
 def _zero_keys() -> list[int]:
@@ -90,15 +101,21 @@ def _tallies(labels: tuple[str, ...]) -> dict[str, list[int]]:
     return {label: [0, 0] for label in labels}
 
 
+def _band_tallies() -> dict[str, list[int]]:
+    return _tallies(tuple(b[0] for b in VELOCITY_BANDS))
+
+
 @dataclass
 class NoteBreakdown:
     """Counts behind the recall breakdown and the per-key confusion.
 
     `velocity`, `register`, `chord_size`: bin → [reference notes found, reference notes]. Per key (88 lists,
     index 0 = A0): reference notes, missed ones, extra estimated notes, and extra notes by RELATION_NAMES.
+    `velocity_sums`: band → [sum of the output velocities, sum of the reference velocities] of the notes found;
+    `velocity_right`: band → [notes whose velocity is counted right, notes matched with their offsets].
     """
 
-    velocity: dict[str, list[int]] = field(default_factory=lambda: _tallies(tuple(b[0] for b in VELOCITY_BANDS)))
+    velocity: dict[str, list[int]] = field(default_factory=_band_tallies)
     register: dict[str, list[int]] = field(default_factory=lambda: _tallies(REGISTERS))
     chord_size: dict[str, list[int]] = field(default_factory=lambda: _tallies(CHORD_SIZES))
     reference_by_key: list[int] = field(default_factory=_zero_keys)
@@ -106,6 +123,8 @@ class NoteBreakdown:
     extra_by_key: list[int] = field(default_factory=_zero_keys)
     extra_relation_by_key: dict[str, list[int]] = field(
         default_factory=lambda: {name: _zero_keys() for name in RELATION_NAMES})
+    velocity_sums: dict[str, list[int]] = field(default_factory=_band_tallies)
+    velocity_right: dict[str, list[int]] = field(default_factory=_band_tallies)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -122,6 +141,17 @@ class NoteBreakdown:
         total = sum(tallies[b][1] for b in bins or tallies)
         return (found / total if total else None), total
 
+    def mean_velocities(self, band: str) -> tuple[float, float] | None:
+        """(mean output velocity, mean reference velocity) of the notes found in a reference velocity band."""
+        found = self.velocity[band][0]
+        output, reference = self.velocity_sums[band]
+        return (output / found, reference / found) if reference else None  # none found, or not counted
+
+    def velocity_right_share(self, band: str) -> tuple[float | None, int]:
+        """The share of a band's notes matched with their offsets whose velocity is counted right, and how many."""
+        right, total = self.velocity_right[band]
+        return (right / total if total else None), total
+
 
 def _key_index(pitch: int) -> int | None:
     index = pitch - LOWEST_KEY
@@ -130,8 +160,19 @@ def _key_index(pitch: int) -> int | None:
 
 def note_breakdown(est: list[Note], ref: list[Note]) -> NoteBreakdown:
     """The breakdown of one estimate against its reference (notes as given; see `performance_breakdown`)."""
-    ref_hit, est_hit = match_onsets(est, ref)
+    pairs = match_onsets(est, ref)
+    ref_hit, est_hit = np.zeros(len(ref), bool), np.zeros(len(est), bool)
     out = NoteBreakdown()
+    for r, e in pairs:
+        ref_hit[r], est_hit[e] = True, True
+        sums = out.velocity_sums[velocity_band(ref[r].velocity)]
+        sums[0] += est[e].velocity
+        sums[1] += ref[r].velocity
+    with_offsets, right = velocity_matches(est, ref)
+    for r in with_offsets:
+        tally = out.velocity_right[velocity_band(ref[r].velocity)]
+        tally[0] += int(r in right)
+        tally[1] += 1
     sizes = chord_sizes([n.onset for n in ref])
     for note, hit, size in zip(ref, ref_hit, sizes, strict=True):
         for tally in (out.velocity[velocity_band(note.velocity)], out.register[register(note.pitch)],
@@ -163,7 +204,7 @@ def sum_breakdowns(breakdowns: list[NoteBreakdown]) -> NoteBreakdown:
     """All counts added: the breakdown of the segments together."""
     total = NoteBreakdown()
     for part in breakdowns:
-        for group in ("velocity", "register", "chord_size"):
+        for group in ("velocity", "register", "chord_size", "velocity_sums", "velocity_right"):
             for label, (found, count) in getattr(part, group).items():
                 getattr(total, group)[label][0] += found
                 getattr(total, group)[label][1] += count

@@ -15,6 +15,8 @@ ONSET_TOLERANCE = 0.05
 OFFSET_RATIO = 0.2
 OFFSET_MIN_TOLERANCE = 0.05
 EVAL_FRAME_RATE = 100.0
+# mir_eval's matching of notes scored with their offsets (note+offset and note+offset+velocity F1)
+OFFSET_MATCHING = {"onset_tolerance": ONSET_TOLERANCE, "offset_ratio": OFFSET_RATIO, "offset_min_tolerance": OFFSET_MIN_TOLERANCE}
 
 
 @dataclass
@@ -81,10 +83,9 @@ def note_metrics(est: list[Note], ref: list[Note]) -> TranscriptionMetrics:
     """Compare estimated notes against reference notes (both already pedal-extended if wanted)."""
     ref_arrays, est_arrays = note_arrays(ref), note_arrays(est)
     common = {"onset_tolerance": ONSET_TOLERANCE}
-    with_offset = {**common, "offset_ratio": OFFSET_RATIO, "offset_min_tolerance": OFFSET_MIN_TOLERANCE}
     note = _note_prf(ref_arrays, est_arrays, **common, offset_ratio=None)
-    note_off = _note_prf(ref_arrays, est_arrays, **with_offset)
-    note_off_vel = _note_prf(ref_arrays, est_arrays, **with_offset, velocity=True)
+    note_off = _note_prf(ref_arrays, est_arrays, **OFFSET_MATCHING)
+    note_off_vel = _note_prf(ref_arrays, est_arrays, **OFFSET_MATCHING, velocity=True)
     frame = frame_scores(est, ref)
     return TranscriptionMetrics(*note, *note_off, *note_off_vel, *frame)
 

@@ -25,6 +25,18 @@ def test_one_row_per_system_with_pooled_recall_per_bin_and_the_target_groups() -
     assert "not scored" not in text
 
 
+def test_the_velocity_table_gives_per_band_the_mean_output_velocity_and_the_share_counted_right() -> None:
+    perfect = note_breakdown(REFERENCE, REFERENCE).to_dict()
+    partial = note_breakdown(ESTIMATE, REFERENCE).to_dict()
+    older = {k: v for k, v in partial.items() if k not in ("velocity_sums", "velocity_right")}
+    text = format_recall_tables([("perfect", perfect), ("partial", partial), ("older run", older)])
+    table = text[text.index("Velocity by reference band"):]
+    assert "| | <32 | 32–47 | ≥64 |" in table  # bands without reference notes are left out
+    assert "| perfect | 20 (20) · 1.00 | 40 (40) · 1.00 | 90 (90) · 1.00 |" in table
+    assert "| partial | — | 40 (40) · 1.00 | 90 (90) · 1.00 |" in table  # the pp note was not found
+    assert "older run |" not in table.split("The issue's recall targets")[0]
+
+
 def test_no_breakdowns_make_no_tables() -> None:
     assert format_recall_tables([("transkun", None)]) == ""
 
