@@ -15,6 +15,7 @@ from notestream_bench.batching_bench import register_batching_bench
 from notestream_bench.latency_bench import register_latency_bench
 from notestream_bench.latency_curve_bench import register_latency_curve_bench
 from notestream_bench.lookahead_bench import register_lookahead_bench
+from notestream_bench.process_speed_bench import register_process_speed_bench
 from notestream_bench.replicas_bench import register_replicas_bench
 from notestream_bench.report import RESULTS_MD, register_report, write_results
 from notestream_bench.robustness_bench import register_robustness_bench
@@ -29,7 +30,7 @@ BENCH_REGISTRIES = (
     register_accuracy_bench, register_lookahead_bench, register_report, register_speed_bench,
     register_stream_bench, register_score_bench, register_batching_bench, register_robustness_bench,
     register_batches_bench, register_replicas_bench, register_archive_bench, register_soak_bench,
-    register_latency_curve_bench, register_latency_bench,
+    register_latency_curve_bench, register_latency_bench, register_process_speed_bench,
 )
 # What `bench all` runs by default; `load` ramps up to many minutes of streaming, so it is opt-in.
 DEFAULT_ALL = ("accuracy", "lookahead", "speed", "latency", "score")

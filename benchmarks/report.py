@@ -1,6 +1,6 @@
 """`notestream bench report`: benchmarks/RESULTS.md from the JSON every bench leaves in benchmarks/results/.
 
-Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, latency_paths, load, soak, batching, score, batches, archive, replicas);
+Each bench writes `benchmarks/results/<bench>.json` (accuracy, robustness, lookahead, speed, latency, latency_paths, load, soak, batching, score, batches, archive, replicas, process_speed);
 this module only reads them, so the page can be regenerated at any time without rerunning anything. A
 bench that has not been run yet gets a line saying which command produces it. Commentary that no JSON holds
 (what a table means, a sweep's choice) lives in `benchmarks/notes/<bench>.md`, after that bench's section.
@@ -109,6 +109,8 @@ SECTIONS: tuple[tuple[str, str, str, Callable[[dict, Path], str]], ...] = (
      _from_module("notestream_bench.archive_bench")),
     ("replicas", "Live sessions over two replicas behind HAProxy, one killed", "notestream bench replicas",
      _from_module("notestream_bench.replicas_bench")),
+    ("process_speed", "A whole transcribe process beside basic-pitch's, on the same recording",
+     "notestream bench process-speed", _from_module("notestream_bench.process_speed_bench")),
 )
 
 
