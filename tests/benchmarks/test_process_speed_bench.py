@@ -5,7 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from notestream_bench.process_speed_bench import BASIC_PITCH, OURS_DEFAULT, OURS_MIDI, commands, format_markdown, summarise
+from notestream_bench.process_speed_bench import (
+    BASIC_PITCH,
+    OURS_DEFAULT,
+    OURS_MIDI,
+    commands,
+    format_markdown,
+    summarise,
+)
 from tests.benchmarks.test_bench_command import bench_names
 
 
