@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import pytest
 
@@ -41,3 +43,17 @@ def test_a_missing_module_of_our_own_is_a_bug_and_not_hidden(monkeypatch) -> Non
     _stream_command_lacks("notestream.client.gone", monkeypatch)
     with pytest.raises(ModuleNotFoundError):
         cli.build_parser()
+
+
+def test_a_command_imports_only_what_it_needs_not_every_other_command() -> None:
+    probe = ("import sys; from notestream.cli import build_parser; parser = build_parser('transcribe'); "
+             "print(sorted(m for m in ('notestream.commands.serve', 'notestream.commands.data', 'notestream_bench.command',"
+             " 'notestream.model.data.corpus', 'aiohttp') if m in sys.modules))")
+    imported = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert imported == "[]"
+
+
+def test_an_unknown_command_or_none_still_lists_every_command(capsys) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["transcrib", "x.wav"])
+    assert "invalid choice: 'transcrib'" in capsys.readouterr().err and cli._command_named(["-v", "eval", "a"]) == "eval"
