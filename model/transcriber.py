@@ -23,7 +23,7 @@ from .inference import Transcription, TranscriptionStream, advance_streams, fini
 
 CHUNK_SECONDS = 5.0  # audio per network round offline: longer rounds hold more transient maps (five views)
 WARM_UP_SECONDS = 6.0  # long enough for a whole CPU CNN tile (incremental.CNN_TILE_FRAMES) and its neighbours
-LIVE_WARM_UP_SAMPLES = (320, 640, 1280, 2560, 5120)  # per stream and round: a 20 ms packet up to 320 ms of backlog
+LIVE_WARM_UP_SAMPLES = (320, 640, 1280, 2560, 5120, 10240, 20480)  # per stream and round: 20 ms up to 1.28 s of backlog
 
 
 class Transcriber:
