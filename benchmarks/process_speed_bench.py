@@ -61,7 +61,9 @@ def timed_run(command: list[str], out: Path) -> dict:
         stale.unlink() if stale.is_file() else shutil.rmtree(stale)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    # this process imported notestream, which sets GOMP_SPINCOUNT for itself: each child starts from a user's shell
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"} | {"TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
