@@ -24,6 +24,9 @@ from .meter import BEAT_SHAPES, Meter
 from .rhythm_net import DEFAULT_CHECKPOINT, RhythmNet, RhythmPrediction, load_rhythm_net, predict_rhythm
 
 BEAT_THRESHOLD = 0.5
+# Where the sheet's beats come from: None = the onset-envelope tracker, a number = the network's beats at that
+# threshold (decode_beats); chosen on the validation works (notestream_bench.beat_source_sweep).
+BEAT_SOURCE: float | None = None
 DOWNBEAT_WINDOW_S = 0.05
 # Changes of metre (decode_meter_changes), chosen on 30 validation performances (benchmarks/RESULTS.md,
 # notestream_bench.meter_change_sweep): the one setting that raised both downbeat F and time-signature agreement.
@@ -175,16 +178,20 @@ def shipped_rhythm_net() -> RhythmNet:
     return load_rhythm_net(DEFAULT_CHECKPOINT)
 
 
-def analyse_rhythm(notes: list[Note], net: RhythmNet | None = None, meter_changes: bool = METER_CHANGES) -> RhythmAnalysis:
+def analyse_rhythm(
+    notes: list[Note], net: RhythmNet | None = None, meter_changes: bool = METER_CHANGES,
+    beat_source: float | None = BEAT_SOURCE,
+) -> RhythmAnalysis:
     """Beats, metre, key and hands of a performance (at least one note).
 
     Each part comes from whichever source scored better on the validation works (docs/training-log.md):
-    beats from the onset-envelope tracker, time signature, downbeats and hands from the network, the
-    key from the pitch-class profiles. With `meter_changes` the metre may change where the network's
+    beats from `beat_source` (None: the onset-envelope tracker; a number: the network's beats at that
+    threshold), time signature, downbeats and hands from the network, the key from the pitch-class
+    profiles. With `meter_changes` the metre may change where the network's
     time signature changes stably (decode_meter_changes); otherwise one metre holds for the whole piece.
     """
     prediction = predict_rhythm(net or shipped_rhythm_net(), notes)
-    beats = beat_times(notes)
+    beats = beat_times(notes) if beat_source is None else decode_beats(notes, prediction, beat_source)
     meter = decode_meter(notes, prediction, beats)
     if meter_changes:
         meter = decode_meter_changes(notes, prediction, beats, meter)
