@@ -85,4 +85,4 @@ def test_key_held_length_is_notated_not_the_pedal_and_capped_at_the_next_onset()
     right = sorted((c for c in notation.chords if c.hand == 1), key=lambda c: c.start)
     assert [c.pitches for c in right] == [(72,), (74,), (76,)]
     assert right[0].length == Fraction(1, 4)  # a staccato sixteenth, then a rest until the next onset
-    assert right[1].length == Fraction(1)  # held 2.4 s, but the next onset comes a beat later
+    assert right[1].length == Fraction(notation.meter.beat_quarter_length)  # held 2.4 s; the next onset is a beat later
