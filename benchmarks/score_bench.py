@@ -26,7 +26,8 @@ from notestream.midi import read_midi, write_midi
 from notestream.model.arguments import view_shifts
 from notestream.notes import Note, Performance
 from notestream.score.asap import Annotations, read_annotations
-from notestream.score.rhythm_decoding import METER_CHANGES
+from notestream.score.rhythm_decoding import BEAT_SOURCE, METER_CHANGES
+from notestream.score.rhythm_net import load_rhythm_net
 from notestream.score.voices import TWO_VOICES
 from notestream_bench.paths import portable_path
 from notestream_bench.score_excerpts import RenderedExcerpt, rendered_excerpts
@@ -149,6 +150,33 @@ def time_engraving(midi_path: Path, label: str | None = None) -> dict:
     }
 
 
+def beat_source(text: str) -> float | None:
+    """--beat-source: 'tracker' or the network's beat threshold (a number in (0, 1))."""
+    if text == "tracker":
+        return None
+    try:
+        threshold = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 'tracker' or a threshold between 0 and 1") from None
+    if not 0 < threshold < 1:
+        raise argparse.ArgumentTypeError(f"{threshold}: a beat threshold lies between 0 and 1")
+    return threshold
+
+
+def notation_options(args: argparse.Namespace) -> dict:
+    """`notate`'s keyword arguments from the command line (another rhythm network's weights among them)."""
+    options = {"meter_changes": args.meter_changes, "voices": args.voices, "beat_source": args.beat_source}
+    if args.rhythm_weights is not None:
+        options["net"] = load_rhythm_net(args.rhythm_weights)
+    return options
+
+
+def described(options: dict | None) -> dict:
+    """The options as the JSON report records them (a network given by --rhythm-weights: see the report's
+    'rhythm_weights')."""
+    return {k: v for k, v in (options or {}).items() if k != "net"}
+
+
 def _mean(results: list[dict]) -> dict:
     return {m: float(np.mean([r[m] for r in results])) if results else 0.0 for m in METRICS}
 
@@ -174,7 +202,7 @@ def run_score_benchmark(
     closest = min(durations, key=lambda k: abs(durations[k] - SPEED_TARGET_S))
     return {
         "works": works,
-        "notation_options": options or {},
+        "notation_options": described(options),
         "performances": per_performance,
         "mean": {name: _mean([p[name] for p in per_performance.values()]) for name in ["ours", *peers]},
         "speed": time_engraving(asap_root / closest, f"asap:{closest}"),
@@ -269,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
         unknown = sorted(set(peers) - set(PEERS))
         if unknown:
             raise SystemExit(f"--peers: unknown {', '.join(unknown)}; choose from {', '.join(PEERS)}")
-        options = {"meter_changes": args.meter_changes, "voices": args.voices}
+        options = notation_options(args)
         if args.from_audio:
             report = {"from_audio": run_audio_benchmark(args.from_audio, args.asap_root, args.limit, peers, args.views,
                                                         options)}
@@ -277,6 +305,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             report = run_score_benchmark(args.asap_root, works, args.limit, peers, options)
             table = format_markdown(report)
+    if args.rhythm_weights is not None:
+        report["rhythm_weights"] = portable_path(args.rhythm_weights)
     print(table)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=float))
@@ -309,6 +339,11 @@ def register_score_bench(bench_subparsers) -> None:
     p.add_argument("--voices", action=argparse.BooleanOptionalAction, default=TWO_VOICES,
                    help="whether ours writes a note a hand holds while it moves on in a second voice "
                         f"(default: {'on' if TWO_VOICES else 'off'}, as the sheet-music writer does)")
+    p.add_argument("--beat-source", type=beat_source, default=BEAT_SOURCE, metavar="tracker|THRESHOLD",
+                   help="where ours takes beats from: the onset-envelope tracker or the rhythm network at this "
+                        f"threshold (default: {BEAT_SOURCE or 'tracker'}, as the sheet-music writer does)")
+    p.add_argument("--rhythm-weights", type=Path, default=None,
+                   help="a rhythm network checkpoint to use instead of the shipped score/weights/rhythm.pt")
     p.add_argument("--json", type=Path, default=None, help="write per-performance and mean results here")
     p.add_argument("--markdown", type=Path, default=None, help="write the results table here")
     p.set_defaults(func=run)

@@ -39,17 +39,17 @@ class KeyEstimate:
         return spelled_name(_position_near(self.tonic, centre))
 
 
-def pitch_class_weights(notes: list[Note]) -> np.ndarray:
-    """Duration-weighted pitch-class histogram (12 values)."""
+def pitch_class_weights(notes: list[Note], max_weight_s: float = MAX_WEIGHT_S) -> np.ndarray:
+    """Duration-weighted pitch-class histogram (12 values), each note counting at most `max_weight_s`."""
     weights = np.zeros(12)
     for n in notes:
-        weights[n.pitch % 12] += min(n.offset - n.onset, MAX_WEIGHT_S)
+        weights[n.pitch % 12] += min(n.offset - n.onset, max_weight_s)
     return weights
 
 
-def estimate_key(notes: list[Note]) -> KeyEstimate:
+def estimate_key(notes: list[Note], max_weight_s: float = MAX_WEIGHT_S) -> KeyEstimate:
     """The major or minor key whose rotated profile correlates best with the duration-weighted pitch classes."""
-    weights = pitch_class_weights(notes)
+    weights = pitch_class_weights(notes, max_weight_s)
     if not weights.any():
         return KeyEstimate(0, "major", 0)
     best: tuple[float, int, str] = (-2.0, 0, "major")

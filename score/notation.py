@@ -21,7 +21,8 @@ from .cleaning import drop_spurious_notes
 from .key import KeyEstimate
 from .meter import Meter, beat_positions
 from .quantize import choose_divisions, grid_step, quantize_position
-from .rhythm_decoding import METER_CHANGES, analyse_rhythm
+from .rhythm_decoding import BEAT_SOURCE, METER_CHANGES, analyse_rhythm
+from .rhythm_net import RhythmNet
 from .voices import TWO_VOICES, held_notes
 
 # A note held for at least this share of the gap to the next onset is written legato (no rest between).
@@ -120,17 +121,19 @@ class Notation:
 
 def notate(
     notes: list[Note], pedals: list[PedalSpan] | None = None, meter_changes: bool = METER_CHANGES,
-    voices: bool = TWO_VOICES,
+    voices: bool = TWO_VOICES, net: RhythmNet | None = None, beat_source: float | None = BEAT_SOURCE,
 ) -> Notation:
     """Analyse and quantise a performance; an empty or all-spurious one gives a Notation with no chords.
 
     `meter_changes`: write changes of metre where the rhythm network hears them (rhythm_decoding).
     `voices`: a note a hand holds while it strikes on goes to a second voice of that hand (voices.py).
+    `net`, `beat_source`: another rhythm network than the shipped one, and where beats come from
+    (analyse_rhythm), for choosing them on validation works.
     """
     kept = drop_spurious_notes(notes)
     if not kept:
         return Notation([], np.array([0.0, 0.5]), Meter("4/4", 0), KeyEstimate(0, "major", 0))
-    rhythm = analyse_rhythm(kept, meter_changes=meter_changes)
+    rhythm = analyse_rhythm(kept, net, meter_changes, beat_source)
     beats, meter, hands = rhythm.beats, rhythm.meter, rhythm.hands
     origin = meter.first_downbeat - meter.beats_per_bar if meter.first_downbeat > 0 else 0
     notation = Notation(kept, beats, meter, rhythm.key, origin_beat=origin)

@@ -1,5 +1,6 @@
 """Training examples for the rhythm network from ASAP, and the augmentations that make them look like our
-transcriptions: tempo and timing noise, transposition, dropped, extra and shifted notes.
+transcriptions: tempo and timing noise, transposition, dropped, extra and shifted notes, and note ends
+as the audio sounds them (held by the pedal), which is what our transcriber reports.
 
 An example is one performance as parallel per-note arrays (sorted by onset, pitch) with its labels:
 beat / downbeat (the onset lies on an annotated one), the local beat period, the time signature and key
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from notestream.midi import read_midi
-from notestream.notes import Note
+from notestream.notes import Note, extend_with_pedal
 
 from .asap import match_performance, read_annotations, read_score_notes, value_at
 from .rhythm_net import TIME_SIGNATURES, sort_notes
@@ -30,7 +31,8 @@ class RhythmExample:
     """Per-note arrays of one performance (inputs and labels), all of length N."""
 
     onset: np.ndarray
-    offset: np.ndarray
+    offset: np.ndarray  # key release, as a MIDI file holds it
+    sounding_offset: np.ndarray  # end of the sound with the sustain pedal, as a transcription reports it
     pitch: np.ndarray
     velocity: np.ndarray
     beat: np.ndarray
@@ -68,8 +70,8 @@ def local_log_period(times: np.ndarray, beats: np.ndarray) -> np.ndarray:
 
 def build_example(row: dict, asap_root: Path) -> RhythmExample:
     """Inputs and labels of one ASAP metadata row."""
-    notes = read_midi(asap_root / row["midi_performance"]).notes
-    notes = [notes[i] for i in sort_notes(notes)]
+    performance = read_midi(asap_root / row["midi_performance"])
+    notes = [performance.notes[i] for i in sort_notes(performance.notes)]
     ann = read_annotations(asap_root / row["performance_annotations"])
     score_ann = read_annotations(asap_root / row["midi_score_annotations"])
     score = _score_notes(asap_root / row["midi_score"])
@@ -80,6 +82,7 @@ def build_example(row: dict, asap_root: Path) -> RhythmExample:
     return RhythmExample(
         onset=onsets,
         offset=np.array([n.offset for n in notes]),
+        sounding_offset=sounding_offsets(notes, performance.pedals),
         pitch=np.array([n.pitch for n in notes]),
         velocity=np.array([n.velocity for n in notes]),
         beat=_on_grid(onsets, ann.beats),
@@ -89,6 +92,15 @@ def build_example(row: dict, asap_root: Path) -> RhythmExample:
         key=np.array([IGNORE if k is None else k % 12 for k in keys]),
         hand=np.array([IGNORE if m is None else 1 - score.staves[m] for m in matches]),
     )
+
+
+def sounding_offsets(notes: list[Note], pedals) -> np.ndarray:
+    """Pedal-extended offsets of notes sorted by `sort_notes`, in that order."""
+    sounding = extend_with_pedal(notes, pedals)
+    sounding = [sounding[i] for i in sort_notes(sounding)]
+    if [(n.onset, n.pitch) for n in sounding] != [(n.onset, n.pitch) for n in notes]:
+        raise ValueError("pedal extension changed the notes' order")
+    return np.array([n.offset for n in sounding])
 
 
 @lru_cache(maxsize=4)
@@ -114,20 +126,24 @@ class Augmentation:
     drop: float = 0.08
     extra: float = 0.05
     velocity_scale: tuple[float, float] = (0.7, 1.3)
+    sounding: float = 0.5  # share of crops whose notes end when the sound does (a transcription's input)
 
 
 def augment(example: RhythmExample, rng: np.random.Generator, aug: Augmentation) -> RhythmExample:
-    """A randomly changed copy: scaled tempo, jittered times, transposed, with notes dropped and added."""
+    """A randomly changed copy: scaled tempo, jittered times, transposed, with notes dropped and added;
+    a share of crops ends notes where the pedal releases them, as transcribed audio does."""
     keep = rng.random(len(example.onset)) >= rng.uniform(0, aug.drop)
     ex = example.take(np.flatnonzero(keep) if keep.any() else np.arange(len(example.onset)))
     scale = rng.uniform(*aug.tempo)
     shift = int(rng.integers(-aug.transpose, aug.transpose + 1))
     onset = ex.onset * scale + rng.normal(0, aug.jitter_s, len(ex.onset))
-    duration = np.maximum((ex.offset - ex.onset) * scale * rng.uniform(0.7, 1.3, len(ex.onset)), 0.03)
+    offset = ex.sounding_offset if rng.random() < aug.sounding else ex.offset
+    duration = np.maximum((offset - ex.onset) * scale * rng.uniform(0.7, 1.3, len(ex.onset)), 0.03)
     ex = replace(
         ex,
         onset=onset,
         offset=onset + duration,
+        sounding_offset=onset + duration,
         pitch=np.clip(ex.pitch + shift, 21, 108),
         velocity=np.clip(ex.velocity * rng.uniform(*aug.velocity_scale), 1, 127),
         log_period=ex.log_period + np.float32(np.log(scale)),
@@ -138,19 +154,23 @@ def augment(example: RhythmExample, rng: np.random.Generator, aug: Augmentation)
 
 
 def _with_extra_notes(ex: RhythmExample, rng: np.random.Generator, share: float) -> RhythmExample:
-    """Add spurious short notes near existing ones, as a transcriber's false positives (never on a beat)."""
+    """Add spurious short notes near existing ones, as a transcriber's false positives; one struck with a
+    note on a beat (within ON_BEAT_S) is on that beat too, as the labels define it."""
     n_extra = int(rng.binomial(len(ex.onset), share))
     if n_extra == 0:
         return ex
     near = rng.integers(0, len(ex.onset), n_extra)
-    onset = ex.onset[near] + rng.uniform(-0.1, 0.1, n_extra)
+    shift = rng.uniform(-0.1, 0.1, n_extra)
+    onset = ex.onset[near] + shift
+    with_note = np.abs(shift) <= ON_BEAT_S
     extra = RhythmExample(
         onset=onset,
-        offset=onset + rng.uniform(0.03, 0.3, n_extra),
+        offset=(offset := onset + rng.uniform(0.03, 0.3, n_extra)),
+        sounding_offset=offset,
         pitch=np.clip(ex.pitch[near] + rng.choice([-12, -1, 1, 7, 12, 19], n_extra), 21, 108),
         velocity=np.clip(ex.velocity[near] * rng.uniform(0.2, 0.8, n_extra), 1, 127),
-        beat=np.zeros(n_extra, np.float32),
-        downbeat=np.zeros(n_extra, np.float32),
+        beat=np.where(with_note, ex.beat[near], 0).astype(np.float32),
+        downbeat=np.where(with_note, ex.downbeat[near], 0).astype(np.float32),
         log_period=ex.log_period[near],
         time_signature=ex.time_signature[near],
         key=ex.key[near],

@@ -1,6 +1,6 @@
 """From the rhythm network's per-note outputs to beats, a metre, a key and hands.
 
-Beats (`decode_beats`, kept for measuring the network): chords whose beat probability passes a threshold
+Beats (`decode_beats`, the sheet's beats at BEAT_SOURCE): chords whose beat probability passes a threshold
 become beats (of two closer than half a beat the likelier stays), gaps of several predicted beat periods
 are filled evenly, and the grid is extended to cover every note. Metre: the time signature most notes vote for, and the downbeat phase whose beats carry
 the most downbeat probability. Key: the key signature most notes vote for, its mode from the pitch
@@ -19,11 +19,14 @@ from notestream.notes import Note
 
 from .beats import beat_times
 from .chords import group_chords
-from .key import MAJOR_PROFILE, MINOR_PROFILE, KeyEstimate, estimate_key, key_from_tonic, pitch_class_weights
+from .key import MAJOR_PROFILE, MINOR_PROFILE, KeyEstimate, key_from_tonic, pitch_class_weights
 from .meter import BEAT_SHAPES, Meter
 from .rhythm_net import DEFAULT_CHECKPOINT, RhythmNet, RhythmPrediction, load_rhythm_net, predict_rhythm
 
 BEAT_THRESHOLD = 0.5
+# Where the sheet's beats come from: None = the onset-envelope tracker, a number = the network's beats at that
+# threshold (decode_beats); chosen on the validation works (notestream_bench.beat_source_sweep).
+BEAT_SOURCE: float | None = 0.3
 DOWNBEAT_WINDOW_S = 0.05
 # Changes of metre (decode_meter_changes), chosen on 30 validation performances (benchmarks/RESULTS.md,
 # notestream_bench.meter_change_sweep): the one setting that raised both downbeat F and time-signature agreement.
@@ -175,17 +178,20 @@ def shipped_rhythm_net() -> RhythmNet:
     return load_rhythm_net(DEFAULT_CHECKPOINT)
 
 
-def analyse_rhythm(notes: list[Note], net: RhythmNet | None = None, meter_changes: bool = METER_CHANGES) -> RhythmAnalysis:
+def analyse_rhythm(
+    notes: list[Note], net: RhythmNet | None = None, meter_changes: bool = METER_CHANGES,
+    beat_source: float | None = BEAT_SOURCE,
+) -> RhythmAnalysis:
     """Beats, metre, key and hands of a performance (at least one note).
 
     Each part comes from whichever source scored better on the validation works (docs/training-log.md):
-    beats from the onset-envelope tracker, time signature, downbeats and hands from the network, the
-    key from the pitch-class profiles. With `meter_changes` the metre may change where the network's
+    beats from `beat_source` (None: the onset-envelope tracker; a number: the network's beats at that
+    threshold), time signature, downbeats, key signature and hands from the network. With `meter_changes` the metre may change where the network's
     time signature changes stably (decode_meter_changes); otherwise one metre holds for the whole piece.
     """
     prediction = predict_rhythm(net or shipped_rhythm_net(), notes)
-    beats = beat_times(notes)
+    beats = beat_times(notes) if beat_source is None else decode_beats(notes, prediction, beat_source)
     meter = decode_meter(notes, prediction, beats)
     if meter_changes:
         meter = decode_meter_changes(notes, prediction, beats, meter)
-    return RhythmAnalysis(beats, meter, estimate_key(notes), decode_hands(notes, prediction))
+    return RhythmAnalysis(beats, meter, decode_key(notes, prediction), decode_hands(notes, prediction))

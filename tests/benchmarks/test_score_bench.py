@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+import pytest
+
 from notestream.notes import Note
-from notestream_bench.score_bench import register_score_bench
+from notestream.score.rhythm_net import RhythmConfig, RhythmNet, save_rhythm_checkpoint
+from notestream_bench.score_bench import described, notation_options, register_score_bench
 from notestream_bench.score_metrics import key_score, same_key, voice_connections
 
 
@@ -27,3 +30,19 @@ def test_register_adds_a_score_subcommand_with_a_limit():
     register_score_bench(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["score", "--limit", "3"])
     assert args.limit == 3 and callable(args.func)
+
+
+def test_beat_source_and_rhythm_weights_reach_notate(tmp_path, capsys):
+    net = RhythmNet(RhythmConfig(hidden=8, layers=1))
+    save_rhythm_checkpoint(tmp_path / "candidate.pt", net)
+    parser = argparse.ArgumentParser()
+    register_score_bench(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["score", "--beat-source", "0.4", "--rhythm-weights", str(tmp_path / "candidate.pt")])
+    options = notation_options(args)
+    assert options["beat_source"] == 0.4 and options["net"].config.hidden == 8
+    assert "net" not in described(options)
+    assert parser.parse_args(["score", "--beat-source", "tracker"]).beat_source is None
+    for wrong in ("1.5", "network"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["score", "--beat-source", wrong])
+    assert "threshold" in capsys.readouterr().err

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from notestream.notes import Note
+from notestream.score.beats import beat_times
 from notestream.score.rhythm_data import IGNORE, Augmentation, RhythmExample, augment
-from notestream.score.rhythm_decoding import decode_beats, decode_hands, decode_meter
+from notestream.score.rhythm_decoding import analyse_rhythm, decode_beats, decode_hands, decode_meter
 from notestream.score.rhythm_net import (
     N_FEATURES,
     RhythmConfig,
@@ -23,7 +25,7 @@ from notestream.score.rhythm_net import (
 def example(n: int = 40) -> RhythmExample:
     onset = np.arange(n) * 0.5
     return RhythmExample(
-        onset=onset, offset=onset + 0.4, pitch=np.full(n, 60), velocity=np.full(n, 70),
+        onset=onset, offset=onset + 0.4, sounding_offset=onset + 0.9, pitch=np.full(n, 60), velocity=np.full(n, 70),
         beat=np.ones(n, np.float32), downbeat=(np.arange(n) % 4 == 0).astype(np.float32),
         log_period=np.full(n, np.log(0.5), np.float32), time_signature=np.full(n, 2),
         key=np.full(n, 9), hand=np.full(n, 1),
@@ -45,6 +47,22 @@ def test_augmentation_keeps_labels_in_step_with_tempo_and_transposition():
     assert np.median(np.diff(changed.onset)) == pytest.approx(0.5 * scale, rel=0.1)
     added = augment(example(), rng, Augmentation(extra=0.5))
     assert (added.hand == IGNORE).any() and len(added.onset) > 40
+
+
+def test_augmentation_can_end_notes_where_the_pedal_does_as_a_transcription_hears_them():
+    rng = np.random.default_rng(1)
+    fixed = Augmentation(tempo=(1.0, 1.0), jitter_s=0.0, drop=0.0, extra=0.0, velocity_scale=(1.0, 1.0))
+    lengths = np.array([np.median(augment(example(), rng, fixed).offset - np.arange(40) * 0.5) for _ in range(20)])
+    released = np.abs(lengths - 0.4) < 0.15  # key release; otherwise the pedal's end at 0.9, within the noise
+    assert released.any() and not released.all() and np.all(np.abs(lengths[~released] - 0.9) < 0.2)
+
+
+def test_a_spurious_note_struck_with_a_beat_note_is_on_the_beat():
+    rng = np.random.default_rng(2)
+    added = augment(example(), rng, Augmentation(tempo=(1.0, 1.0), jitter_s=0.0, drop=0.0, extra=0.5))
+    spurious = added.hand == IGNORE
+    on_grid = np.abs(added.onset / 0.5 - np.round(added.onset / 0.5)) * 0.5 <= 0.035
+    assert spurious.any() and np.array_equal(added.beat[spurious] == 1, on_grid[spurious])
 
 
 def test_checkpoint_carries_its_config(tmp_path):
@@ -78,3 +96,12 @@ def test_decoding_fills_a_missed_beat_and_reads_the_bar_from_downbeats():
     meter = decode_meter(notes, prediction, beats)
     assert meter.time_signature == "3/4" and meter.first_downbeat == 1
     assert decode_hands(notes, prediction) == [int(x.pitch > 60) for x in notes]
+
+
+def test_the_beat_source_picks_the_tracker_or_the_networks_beats():
+    torch.manual_seed(0)
+    net = RhythmNet(RhythmConfig(hidden=8, layers=1)).eval()
+    notes = [Note(i * 0.5, i * 0.5 + 0.3, 60 + i % 5, 70) for i in range(16)]
+    network = analyse_rhythm(notes, net, beat_source=0.5).beats
+    assert np.array_equal(network, decode_beats(notes, predict_rhythm(net, notes), 0.5))
+    assert np.array_equal(analyse_rhythm(notes, net, beat_source=None).beats, beat_times(notes))

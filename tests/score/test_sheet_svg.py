@@ -42,7 +42,6 @@ def test_the_page_shows_the_notations_key_and_time_signature(mazurka):
     assert (root.find(".//time/beats").text, root.find(".//time/beat-type").text) == (str(top), str(bottom))
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped rhythm network (600 CPU steps) reads this mazurka as 6/8")
 def test_the_mazurka_is_in_three_four(mazurka):
     assert mazurka[0].meter.time_signature == "3/4"
 
