@@ -48,9 +48,9 @@ def run_round(items: list[RoundItem]) -> None:
             item.outcome = exc
     try:
         events = _advance_in_slices([item.core.stream for item in ready], audio)
-        ending = [i for i, item in enumerate(ready) if item.final]
-        for i, closing in zip(ending, finish_streams([ready[i].core.stream for i in ending]), strict=True):
-            events[i] = events[i] + closing
+        if ending := [i for i, item in enumerate(ready) if item.final]:
+            for i, closing in zip(ending, finish_streams([ready[i].core.stream for i in ending]), strict=True):
+                events[i] = events[i] + closing
     except Exception as exc:  # noqa: BLE001 — the batched pass failed: every session in it hears why
         for item in ready:
             item.outcome = exc
