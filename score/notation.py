@@ -21,8 +21,8 @@ from .cleaning import drop_spurious_notes
 from .key import KeyEstimate
 from .meter import Meter, beat_positions
 from .quantize import choose_divisions, grid_step, quantize_position
-from .rhythm_decoding import BEAT_SOURCE, METER_CHANGES, analyse_rhythm
-from .rhythm_net import RhythmNet
+from .rhythm_decoding import BEAT_SOURCE, METER_CHANGES, analyse_rhythm, decode_key, shipped_rhythm_net
+from .rhythm_net import RhythmNet, predict_rhythm
 from .voices import TWO_VOICES, held_notes
 
 # A note held for at least this share of the gap to the next onset is written legato (no rest between).
@@ -150,6 +150,13 @@ def notate(
     notation.chords.sort(key=lambda c: (c.start, c.hand))
     notation.pedals = _quantised_pedals(notation, pedals or [], divisions)
     return notation
+
+
+def sheet_key(notes: list[Note]) -> KeyEstimate:
+    """The key signature `notate` writes for these notes: note names printed elsewhere (the note list, the
+    JSON) are spelled in it, so they agree with the sheet (Eb4 in E-flat major)."""
+    kept = drop_spurious_notes(notes)
+    return decode_key(kept, predict_rhythm(shipped_rhythm_net(), kept)) if kept else KeyEstimate(0, "major", 0)
 
 
 def _hand_chords(

@@ -18,7 +18,7 @@ from notestream.audio import audio_duration
 from notestream.notes import notes_to_events
 
 from .auth import json_error, require_token
-from .results import session_json, session_performance
+from .results import session_body
 from .state import STATE_KEY, ServerState
 from .storage import TERMINAL_STATUSES
 from .uploads import UploadAborted, receive_upload, too_long_error, upload_too_large
@@ -175,7 +175,7 @@ async def _job_status(state: ServerState, request: web.Request) -> dict:
             "duration": duration, "error": None if done else record.error, "warning": record.error if done else None,
             "result": None}
     if record.status == "done":
-        body["result"] = session_json(record, await state.stored(session_performance, state, record))
+        body["result"] = await session_body(state, record)
     return body
 
 

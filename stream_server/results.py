@@ -9,10 +9,10 @@ from pathlib import Path
 from aiohttp import web
 
 from notestream.midi import write_midi
-from notestream.notes import Performance, events_to_performance, note_name
+from notestream.notes import Performance, events_to_performance
 
 from .auth import json_error, require_token
-from .exports import SheetMusicUnavailable, sheet_music_writer
+from .exports import SheetMusicUnavailable, names_in_sheet_key, sheet_music_writer
 from .protocol import session_urls
 from .state import STATE_KEY, ServerState
 from .storage import SessionRecord
@@ -27,8 +27,18 @@ def session_performance(state: ServerState, record: SessionRecord) -> Performanc
     return events_to_performance([e for _, e in state.store.events(record.id)], end_time=record.duration)
 
 
-def session_json(record: SessionRecord, performance: Performance) -> dict:
-    """The JSON body of `GET /v1/sessions/{id}` (docs/protocol.md)."""
+async def session_body(state: ServerState, record: SessionRecord) -> dict:
+    """The JSON body of `GET /v1/sessions/{id}`, its notes named in the key its sheet is written in."""
+    performance = await state.stored(session_performance, state, record)
+    snapshot = (record.id, len(performance.notes), record.duration)
+    key, names = await asyncio.get_running_loop().run_in_executor(
+        state.engraving, names_in_sheet_key, snapshot, performance.notes)
+    return session_json(record, performance, key, names)
+
+
+def session_json(record: SessionRecord, performance: Performance, key: dict | None, names: list[str]) -> dict:
+    """The JSON body of `GET /v1/sessions/{id}` (docs/protocol.md): `key` and the note `names` as
+    `names_in_sheet_key` gives them."""
     urls = session_urls(record.id)
     if record.kind != "stream":
         urls.pop("audio")
@@ -36,9 +46,10 @@ def session_json(record: SessionRecord, performance: Performance) -> dict:
     return {
         "session": record.id, "kind": record.kind, "status": record.status, "duration": round(record.duration, 4),
         "created": created, "sample_rate": record.sample_rate, "channels": record.channels,
-        "notes": [{"onset": round(n.onset, 6), "offset": round(n.offset, 6), "pitch": n.pitch, "name": note_name(n.pitch),
-                   "velocity": n.velocity} for n in performance.notes],
+        "notes": [{"onset": round(n.onset, 6), "offset": round(n.offset, 6), "pitch": n.pitch, "name": name,
+                   "velocity": n.velocity} for n, name in zip(performance.notes, names, strict=True)],
         "pedals": [{"onset": round(p.onset, 6), "offset": round(p.offset, 6)} for p in performance.pedals],
+        "key": key,
         "urls": urls,
     }
 
@@ -53,8 +64,7 @@ async def session_handler(request: web.Request) -> web.StreamResponse:
         raise json_error(404, "unknown_export", f"no export {suffix!r}; use one of {', '.join(EXPORT_TYPES)}")
     record = require_token(request, await state.stored(state.store.get, session_id), session_id)
     if not suffix:
-        performance = await state.stored(session_performance, state, record)
-        return web.json_response(session_json(record, performance))
+        return web.json_response(await session_body(state, record))
     if suffix == ".flac":
         return _audio_response(state, record)
     path = await _export(state, record, suffix, _page(request))

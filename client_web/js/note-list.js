@@ -53,7 +53,7 @@ export class NoteList {
     this.open.delete(pitch);
   }
 
-  /** Show a finished transcription at once. */
+  /** Show a finished transcription at once; notes the server named (in the key of its sheet) keep their names. */
   setNotes(notes) {
     this.clear();
     for (const n of notes) this.speller.hear(n.pitch, (n.offset ?? n.onset) - n.onset);
@@ -71,9 +71,9 @@ export class NoteList {
     return item;
   }
 
-  item({ pitch, onset, offset, velocity }) {
+  item({ pitch, onset, offset, velocity, name: given }) {
     const item = document.createElement("li");
-    const name = this.speller.name(pitch);
+    const name = given ?? this.speller.name(pitch);
     item.textContent = name;
     item.dataset.pitch = String(pitch);
     item.dataset.onset = onset.toFixed(3);

@@ -60,6 +60,7 @@ def export_transcription(
     """
     stem, formats = Path(stem), list(formats)
     t = transcription
+    notation, key = _sheet_notation_and_key(t, formats)
     with StagedFiles() as staged:
         for fmt in formats:
             if fmt in SHEET_FORMATS:
@@ -68,16 +69,31 @@ def export_transcription(
             if fmt == "mid":
                 write_midi(t.performance, path)
             elif fmt == "json":
-                record = transcription_record(t.notes, t.pedals, t.duration, {**t.metadata, **(extra_metadata or {})}, source)
+                record = transcription_record(t.notes, t.pedals, t.duration, {**t.metadata, **(extra_metadata or {})}, source, key)
                 write_json(record, path)
             elif fmt == "tsv":
                 write_tsv(t.notes, path)
             elif fmt == "txt":
-                write_listing(t.notes, path, source)
+                write_listing(t.notes, path, source, key)
             elif fmt == "wav":
                 write_resynthesis(t.performance, path, t.duration)
         if SHEET_FORMATS & set(formats):
             stage_sheet_music(t.notes, t.pedals, stem, staged, "musicxml" in formats, "svg" in formats,
-                              title=Path(source).stem if source else None, pdf="pdf" in formats)
+                              title=Path(source).stem if source else None, pdf="pdf" in formats, notation=notation)
         written = staged.final_paths
     return written
+
+
+def _sheet_notation_and_key(t: Transcription, formats: list[str]) -> tuple:
+    """The sheet's notation (when a sheet format is asked for) and its key (when note names are written):
+    analysed once, so the note names agree with the sheet at no second cost."""
+    if SHEET_FORMATS & set(formats):
+        from notestream.score import notate
+
+        notation = notate(t.notes, t.pedals)
+        return notation, notation.key
+    if {"json", "txt"} & set(formats):
+        from notestream.score import sheet_key
+
+        return None, sheet_key(t.notes)
+    return None, None

@@ -25,15 +25,16 @@ def existing_svg_pages(stem: Path, after: int = 0) -> list[Path]:
 
 def stage_sheet_music(
     notes: list[Note], pedals: list[PedalSpan], stem: Path, staged: StagedFiles,
-    musicxml: bool = True, svg: bool = True, title: str | None = None, pdf: bool = False,
+    musicxml: bool = True, svg: bool = True, title: str | None = None, pdf: bool = False, notation=None,
 ) -> None:
     """Write `<stem>.musicxml`, `<stem>-<page>.svg` and/or `<stem>.pdf` through `staged`.
 
-    Surplus SVG pages of an earlier, longer export go on commit.
+    `notation`: `notate(notes, pedals)` when the caller has it already. Surplus SVG pages of an earlier,
+    longer export go on commit.
     """
-    from notestream.score import render_svg_pages, score_musicxml, svg_pages_to_pdf
+    from notestream.score import notate, notation_to_musicxml, render_svg_pages, svg_pages_to_pdf
 
-    text = score_musicxml(notes, pedals, title)
+    text = notation_to_musicxml(notation or notate(notes, pedals), title)
     if musicxml:
         staged.path(stem.with_name(stem.name + ".musicxml")).write_text(text, encoding="utf-8")
     if not (svg or pdf):

@@ -40,6 +40,8 @@ def test_uploaded_file_is_transcribed_shown_and_downloadable(
     assert midi.ok and midi.body()[:4] == b"MThd"
     notes_json = page.request.get(server_url + hrefs["json"]).json()
     assert len(notes_json["notes"]) == len(expected)
+    chips = page.eval_on_selector_all("#result-notes li", "ls => ls.map(l => [Number(l.dataset.pitch), l.textContent])")
+    assert sorted(map(tuple, chips)) == sorted((n["pitch"], n["name"]) for n in notes_json["notes"])  # the sheet's key
     if page.get_attribute("#sheet", "data-state") == "ready":
         pdf = page.request.get(server_url + hrefs["pdf"], timeout=120_000)
         assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF-")

@@ -124,3 +124,19 @@ def test_the_listing_spells_notes_from_the_key_of_the_piece():
     names = " ".join(listing_lines(notes))
     assert "Eb4" in names and "Ab4" in names and "Bb4" in names
     assert "D#" not in names and "G#" not in names
+
+
+def test_note_names_everywhere_follow_the_key_signature_the_sheet_writes(tmp_path: Path):
+    scale = [63, 65, 67, 68, 70, 72, 74, 75]
+    notes = [Note(i * 0.5, i * 0.5 + 0.45, p, 80) for i, p in enumerate(scale + scale[::-1])]
+    notes += [Note(0, 3.9, p, 60) for p in (39, 46, 51)]
+    take = Transcription(notes, [], 8.5, {})
+    export_transcription(take, tmp_path / "take", ["json", "txt", "musicxml"])
+    fifths = int((tmp_path / "take.musicxml").read_text().split("<fifths>")[1].split("<")[0])
+    record = json.loads((tmp_path / "take.json").read_text())
+    key = record["key"]
+    assert key["fifths"] == fifths < 0 and key["name"] == f"{key['name'].split()[0]} {key['mode']}"
+    names = {n["name"] for n in record["notes"]}
+    assert {"Eb4", "Ab4", "Bb4"} <= names and not any("#" in name for name in names)
+    listing = (tmp_path / "take.txt").read_text().splitlines()
+    assert listing[0].endswith(key["name"]) and "Eb4" in listing[1]

@@ -11,7 +11,9 @@ import aiohttp
 import av
 import pretty_midi
 
+from notestream.exporters.text import spelled_names
 from notestream.model.evaluation import note_metrics
+from notestream.score import sheet_key
 from tests.stream_server.stream_test_client import notes_of, pcm_bytes, split_randomly, stream_whole
 
 
@@ -50,6 +52,10 @@ def test_session_results_need_the_token_and_come_as_json_midi_score_pdf_and_audi
     assert status == 200 and len(pretty_midi.PrettyMIDI(io.BytesIO(midi)).instruments[0].notes) == final["notes"]
     status, xml, _ = get(server.http + urls["musicxml"] + f"?token={token}")
     assert status == 200 and b"<score-partwise" in xml
+    # the notes are named in the key signature the sheet is written in
+    assert result["key"]["fifths"] == int(xml.split(b"<fifths>")[1].split(b"<")[0])
+    notes = _as_notes(result["notes"])
+    assert [n["name"] for n in result["notes"]] == spelled_names(notes, sheet_key(notes))
     status, svg, kind = get(server.http + urls["svg"] + f"?token={token}")
     assert status == 200 and kind == "image/svg+xml" and b"<svg" in svg
     status, pdf, kind = get(server.http + urls["pdf"] + f"?token={token}")
