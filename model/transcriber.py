@@ -23,7 +23,10 @@ from .inference import Transcription, TranscriptionStream, advance_streams, fini
 
 CHUNK_SECONDS = 5.0  # audio per network round offline: longer rounds hold more transient maps (five views)
 WARM_UP_SECONDS = 6.0  # long enough for a whole CPU CNN tile (incremental.CNN_TILE_FRAMES) and its neighbours
-LIVE_WARM_UP_SAMPLES = (320, 640, 1280, 2560, 5120, 10240, 20480)  # per stream and round: 20 ms up to 1.28 s of backlog
+# New frames per stream and round in the live warm-up: every padded CNN length (`padded_size`) a round meets, from
+# one 20 ms chunk up to 1.3 s of backlog (a sweep of powers of two missed the lengths 8, 12, 24 and 64: ~27 MB of
+# kernels built under load and kept after it).
+LIVE_WARM_UP_FRAMES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 80)
 
 
 class Transcriber:
@@ -58,10 +61,11 @@ class Transcriber:
         meet the math library."""
         warm = self.warm_batches.setdefault(latency, set())
         sizes = sorted({padded_size(n) for n in range(1, count + 1)} - warm)
-        noise = 1e-3 * np.random.default_rng(0).standard_normal(max(LIVE_WARM_UP_SAMPLES)).astype(np.float32)
+        chunks = [320] + [self.loaded.features.hop_length * frames for frames in LIVE_WARM_UP_FRAMES]
+        noise = 1e-3 * np.random.default_rng(0).standard_normal(max(chunks)).astype(np.float32)
         for size in sizes:
             streams = [self.stream(latency, keep_result=False) for _ in range(size)]
-            for samples in LIVE_WARM_UP_SAMPLES:
+            for samples in chunks:
                 advance_streams(streams, [noise[:samples]] * size)
             finish_streams(streams)  # sessions ending together: their flush has shapes of its own
             warm.add(size)

@@ -5,12 +5,14 @@ with its reordered weights, for every input shape it meets (each new number of s
 new chunk length: tens of MB each, up to 1024 of them); and glibc keeps freed memory in per-thread arenas.
 A bounded primitive cache, two arenas, and `malloc_trim` every 30 s return what is free.
 
-A third ratchet was the heap itself: glibc raises its mmap threshold each time a mapped block is freed (up to
-32 MB), after which a live round's audio buffers and tensors are carved out of the heap between small
-long-lived objects, and a page holding one live object cannot be returned. A fixed threshold keeps every
-block of 128 KiB or more in its own mapping, returned whole when freed: in a soak of 8 streams x 2 min the
-heap kept 40-50 MB after the load without it (+13 % over idle a minute later) and 19 MB with it (+5 %), at
-the same CPU per stream-minute (docs/operations.md). Elsewhere (musl, macOS) the allocator calls are no-ops.
+A third, glibc's own, stays by default: it raises its mmap threshold each time a mapped block is freed (up
+to 32 MB), after which a live round's buffers are carved out of the heap between small long-lived objects,
+and a page holding one live object cannot be returned. `NOTESTREAM_MMAP_THRESHOLD=<bytes>` fixes the
+threshold, so those buffers get mappings of their own, returned whole when freed; it costs latency (fresh
+pages fault in every round): 16 streams x 2 min gave +15 % RSS over idle a minute after the load with
+glibc's threshold, +6 % with 128 KiB (p50 note latency 119 -> 266 ms) and +6 % with 4 MiB (p50 184 ms), so
+it is off unless an operator trades latency for memory. Elsewhere (musl, macOS) the allocator calls are
+no-ops.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ log = logging.getLogger(__name__)
 M_MMAP_THRESHOLD = -3
 M_ARENA_MAX = -8
 ARENAS = 2
-MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's initial threshold, kept fixed
+MMAP_THRESHOLD_BYTES = 0  # 0: glibc's own, adaptive; NOTESTREAM_MMAP_THRESHOLD fixes it (see above)
 TRIM_INTERVAL_SECONDS = 30.0
 ONEDNN_CACHE_ENTRIES = "128"  # the operator's ONEDNN_PRIMITIVE_CACHE_CAPACITY wins
 
@@ -43,11 +45,13 @@ LIBC = _libc()
 
 def bound_native_caches() -> None:
     """At startup, before the model's first kernel runs and before worker threads allocate: a bounded oneDNN
-    primitive cache, at most ARENAS malloc arenas and a fixed mmap threshold."""
+    primitive cache, at most ARENAS malloc arenas and, where the operator asks for one, a fixed mmap threshold."""
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", ONEDNN_CACHE_ENTRIES)
     if LIBC is not None:
         LIBC.mallopt(M_ARENA_MAX, ARENAS)
-        LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+        threshold = int(os.environ.get("NOTESTREAM_MMAP_THRESHOLD", MMAP_THRESHOLD_BYTES))
+        if threshold > 0:
+            LIBC.mallopt(M_MMAP_THRESHOLD, threshold)
 
 
 def release_freed_memory() -> None:
