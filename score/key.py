@@ -39,6 +39,9 @@ class KeyEstimate:
         return spelled_name(_position_near(self.tonic, centre))
 
 
+NO_NOTES_KEY = KeyEstimate(0, "major", 0)  # C major: the key of a performance with nothing to weigh
+
+
 def pitch_class_weights(notes: list[Note], max_weight_s: float = MAX_WEIGHT_S) -> np.ndarray:
     """Duration-weighted pitch-class histogram (12 values), each note counting at most `max_weight_s`."""
     weights = np.zeros(12)
@@ -51,7 +54,7 @@ def estimate_key(notes: list[Note], max_weight_s: float = MAX_WEIGHT_S) -> KeyEs
     """The major or minor key whose rotated profile correlates best with the duration-weighted pitch classes."""
     weights = pitch_class_weights(notes, max_weight_s)
     if not weights.any():
-        return KeyEstimate(0, "major", 0)
+        return NO_NOTES_KEY
     best: tuple[float, int, str] = (-2.0, 0, "major")
     for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
         for tonic in range(12):

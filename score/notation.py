@@ -18,7 +18,7 @@ import numpy as np
 from notestream.notes import Note, PedalSpan
 
 from .cleaning import drop_spurious_notes
-from .key import KeyEstimate
+from .key import NO_NOTES_KEY, KeyEstimate
 from .meter import Meter, beat_positions
 from .quantize import choose_divisions, grid_step, quantize_position
 from .rhythm_decoding import BEAT_SOURCE, METER_CHANGES, analyse_rhythm, decode_key, shipped_rhythm_net
@@ -132,7 +132,7 @@ def notate(
     """
     kept = drop_spurious_notes(notes)
     if not kept:
-        return Notation([], np.array([0.0, 0.5]), Meter("4/4", 0), KeyEstimate(0, "major", 0))
+        return Notation([], np.array([0.0, 0.5]), Meter("4/4", 0), NO_NOTES_KEY)
     rhythm = analyse_rhythm(kept, net, meter_changes, beat_source)
     beats, meter, hands = rhythm.beats, rhythm.meter, rhythm.hands
     origin = meter.first_downbeat - meter.beats_per_bar if meter.first_downbeat > 0 else 0
@@ -156,7 +156,7 @@ def sheet_key(notes: list[Note]) -> KeyEstimate:
     """The key signature `notate` writes for these notes: note names printed elsewhere (the note list, the
     JSON) are spelled in it, so they agree with the sheet (Eb4 in E-flat major)."""
     kept = drop_spurious_notes(notes)
-    return decode_key(kept, predict_rhythm(shipped_rhythm_net(), kept)) if kept else KeyEstimate(0, "major", 0)
+    return decode_key(kept, predict_rhythm(shipped_rhythm_net(), kept)) if kept else NO_NOTES_KEY
 
 
 def _hand_chords(
