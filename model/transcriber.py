@@ -23,9 +23,9 @@ from .inference import Transcription, TranscriptionStream, advance_streams, fini
 
 CHUNK_SECONDS = 5.0  # audio per network round offline: longer rounds hold more transient maps (five views)
 WARM_UP_SECONDS = 6.0  # long enough for a whole CPU CNN tile (incremental.CNN_TILE_FRAMES) and its neighbours
-# New frames per stream and round in the live warm-up: every padded CNN length (`padded_size`) a round meets, from
-# one 20 ms chunk up to 1.3 s of backlog (a sweep of powers of two missed the lengths 8, 12, 24 and 64: ~27 MB of
-# kernels built under load and kept after it).
+# Live warm-up chunks per stream and round: a client's 20 ms packet, then new-frame counts that reach every padded
+# CNN length (`padded_size`) a round meets, up to 1.3 s of backlog.
+LIVE_PACKET_SECONDS = 0.02
 LIVE_WARM_UP_FRAMES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 80)
 
 
@@ -61,7 +61,8 @@ class Transcriber:
         meet the math library."""
         warm = self.warm_batches.setdefault(latency, set())
         sizes = sorted({padded_size(n) for n in range(1, count + 1)} - warm)
-        chunks = [320] + [self.loaded.features.hop_length * frames for frames in LIVE_WARM_UP_FRAMES]
+        features = self.loaded.features
+        chunks = [round(LIVE_PACKET_SECONDS * features.sample_rate)] + [features.hop_length * f for f in LIVE_WARM_UP_FRAMES]
         noise = 1e-3 * np.random.default_rng(0).standard_normal(max(chunks)).astype(np.float32)
         for size in sizes:
             streams = [self.stream(latency, keep_result=False) for _ in range(size)]

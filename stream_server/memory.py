@@ -5,14 +5,10 @@ with its reordered weights, for every input shape it meets (each new number of s
 new chunk length: tens of MB each, up to 1024 of them); and glibc keeps freed memory in per-thread arenas.
 A bounded primitive cache, two arenas, and `malloc_trim` every 30 s return what is free.
 
-A third, glibc's own, stays by default: it raises its mmap threshold each time a mapped block is freed (up
-to 32 MB), after which a live round's buffers are carved out of the heap between small long-lived objects,
-and a page holding one live object cannot be returned. `NOTESTREAM_MMAP_THRESHOLD=<bytes>` fixes the
-threshold, so those buffers get mappings of their own, returned whole when freed; it costs latency (fresh
-pages fault in every round): 16 streams x 2 min gave +15 % RSS over idle a minute after the load with
-glibc's threshold, +6 % with 128 KiB (p50 note latency 119 -> 266 ms) and +6 % with 4 MiB (p50 184 ms), so
-it is off unless an operator trades latency for memory. Elsewhere (musl, macOS) the allocator calls are
-no-ops.
+A third, glibc's own, stays by default: its mmap threshold rises (up to 32 MB) as mapped blocks are freed,
+after which a round's buffers come from the heap between small long-lived objects, whose pages cannot be
+returned. `NOTESTREAM_MMAP_THRESHOLD=<bytes>` fixes the threshold and returns them, at a cost in note latency
+(docs/operations.md has the numbers). Elsewhere (musl, macOS) the allocator calls are no-ops.
 """
 
 from __future__ import annotations
