@@ -14,7 +14,7 @@ from .auth import api_key_middleware, json_error
 from .client_faults import install_client_fault_filter
 from .janitor import schedule_orphans
 from .jobs import cancel_handler, job_events_handler, job_handler, resume_unfinished_jobs, upload_handler
-from .memory import bound_native_caches, release_freed_memory, trim_periodically
+from .memory import bound_native_caches, free_math_library_buffers, release_freed_memory, release_periodically
 from .results import session_handler
 from .state import STATE_KEY, ServerConfig, ServerState, started_threads
 from .stream_handler import stream_handler
@@ -32,7 +32,8 @@ def create_app(config: ServerConfig, transcriber: Transcriber | None = None) -> 
     if config.latency not in transcriber.latencies:
         raise ValueError(f"--latency {config.latency}: this checkpoint offers {', '.join(transcriber.latencies)}")
     transcriber.warm_up_streams(config.max_sessions, config.latency)
-    release_freed_memory()  # the warm-up's transient maps: idle RSS is the working level, not its high-water mark
+    free_math_library_buffers()  # the warm-up's buffers and transient maps: idle RSS is the working level,
+    release_freed_memory()  # not the warm-up's high-water mark
     state = ServerState(config, transcriber)
     install_client_fault_filter()
     app = web.Application(middlewares=[api_key_middleware(config.api_key)], client_max_size=config.max_upload_bytes + (1 << 20))
@@ -64,6 +65,11 @@ def _register_gauges(state: ServerState) -> None:
     metrics.gauge("notestream_jobs_running", "Upload jobs queued or running.", lambda: len(state.job_progress))
 
 
+def model_work(state: ServerState) -> tuple[int, float]:
+    """A value that changes whenever the model works: the count of live rounds, and the clock while a job runs."""
+    return state.batcher.rounds, time.monotonic() if state.job_progress else 0.0
+
+
 async def _on_startup(app: web.Application) -> None:
     state: ServerState = app[STATE_KEY]
     # file probes, MIDI writing, FLAC encoding, malloc_trim: few and short, so two threads; asyncio's own default
@@ -71,7 +77,8 @@ async def _on_startup(app: web.Application) -> None:
     asyncio.get_running_loop().set_default_executor(started_threads(BLOCKING_THREADS, "blocking"))
     resume_unfinished_jobs(state)
     schedule_orphans(state)
-    app[TRIMMER_KEY] = asyncio.get_running_loop().create_task(trim_periodically(), name="memory-trim")
+    app[TRIMMER_KEY] = asyncio.get_running_loop().create_task(
+        release_periodically(lambda: model_work(state), state.infer), name="memory-release")
     config = state.config
     log.info("notestream server on http://%s:%d (device %s, data in %s, model %s)", config.host, config.port,
              state.transcriber.loaded.device, config.data_dir, state.transcriber.describe().get("model"))

@@ -1,9 +1,11 @@
 """Handing freed memory back to the system, so RSS follows the load down instead of only growing.
 
-Two ratchets made RSS grow in steps and never fall: oneDNN (PyTorch's CPU kernels) caches a primitive,
+Three ratchets made RSS grow in steps and never fall: oneDNN (PyTorch's CPU kernels) caches a primitive,
 with its reordered weights, for every input shape it meets (each new number of sessions in a round, each
-new chunk length: tens of MB each, up to 1024 of them); and glibc keeps freed memory in per-thread arenas.
-A bounded primitive cache, two arenas, and `malloc_trim` every 30 s return what is free.
+new chunk length: tens of MB each, up to 1024 of them); glibc keeps freed memory in per-thread arenas; and
+MKL (PyTorch's float32 GEMMs, in the GRU) keeps the packing buffers of each OpenMP thread for its next call,
+sized by the largest batch it met. A bounded primitive cache, two arenas, `malloc_trim` every 30 s, and
+MKL's buffers freed once the live rounds stop return what is free.
 
 A third, glibc's own, stays by default: its mmap threshold rises (up to 32 MB) as mapped blocks are freed,
 after which a round's buffers come from the heap between small long-lived objects, whose pages cannot be
@@ -16,15 +18,18 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import functools
 import logging
 import os
+from collections.abc import Awaitable, Callable, Hashable
 
 log = logging.getLogger(__name__)
 M_MMAP_THRESHOLD = -3
 M_ARENA_MAX = -8
 ARENAS = 2
 MMAP_THRESHOLD_BYTES = 0  # 0: glibc's own, adaptive; NOTESTREAM_MMAP_THRESHOLD fixes it (see above)
-TRIM_INTERVAL_SECONDS = 30.0
+CHECK_SECONDS = 10.0  # how often the releaser looks for work since its last look
+TRIM_EVERY_CHECKS = 3  # malloc_trim every 30 s, busy or not
 ONEDNN_CACHE_ENTRIES = "128"  # the operator's ONEDNN_PRIMITIVE_CACHE_CAPACITY wins
 
 
@@ -37,6 +42,25 @@ def _libc():
 
 
 LIBC = _libc()
+
+
+@functools.cache
+def _mkl():
+    """PyTorch's CPU library where it carries MKL (x86 builds), else None; looked up on first use, after torch loads."""
+    import torch
+
+    try:
+        library = ctypes.CDLL(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so"))
+    except OSError:
+        return None
+    return library if hasattr(library, "mkl_serv_free_buffers") else None
+
+
+def free_math_library_buffers() -> None:
+    """Free the buffers MKL keeps for its next GEMM (tens of MB after a load of many streams). Call it only while
+    no model work runs: the next GEMM allocates them again."""
+    if (mkl := _mkl()) is not None:
+        mkl.mkl_serv_free_buffers()
 
 
 def bound_native_caches() -> None:
@@ -56,9 +80,25 @@ def release_freed_memory() -> None:
         LIBC.malloc_trim(0)
 
 
-async def trim_periodically(interval: float = TRIM_INTERVAL_SECONDS) -> None:
-    """Run `release_freed_memory` every `interval` seconds, off the event loop, until cancelled."""
+async def release_periodically(
+    activity: Callable[[], Hashable], between_rounds: Callable[[Callable[[], None]], Awaitable[None]],
+    interval: float = CHECK_SECONDS,
+) -> None:
+    """Until cancelled: `release_freed_memory` every TRIM_EVERY_CHECKS looks, off the event loop; and at the first
+    look that finds `activity()` (e.g. the count of model rounds) unchanged since the one before, MKL's buffers
+    freed through `between_rounds` (which runs a function where no model work can overlap it), then a trim.
+    A load keeps its buffers while it lasts and hands them back within two looks of its end."""
     loop = asyncio.get_running_loop()
+    last, looks, freed = activity(), 0, True
     while True:
         await asyncio.sleep(interval)
-        await loop.run_in_executor(None, release_freed_memory)
+        looks, now = looks + 1, activity()
+        if now != last:
+            freed = False
+        elif not freed:
+            await between_rounds(free_math_library_buffers)
+            freed = True
+            looks = 0
+        if looks % TRIM_EVERY_CHECKS == 0:
+            await loop.run_in_executor(None, release_freed_memory)
+        last = now
