@@ -7,10 +7,10 @@ MKL (PyTorch's float32 GEMMs, in the GRU) keeps the packing buffers of each Open
 sized by the largest batch it met. A bounded primitive cache, two arenas, `malloc_trim` every 30 s, and
 MKL's buffers freed once the live rounds stop return what is free.
 
-A third, glibc's own, stays by default: its mmap threshold rises (up to 32 MB) as mapped blocks are freed,
-after which a round's buffers come from the heap between small long-lived objects, whose pages cannot be
-returned. `NOTESTREAM_MMAP_THRESHOLD=<bytes>` fixes the threshold and returns them, at a cost in note latency
-(docs/operations.md has the numbers). Elsewhere (musl, macOS) the allocator calls are no-ops.
+glibc's mmap threshold rises (up to 32 MB) as mapped blocks are freed, after which a round's buffers come
+from the heap; `NOTESTREAM_MMAP_THRESHOLD=<bytes>` fixes it, for less memory under load at a cost in note
+latency (docs/operations.md has the numbers). Elsewhere (musl, macOS, builds without MKL) these calls are
+no-ops.
 """
 
 from __future__ import annotations
