@@ -32,8 +32,9 @@ def create_app(config: ServerConfig, transcriber: Transcriber | None = None) -> 
     if config.latency not in transcriber.latencies:
         raise ValueError(f"--latency {config.latency}: this checkpoint offers {', '.join(transcriber.latencies)}")
     transcriber.warm_up_streams(config.max_sessions, config.latency)
-    free_math_library_buffers()  # the warm-up's buffers and transient maps: idle RSS is the working level,
-    release_freed_memory()  # not the warm-up's high-water mark
+    # the warm-up's GEMM buffers and transient maps: idle RSS is the working level, not the warm-up's high-water mark
+    free_math_library_buffers()
+    release_freed_memory()
     state = ServerState(config, transcriber)
     install_client_fault_filter()
     app = web.Application(middlewares=[api_key_middleware(config.api_key)], client_max_size=config.max_upload_bytes + (1 << 20))
