@@ -114,6 +114,7 @@ def analyse(samples: list[ServerSample], reports: list[StreamReport], counts: di
         "rss_slope_mb_per_min": None if slope is None else round(slope, 2),
         "rss_growth_after_1_min_pct": round(100 * (last_rss - first_rss) / first_rss, 2),
         "rss_after_idle_mb": round(after_rss, 1), "rss_after_idle_vs_idle_pct": round(100 * (after_rss - idle_rss) / idle_rss, 2),
+        "rss_samples": [[round(s.time - load_start, 1), round(s.rss_mb, 1)] for s in samples],  # (s from the load's start, MB)
         "leaks": {"live_sessions": after.live_sessions, "connections": after.connections, "jobs": after.jobs,
                   "fds_idle": idle[-1].fds, "fds_end": after.fds, "threads_after_1_min": first.threads,
                   "threads_end": after.threads},

@@ -11,7 +11,7 @@ from notestream.notes import N_KEYS
 from .activations import Activations
 from .checkpoint import LoadedModel
 from .config import WindowConfig
-from .features import LogMelExtractor, StreamingLogMel
+from .features import StreamingLogMel, shared_extractor
 from .incremental import IncrementalNetwork, advance_networks
 
 KEYED = ("onset", "frame", "offset", "velocity")
@@ -24,7 +24,7 @@ class PitchViews:
     def __init__(self, loaded: LoadedModel, window: WindowConfig):
         self.semitones, self.window = loaded.views.semitones, window
         self.n_mels = loaded.features.n_mels
-        self.mel = StreamingLogMel(LogMelExtractor(loaded.features, self.semitones))
+        self.mel = StreamingLogMel(shared_extractor(loaded.features, tuple(self.semitones)))
         self.networks = [IncrementalNetwork(loaded, window) for _ in self.semitones]
 
     def mel_frames(self, audio: np.ndarray) -> list[torch.Tensor]:

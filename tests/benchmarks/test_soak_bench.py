@@ -28,6 +28,7 @@ def test_report_gives_the_rss_slope_after_the_first_minute_and_the_recovery_agai
     assert abs(report["rss_slope_mb_per_min"] - 2.0) < 1e-6
     assert report["rss_growth_after_1_min_pct"] == round(100 * (520 - 503) / 503, 2)
     assert report["rss_after_idle_vs_idle_pct"] == 5.0
+    assert report["rss_samples"][0] == [-10.0, 400] and report["rss_samples"][-1] == [790.0, 420]  # the whole curve
     assert report["leaks"]["live_sessions"] == 0 and report["hostile"] == {"bad_json": {"sent": 3, "as_documented": 3}}
     assert report["all_audio_accounted"] is True
 

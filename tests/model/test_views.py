@@ -113,3 +113,9 @@ def test_transcribe_and_serve_take_another_view_set(tmp_path, piano_wav):
     register(parser.add_subparsers())
     args = parser.parse_args(["serve", "--views=0", "--data-dir", str(tmp_path / "d")])
     assert config_from_args(args).views == (0,)
+
+
+def test_live_streams_share_one_filterbank_instead_of_building_megabytes_each():
+    first, second = TranscriptionStream(LOADED, LOADED.window), TranscriptionStream(LOADED, LOADED.window)
+    assert first._views.mel.extractor is second._views.mel.extractor
+    assert first._views.mel.extractor.filters.shape[0] == len(VIEWS) * LOADED.features.n_mels
