@@ -1,11 +1,13 @@
 """Handing freed memory back to the system, so RSS follows the load down instead of only growing.
 
-Three ratchets made RSS grow in steps and never fall: oneDNN (PyTorch's CPU kernels) caches a primitive,
+Four ratchets made RSS grow in steps and never fall: oneDNN (PyTorch's CPU kernels) caches a primitive,
 with its reordered weights, for every input shape it meets (each new number of sessions in a round, each
-new chunk length: tens of MB each, up to 1024 of them); glibc keeps freed memory in per-thread arenas; and
+new chunk length: tens of MB each, up to 1024 of them); glibc keeps freed memory in per-thread arenas;
 MKL (PyTorch's float32 GEMMs, in the GRU) keeps the packing buffers of each OpenMP thread for its next call,
-sized by the largest batch it met. A bounded primitive cache, two arenas, `malloc_trim` every 30 s, and
-MKL's buffers freed once the live rounds stop return what is free.
+sized by the largest batch it met; and the reference cycles of finished connections and sessions wait in
+Python's oldest generation, which an idle server may not collect for hours. A bounded primitive cache, two
+arenas, `malloc_trim` every 30 s, and a full collection and MKL's buffers freed once the live rounds stop
+return what is free.
 
 glibc's mmap threshold rises (up to 32 MB) as mapped blocks are freed, after which a round's buffers come
 from the heap; `NOTESTREAM_MMAP_THRESHOLD=<bytes>` fixes it, for less memory under load at a cost in note
@@ -19,6 +21,7 @@ import asyncio
 import ctypes
 import ctypes.util
 import functools
+import gc
 import logging
 import os
 from collections.abc import Awaitable, Callable, Hashable
@@ -85,8 +88,9 @@ async def release_periodically(
     interval: float = CHECK_SECONDS,
 ) -> None:
     """Until cancelled: `release_freed_memory` every TRIM_EVERY_CHECKS looks, off the event loop; and at the first
-    look that finds `activity()` (e.g. the count of model rounds) unchanged since the one before, MKL's buffers
-    freed through `between_rounds` (which runs a function where no model work can overlap it), then a trim.
+    look that finds `activity()` (e.g. the count of model rounds) unchanged since the one before, a full garbage
+    collection (tens of ms, while no stream waits for the model), MKL's buffers freed through `between_rounds`
+    (which runs a function where no model work can overlap it), then a trim.
     A load keeps its buffers while it lasts and hands them back within two looks of its end."""
     loop = asyncio.get_running_loop()
     last, looks, freed = activity(), 0, True
@@ -96,6 +100,7 @@ async def release_periodically(
         if now != last:
             freed = False
         elif not freed:
+            gc.collect()
             await between_rounds(free_math_library_buffers)
             freed = True
             looks = 0

@@ -1,10 +1,12 @@
-"""What the server hands back after a load: MKL's GEMM buffers once the model stops working, the heap's free pages
-on a timer; and while a load lasts it keeps them."""
+"""What the server hands back after a load: MKL's GEMM buffers and the reference cycles of finished sessions once
+the model stops working, the heap's free pages on a timer; and while a load lasts it keeps them."""
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
+import gc
+import weakref
 
 import pytest
 import torch
@@ -55,3 +57,33 @@ def test_a_load_keeps_its_buffers_and_gives_them_back_once_the_model_stops(monke
     asyncio.run(load_then_quiet())
     assert freed_at == [100]  # once, after the load, not during it
     assert trimmed_at and trimmed_at[-1] == 100 and any(r < 100 for r in trimmed_at)  # the heap, busy or not
+
+
+def test_once_the_model_stops_the_cycles_of_finished_sessions_are_collected(monkeypatch):
+    monkeypatch.setattr(memory, "release_freed_memory", lambda: None)
+
+    class Session:  # a finished session that points at itself (as connections and their handlers do)
+        pass
+
+    async def between_rounds(fn) -> None:
+        pass
+
+    async def one_round_then_quiet() -> weakref.ref:
+        rounds = [0]
+        releaser = asyncio.create_task(release_periodically(lambda: rounds[0], between_rounds, interval=0.1))
+        session = Session()
+        session.itself = session
+        finished = weakref.ref(session)
+        del session
+        await asyncio.sleep(0.15)
+        rounds[0] += 1  # the session's last round
+        await asyncio.sleep(0.3)
+        releaser.cancel()
+        return finished
+
+    gc.disable()  # as if the cycle had reached the oldest generation, which an idle server may not collect for hours
+    try:
+        finished = asyncio.run(one_round_then_quiet())
+    finally:
+        gc.enable()
+    assert finished() is None
