@@ -41,7 +41,7 @@ async def stream_handler(request: web.Request) -> web.WebSocketResponse:
         raise json_error(403, "forbidden_origin", f"origin {request.headers.get('Origin')} may not open streams here "
                          "(the server's --allowed-origins does not list it)")
     limit = state.config.max_message_bytes
-    # No permessage-deflate: audio barely compresses, and each connection's zlib state cost CPU and ~270 kB.
+    # No permessage-deflate: audio barely compresses, and each connection's zlib state costs CPU and ~270 kB.
     ws = web.WebSocketResponse(heartbeat=state.config.ping_interval, max_msg_size=2 * limit + 1024, compress=False)
     await ws.prepare(request)
     connection = StreamConnection(ws, state, request_token(request), request.remote or "")
