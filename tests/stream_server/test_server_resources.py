@@ -28,4 +28,4 @@ def test_streams_are_not_deflated_even_when_the_client_offers_it(server):
         async with connect(server.ws, compression="deflate") as ws:  # browsers always offer it
             return ws.response.headers.get("Sec-WebSocket-Extensions")
 
-    assert asyncio.run(extensions()) is None  # audio barely compresses; each connection's zlib state cost ~270 kB
+    assert asyncio.run(extensions()) is None  # audio barely compresses; each connection's zlib state costs ~270 kB
