@@ -24,7 +24,12 @@ import numpy as np
 
 from notestream.score.asap import read_annotations
 from notestream.score.rhythm_data import RhythmExample, split_rows
-from notestream.score.rhythm_decoding import BEAT_SOURCE, decode_beats, shipped_rhythm_net
+from notestream.score.rhythm_decoding import (
+    BEAT_SOURCE,
+    decode_beats,
+    shipped_rhythm_net,
+    voted_time_signature,
+)
 from notestream.score.rhythm_net import RhythmPrediction, load_rhythm_net, predict_rhythm
 from notestream.score.rhythm_training import SPLITS_DIR, load_examples
 from notestream_bench.score_bench import DEFAULT_ASAP_ROOT
@@ -43,7 +48,6 @@ def diagnose(
     periods = np.exp(example.log_period.astype(float))
     decoded = decode_beats(notes, prediction, threshold)
     found, labelled = prediction.beat >= threshold, example.beat > 0.5
-    vote = prediction.time_signatures[int(np.argmax(prediction.time_signature.mean(axis=0)))]
     return {
         "beat_f": mir_eval.beat.f_measure(beats, decoded),
         "beat_f_annotated_notes": mir_eval.beat.f_measure(beats, decode_beats(notes, labels, 0.5)),
@@ -53,7 +57,7 @@ def diagnose(
             beats, decode_beats(notes, replace(labels, period=periods), 0.5)),
         "note_beat_f1": 2 * float((found & labelled).sum()) / max(1, int(found.sum() + labelled.sum())),
         "interval_ratio": float(np.median(np.diff(decoded)) / np.median(np.diff(beats))),
-        "time_signature_vote": float(vote == signature),
+        "time_signature_vote": float(voted_time_signature(prediction) == signature),
         "time_signature_4_4": float(signature == "4/4"),
     }
 

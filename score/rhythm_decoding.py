@@ -74,9 +74,14 @@ def _extend(beats: np.ndarray, head: float, tail: float, notes: list[Note]) -> n
     return np.concatenate([beats[0] - head * np.arange(before, 0, -1), beats, beats[-1] + tail * np.arange(1, after + 1)])
 
 
+def voted_time_signature(prediction: RhythmPrediction) -> str:
+    """The time signature with the highest mean probability over the notes."""
+    return prediction.time_signatures[int(np.argmax(prediction.time_signature.mean(axis=0)))]
+
+
 def decode_meter(notes: list[Note], prediction: RhythmPrediction, beats: np.ndarray) -> Meter:
     """Time signature by vote, then the downbeat phase with the highest mean downbeat probability."""
-    signature = prediction.time_signatures[int(np.argmax(prediction.time_signature.mean(axis=0)))]
+    signature = voted_time_signature(prediction)
     per_bar = Meter(signature, 0).beats_per_bar
     strength = np.zeros(len(beats))
     onsets = np.array([n.onset for n in notes])
