@@ -1,6 +1,7 @@
 """Metre: the time signatures a score can show, how each counts its beats, and positions on the beat grid.
 
-The time signature and the downbeats themselves come from the rhythm network (rhythm_decoding).
+The time signature and the downbeats themselves come from the rhythm network (rhythm_decoding), unless the
+user tells the sheet the piece's tempo or time signature (`RhythmHint`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,49 @@ BEAT_SHAPES = {
     "2/4": (2, 1.0), "3/4": (3, 1.0), "4/4": (4, 1.0), "2/2": (2, 2.0),
     "3/8": (3, 0.5), "6/8": (2, 1.5), "9/8": (3, 1.5), "12/8": (4, 1.5),
 }
+
+
+TEMPO_RANGE_BPM = (10.0, 400.0)
+
+
+@dataclass(frozen=True)
+class RhythmHint:
+    """What a user tells the sheet of a piece: its tempo in beats per minute, counting the beat its time
+    signature counts (a quarter in 4/4, a dotted quarter in 6/8, an eighth in 3/8, a half in 2/2), and its
+    time signature. A part left None is the rhythm network's to decide.
+    """
+
+    tempo_bpm: float | None = None
+    time_signature: str | None = None
+
+    def __post_init__(self) -> None:
+        low, high = TEMPO_RANGE_BPM
+        if self.tempo_bpm is not None and not low <= self.tempo_bpm <= high:
+            raise ValueError(f"tempo {self.tempo_bpm:g}: give beats per minute from {low:g} to {high:g}")
+        if self.time_signature is not None and self.time_signature not in BEAT_SHAPES:
+            raise ValueError(f"time signature {self.time_signature!r}: not one of {', '.join(BEAT_SHAPES)}")
+
+    @classmethod
+    def from_text(cls, tempo: str | None = None, time_signature: str | None = None) -> RhythmHint:
+        """From what a user typed ('72', '6/8'); empty or 'auto' leaves that part to the network."""
+        def given(text: str | None) -> str | None:
+            text = (text or "").strip()
+            return None if text.lower() in ("", "auto") else text
+
+        tempo, time_signature = given(tempo), given(time_signature)
+        try:
+            bpm = None if tempo is None else float(tempo)
+        except ValueError:
+            raise ValueError(f"tempo {tempo!r}: give beats per minute, a number such as 72") from None
+        return cls(bpm, time_signature)
+
+    @property
+    def beat_period(self) -> float | None:
+        """Seconds per beat, when a tempo is given."""
+        return None if self.tempo_bpm is None else 60.0 / self.tempo_bpm
+
+    def __bool__(self) -> bool:
+        return self.tempo_bpm is not None or self.time_signature is not None
 
 
 @dataclass(frozen=True)

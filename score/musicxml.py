@@ -4,7 +4,7 @@ music21's Score building and export take seconds on a five-minute piece; writing
 takes a fraction of that. Right hand on staff 1, left hand on staff 2 after a <backup>; pedal marks below
 staff 2. Accidentals show where a pitch differs from the key signature or from earlier in the bar; notes
 of one beat are beamed and its tuplets bracketed. Bars follow the Notation's bar lines, with a <time> at
-each bar where the metre changes.
+each bar where the metre changes; a metronome mark opens the piece.
 """
 
 from __future__ import annotations
@@ -196,6 +196,19 @@ def _attributes_xml(notation: Notation, divisions: int, clefs: dict[int, list[bo
     )
 
 
+BEAT_UNITS = {0.5: ("eighth", ""), 1.0: ("quarter", ""), 1.5: ("quarter", "<beat-unit-dot/>"), 2.0: ("half", "")}
+
+
+def _metronome_xml(notation: Notation) -> str:
+    """The tempo mark above the first bar (dotted quarter = 60 in 6/8), with the playback tempo in quarters."""
+    bpm = notation.played_tempo()
+    unit, dot = BEAT_UNITS[notation.meter.beat_quarter_length]
+    quarters = bpm * notation.meter.beat_quarter_length
+    return (f'<direction placement="above"><direction-type><metronome><beat-unit>{unit}</beat-unit>{dot}'
+            f"<per-minute>{round(bpm)}</per-minute></metronome></direction-type><staff>1</staff>"
+            f'<sound tempo="{quarters:.2f}"/></direction>')
+
+
 def _divisions(staves: dict[int, list]) -> int:
     """Divisions per quarter: the least common multiple of every written length's denominator."""
     denominators = {p[1].denominator for pieces in staves.values() for p in pieces} | {1}
@@ -256,7 +269,7 @@ def notation_to_musicxml(notation: Notation, title: str | None = None) -> str:
     measures = []
     for number, content in bars.items():
         bar_length = lines.length(number)
-        body = [_attributes_xml(notation, divisions, clefs)] if number == 0 else []
+        body = [_attributes_xml(notation, divisions, clefs), _metronome_xml(notation)] if number == 0 else []
         body.append(_bar_marks_xml(number, marks))
         fill = bar_length - (pickup if number == 0 else 0)
         body += _staff_voices_xml(content, 1, notation, divisions, fill)

@@ -19,7 +19,7 @@ from notestream.notes import Note, PedalSpan
 
 from .cleaning import drop_spurious_notes
 from .key import NO_NOTES_KEY, KeyEstimate
-from .meter import Meter, beat_positions
+from .meter import Meter, RhythmHint, beat_positions
 from .quantize import choose_divisions, grid_step, quantize_position
 from .rhythm_decoding import BEAT_SOURCE, METER_CHANGES, analyse_rhythm, decode_key, shipped_rhythm_net
 from .rhythm_net import RhythmNet, predict_rhythm
@@ -77,6 +77,7 @@ class Notation:
     chords: list[NotatedChord] = field(default_factory=list)
     pedals: list[tuple[Fraction, Fraction]] = field(default_factory=list)  # quantised (start, end) quarters
     origin_beat: int = 0  # the beat index where bar 1 begins (negative when the piece starts with a pickup)
+    tempo_bpm: float | None = None  # the user's tempo; None: the played one (played_tempo)
 
     @property
     def bar_length(self) -> Fraction:
@@ -92,6 +93,16 @@ class Notation:
             return Fraction(0)
         first = min(c.start for c in self.chords)
         return first if 0 < first < self.bar_length else Fraction(0)
+
+    def played_tempo(self) -> float:
+        """Beats per minute of the metronome mark: the user's tempo, else the median beat interval of the beats
+        the notes span."""
+        if self.tempo_bpm is not None:
+            return self.tempo_bpm
+        onsets = [n.onset for n in self.notes]
+        inside = self.beats[(self.beats >= min(onsets, default=0.0)) & (self.beats <= max(onsets, default=0.0))]
+        intervals = np.diff(inside if len(inside) > 2 else self.beats)
+        return 60.0 / float(np.median(intervals)) if len(intervals) else 120.0
 
     def beat_to_quarters(self, beat: Fraction) -> Fraction:
         return (beat - self.origin_beat) * Fraction(self.meter.beat_quarter_length)
@@ -122,6 +133,7 @@ class Notation:
 def notate(
     notes: list[Note], pedals: list[PedalSpan] | None = None, meter_changes: bool = METER_CHANGES,
     voices: bool = TWO_VOICES, net: RhythmNet | None = None, beat_source: float | None = BEAT_SOURCE,
+    hint: RhythmHint | None = None,
 ) -> Notation:
     """Analyse and quantise a performance; an empty or all-spurious one gives a Notation with no chords.
 
@@ -129,14 +141,16 @@ def notate(
     `voices`: a note a hand holds while it strikes on goes to a second voice of that hand (voices.py).
     `net`, `beat_source`: another rhythm network than the shipped one, and where beats come from
     (analyse_rhythm), for choosing them on validation works.
+    `hint`: the tempo and/or time signature the user gives (analyse_rhythm).
     """
     kept = drop_spurious_notes(notes)
     if not kept:
-        return Notation([], np.array([0.0, 0.5]), Meter("4/4", 0), NO_NOTES_KEY)
-    rhythm = analyse_rhythm(kept, net, meter_changes, beat_source)
+        signature = hint.time_signature if hint and hint.time_signature else "4/4"
+        return Notation([], np.array([0.0, 0.5]), Meter(signature, 0), NO_NOTES_KEY)
+    rhythm = analyse_rhythm(kept, net, meter_changes, beat_source, hint)
     beats, meter, hands = rhythm.beats, rhythm.meter, rhythm.hands
     origin = meter.first_downbeat - meter.beats_per_bar if meter.first_downbeat > 0 else 0
-    notation = Notation(kept, beats, meter, rhythm.key, origin_beat=origin)
+    notation = Notation(kept, beats, meter, rhythm.key, origin_beat=origin, tempo_bpm=hint.tempo_bpm if hint else None)
     onset_pos = beat_positions(np.array([n.onset for n in kept]), beats)
     offset_pos = beat_positions(np.array([n.offset for n in kept]), beats)
     divisions = choose_divisions(onset_pos, len(beats), meter.beat_quarter_length)

@@ -4,12 +4,13 @@ Beats (`decode_beats`, the sheet's beats at BEAT_SOURCE): chords whose beat prob
 become beats (of two closer than half a beat the likelier stays), gaps of several predicted beat periods
 are filled evenly, and the grid is extended to cover every note. Metre: the time signature most notes vote for, and the downbeat phase whose beats carry
 the most downbeat probability. Key: the key signature most notes vote for, its mode from the pitch
-classes. Hands: each chord is split at the pitch where the hand probabilities say so.
+classes. Hands: each chord is split at the pitch where the hand probabilities say so. A user's tempo
+(`RhythmHint`) rescales the network's beat periods before decoding; a user's time signature replaces the vote.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -20,7 +21,7 @@ from notestream.notes import Note
 from .beats import beat_times
 from .chords import group_chords
 from .key import MAJOR_PROFILE, MINOR_PROFILE, KeyEstimate, key_from_tonic, pitch_class_weights
-from .meter import BEAT_SHAPES, Meter
+from .meter import BEAT_SHAPES, Meter, RhythmHint
 from .rhythm_net import DEFAULT_CHECKPOINT, RhythmNet, RhythmPrediction, load_rhythm_net, predict_rhythm
 
 BEAT_THRESHOLD = 0.5
@@ -79,9 +80,19 @@ def voted_time_signature(prediction: RhythmPrediction) -> str:
     return prediction.time_signatures[int(np.argmax(prediction.time_signature.mean(axis=0)))]
 
 
-def decode_meter(notes: list[Note], prediction: RhythmPrediction, beats: np.ndarray) -> Meter:
-    """Time signature by vote, then the downbeat phase with the highest mean downbeat probability."""
-    signature = voted_time_signature(prediction)
+def with_tempo(prediction: RhythmPrediction, beat_period: float) -> RhythmPrediction:
+    """The prediction with its beat periods scaled so their median is `beat_period` (seconds): the user's
+    tempo sets the beat's metrical level, the network's local periods keep the rubato."""
+    median = float(np.median(prediction.period)) if len(prediction.period) else beat_period
+    return replace(prediction, period=prediction.period * (beat_period / median))
+
+
+def decode_meter(
+    notes: list[Note], prediction: RhythmPrediction, beats: np.ndarray, signature: str | None = None,
+) -> Meter:
+    """Time signature by vote (or the given `signature`), then the downbeat phase with the highest mean
+    downbeat probability."""
+    signature = signature or voted_time_signature(prediction)
     per_bar = Meter(signature, 0).beats_per_bar
     strength = np.zeros(len(beats))
     onsets = np.array([n.onset for n in notes])
@@ -185,7 +196,7 @@ def shipped_rhythm_net() -> RhythmNet:
 
 def analyse_rhythm(
     notes: list[Note], net: RhythmNet | None = None, meter_changes: bool = METER_CHANGES,
-    beat_source: float | None = BEAT_SOURCE,
+    beat_source: float | None = BEAT_SOURCE, hint: RhythmHint | None = None,
 ) -> RhythmAnalysis:
     """Beats, metre, key and hands of a performance (at least one note).
 
@@ -193,10 +204,15 @@ def analyse_rhythm(
     beats from `beat_source` (None: the onset-envelope tracker; a number: the network's beats at that
     threshold), time signature, downbeats, key signature and hands from the network. With `meter_changes` the metre may change where the network's
     time signature changes stably (decode_meter_changes); otherwise one metre holds for the whole piece.
+    A `hint`'s tempo sets the network's beat level (`with_tempo`; the tracker ignores it), its time signature
+    holds for the whole piece.
     """
+    hint = hint or RhythmHint()
     prediction = predict_rhythm(net or shipped_rhythm_net(), notes)
+    if hint.beat_period is not None:
+        prediction = with_tempo(prediction, hint.beat_period)
     beats = beat_times(notes) if beat_source is None else decode_beats(notes, prediction, beat_source)
-    meter = decode_meter(notes, prediction, beats)
-    if meter_changes:
+    meter = decode_meter(notes, prediction, beats, hint.time_signature)
+    if meter_changes and hint.time_signature is None:
         meter = decode_meter_changes(notes, prediction, beats, meter)
     return RhythmAnalysis(beats, meter, decode_key(notes, prediction), decode_hands(notes, prediction))

@@ -128,3 +128,19 @@ def test_a_piece_starting_on_the_downbeat_has_no_pickup():
     notation.origin_beat = -3  # even with a pickup phase, nothing sounds before the first bar line
     (measure,) = ET.fromstring(notation_to_musicxml(notation).encode()).iter("measure")
     assert measure.get("number") == "1" and measure.get("implicit") is None
+
+
+def test_the_tempo_mark_counts_the_beat_the_metre_counts_and_sets_the_playback_tempo():
+    notation = notation_of([NotatedChord(1, Fraction(0), Fraction(3, 2), (72,), ())])
+    notation.meter, notation.tempo_bpm = Meter("6/8", 0), 60.0
+    direction = ET.fromstring(notation_to_musicxml(notation).encode()).find(".//measure/direction")
+    assert direction.findtext(".//metronome/beat-unit") == "quarter"
+    assert direction.find(".//metronome/beat-unit-dot") is not None
+    assert direction.findtext(".//metronome/per-minute") == "60"
+    assert float(direction.find("sound").get("tempo")) == 90.0  # quarters per minute
+
+
+def test_without_a_users_tempo_the_mark_is_the_played_one():
+    notes = [Note(0.75 * i, 0.75 * i + 0.5, 60, 70) for i in range(8)]
+    notation = Notation(notes, 0.75 * np.arange(10.0), Meter("4/4", 0), KeyEstimate(0, "major", 0))
+    assert notation.played_tempo() == 80.0

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
 from notestream.notes import Note
 from notestream.score.beats import beat_times
+from notestream.score.meter import RhythmHint
 from notestream.score.rhythm_data import IGNORE, Augmentation, RhythmExample, augment
-from notestream.score.rhythm_decoding import analyse_rhythm, decode_beats, decode_hands, decode_meter
+from notestream.score.rhythm_decoding import (
+    analyse_rhythm,
+    decode_beats,
+    decode_hands,
+    decode_meter,
+    with_tempo,
+)
 from notestream.score.rhythm_net import (
     N_FEATURES,
     RhythmConfig,
@@ -79,18 +88,23 @@ def test_a_missing_checkpoint_says_how_to_make_one(tmp_path):
         load_rhythm_net(tmp_path / "none.pt")
 
 
+def waltz_prediction(notes: list[Note], beat: np.ndarray, period: float = 0.5) -> RhythmPrediction:
+    """A network's outputs for `notes`: beat probabilities `beat`, every third note a downbeat, all in 3/4."""
+    n = len(notes)
+    ts = np.zeros((n, 8))
+    ts[:, 1] = 1.0
+    return RhythmPrediction(
+        beat=beat, downbeat=(np.arange(n) % 3 == 1).astype(float), period=np.full(n, period),
+        hand=(np.array([x.pitch for x in notes]) > 60).astype(float), time_signature=ts,
+        key=np.full((n, 12), 1 / 12), time_signatures=("2/4", "3/4", "4/4", "2/2", "3/8", "6/8", "9/8", "12/8"),
+    )
+
+
 def test_decoding_fills_a_missed_beat_and_reads_the_bar_from_downbeats():
     notes = [Note(i * 0.5, i * 0.5 + 0.3, 48 if i % 3 == 0 else 72, 70) for i in range(12)]
     beat = np.ones(12)
     beat[4] = 0.1  # one beat the network missed
-    n = len(notes)
-    ts = np.zeros((n, 8))
-    ts[:, 1] = 1.0  # 3/4
-    prediction = RhythmPrediction(
-        beat=beat, downbeat=(np.arange(n) % 3 == 1).astype(float), period=np.full(n, 0.5),
-        hand=(np.array([x.pitch for x in notes]) > 60).astype(float), time_signature=ts,
-        key=np.full((n, 12), 1 / 12), time_signatures=("2/4", "3/4", "4/4", "2/2", "3/8", "6/8", "9/8", "12/8"),
-    )
+    prediction = waltz_prediction(notes, beat)  # in 3/4
     beats = decode_beats(notes, prediction)
     assert np.allclose(beats[:12], np.arange(12) * 0.5)
     meter = decode_meter(notes, prediction, beats)
@@ -105,3 +119,33 @@ def test_the_beat_source_picks_the_tracker_or_the_networks_beats():
     network = analyse_rhythm(notes, net, beat_source=0.5).beats
     assert np.array_equal(network, decode_beats(notes, predict_rhythm(net, notes), 0.5))
     assert np.array_equal(analyse_rhythm(notes, net, beat_source=None).beats, beat_times(notes))
+
+
+def test_a_users_tempo_fills_the_beats_a_network_heard_at_half_speed():
+    notes = [Note(i * 0.5, i * 0.5 + 0.3, 60, 70) for i in range(16)]
+    slow = waltz_prediction(notes, (np.arange(16) % 2 == 0).astype(float), period=1.0)  # every other beat
+    assert np.allclose(np.diff(decode_beats(notes, slow, 0.5)[:8]), 1.0)
+    hinted = with_tempo(slow, 0.5)
+    assert np.allclose(np.diff(decode_beats(notes, hinted, 0.5)[:16]), 0.5)
+
+
+def test_a_users_tempo_keeps_the_networks_rubato():
+    notes = [Note(i * 0.5, i * 0.5 + 0.3, 60, 70) for i in range(3)]
+    slowing = replace(waltz_prediction(notes, np.ones(3)), period=np.array([0.4, 0.5, 0.6]))
+    assert np.allclose(with_tempo(slowing, 1.0).period, [0.8, 1.0, 1.2])
+
+
+def test_a_users_time_signature_holds_for_the_whole_piece():
+    torch.manual_seed(0)
+    net = RhythmNet(RhythmConfig(hidden=8, layers=1)).eval()
+    notes = [Note(i * 0.5, i * 0.5 + 0.3, 60 + i % 5, 70) for i in range(48)]
+    meter = analyse_rhythm(notes, net, meter_changes=True, hint=RhythmHint(None, "6/8")).meter
+    assert meter.time_signature == "6/8" and meter.changes == ()
+
+
+def test_a_users_tempo_reaches_the_beats_through_the_scaled_periods():
+    torch.manual_seed(0)
+    net = RhythmNet(RhythmConfig(hidden=8, layers=1)).eval()
+    notes = [Note(i * 0.3, i * 0.3 + 0.2, 60 + i % 7, 70) for i in range(30)]
+    hinted = analyse_rhythm(notes, net, beat_source=0.5, hint=RhythmHint(100.0, None)).beats
+    assert np.array_equal(hinted, decode_beats(notes, with_tempo(predict_rhythm(net, notes), 0.6), 0.5))

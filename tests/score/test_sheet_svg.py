@@ -42,6 +42,11 @@ def test_the_page_shows_the_notations_key_and_time_signature(mazurka):
     assert (root.find(".//time/beats").text, root.find(".//time/beat-type").text) == (str(top), str(bottom))
 
 
+def test_the_page_opens_with_a_tempo_mark(mazurka):
+    pages = mazurka[3]
+    assert 'class="tempo"' in pages[0] and 'class="tempo"' not in "".join(pages[1:])
+
+
 def test_the_mazurka_is_in_three_four(mazurka):
     assert mazurka[0].meter.time_signature == "3/4"
 

@@ -1,0 +1,32 @@
+"""What a user may tell the sheet of a piece (RhythmHint): a tempo and a time signature, checked as typed."""
+
+from __future__ import annotations
+
+import pytest
+
+from notestream.score.meter import RhythmHint
+
+
+def test_a_hint_reads_what_the_user_typed():
+    hint = RhythmHint.from_text(" 72 ", "6/8")
+    assert hint == RhythmHint(72.0, "6/8")
+    assert hint.beat_period == pytest.approx(60 / 72)
+
+
+def test_empty_or_auto_leaves_the_choice_to_the_network():
+    assert not RhythmHint.from_text("", "auto")
+    assert not RhythmHint.from_text(None, None)
+    assert RhythmHint.from_text("auto", "3/4") == RhythmHint(None, "3/4")
+    assert RhythmHint().beat_period is None
+
+
+@pytest.mark.parametrize(("tempo", "signature", "message"), [
+    ("fast", None, "beats per minute, a number"),
+    ("5", None, "from 10 to 400"),
+    ("nan", None, "from 10 to 400"),
+    ("1000", None, "from 10 to 400"),
+    (None, "7/8", "not one of 2/4, 3/4"),
+])
+def test_a_hint_the_sheet_cannot_use_is_refused_with_the_reason(tempo, signature, message):
+    with pytest.raises(ValueError, match=message):
+        RhythmHint.from_text(tempo, signature)
