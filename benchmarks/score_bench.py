@@ -7,6 +7,10 @@ annotations and aligned score. Note-value accuracy: each performance note is mat
 the same pitch whose onset, mapped through the annotated beats into score time, lies within a tenth of a
 second; it counts as right when its notated length in quarter notes (ties merged) equals the score
 note's. Notes dropped or left unmatched count as wrong.
+
+`--hint tempo|meter|both` measures the sheet a user gets by telling it the piece's tempo and/or time
+signature: each performance's (or excerpt's) median annotated beat interval and opening time signature stand
+for what the user types. Peers are not given the hint.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from notestream.midi import read_midi, write_midi
 from notestream.model.arguments import view_shifts
 from notestream.notes import Note, Performance
 from notestream.score.asap import Annotations, read_annotations
+from notestream.score.meter import BEAT_SHAPES, RhythmHint
 from notestream.score.rhythm_decoding import BEAT_SOURCE, METER_CHANGES
 from notestream.score.rhythm_net import load_rhythm_net
 from notestream.score.voices import TWO_VOICES
@@ -41,6 +46,7 @@ SPEED_TARGET_S = 300.0  # the speed check uses the performance closest to five m
 PEERS = {"music21": music21_reading, "musescore": musescore_reading}
 AUDIO_VIEWS = (0,)  # one pitch view: ~5x faster than the shipped five, a little less accurate
 AUDIO_INPUTS = {"transcribed": "our transcription", "reference_notes": "the excerpt's MIDI"}
+HINTS = ("tempo", "meter", "both")
 log = logging.getLogger(__name__)
 
 
@@ -94,18 +100,34 @@ def evaluate_row(row: dict, asap_root: Path, peers: list[str], options: dict | N
     return evaluate_notes(read_midi(path), path, row, asap_root, ann, peers, options=options)
 
 
+def annotated_hint(ann: Annotations, parts: str, window: tuple[float, float] | None = None) -> RhythmHint:
+    """What a user who knows the piece would tell the sheet (`parts`: one of HINTS): the tempo of the median
+    annotated beat interval and the time signature in force, over the `window` (seconds) or the whole
+    performance. A signature the sheet cannot write is left to the network."""
+    start, end = window or (-np.inf, np.inf)
+    beats = ann.beats[(ann.beats >= start) & (ann.beats <= end)]
+    tempo = 60.0 / float(np.median(np.diff(beats))) if len(beats) > 2 and parts in ("tempo", "both") else None
+    signature = None
+    if parts in ("meter", "both") and ann.signatures:
+        signature = ([s for t, s in ann.signatures if t <= start] or [ann.signatures[0][1]])[-1]
+    return RhythmHint(tempo, signature if signature in BEAT_SHAPES else None)
+
+
 def evaluate_notes(
     perf: Performance, midi_path: Path, row: dict, asap_root: Path, ann: Annotations, peers: list[str],
     window: tuple[float, float] | None = None, options: dict | None = None,
 ) -> dict:
     """Every system's metrics on one note list (`midi_path` holds the same notes, for the peers); ours is
-    `notate` with `options`.
+    `notate` with `options` (a 'hint' among them names the HINTS part taken from the annotations).
 
     With a `window` the notes are an excerpt's, in its own time from 0: each reading is moved to the
     window's start in the performance and judged on that span (score_metrics.score_reading).
     """
     offset = window[0] if window else 0.0
     placed = [Note(n.onset + offset, n.offset + offset, n.pitch, n.velocity) for n in perf.notes]
+    options = dict(options or {})
+    if options.get("hint"):
+        options["hint"] = annotated_hint(ann, options["hint"], window)
     reading, seconds = our_reading(perf.notes, perf.pedals, options)
     ours = score_reading(reading.shifted(offset), placed, row, asap_root, ann, window)
     results = {"ours": {**ours, "notate_seconds": seconds}}
@@ -165,7 +187,8 @@ def beat_source(text: str) -> float | None:
 
 def notation_options(args: argparse.Namespace) -> dict:
     """`notate`'s keyword arguments from the command line (another rhythm network's weights among them)."""
-    options = {"meter_changes": args.meter_changes, "voices": args.voices, "beat_source": args.beat_source}
+    options = {"meter_changes": args.meter_changes, "voices": args.voices, "beat_source": args.beat_source,
+               "hint": args.hint}
     if args.rhythm_weights is not None:
         options["net"] = load_rhythm_net(args.rhythm_weights)
     return options
@@ -344,6 +367,9 @@ def register_score_bench(bench_subparsers) -> None:
                         f"threshold (default: {BEAT_SOURCE or 'tracker'}, as the sheet-music writer does)")
     p.add_argument("--rhythm-weights", type=Path, default=None,
                    help="a rhythm network checkpoint to use instead of the shipped score/weights/rhythm.pt")
+    p.add_argument("--hint", choices=HINTS, default=None,
+                   help="tell ours each performance's annotated tempo, time signature or both, as a user can "
+                        "(transcribe --tempo/--time-signature); the peers get no hint")
     p.add_argument("--json", type=Path, default=None, help="write per-performance and mean results here")
     p.add_argument("--markdown", type=Path, default=None, help="write the results table here")
     p.set_defaults(func=run)

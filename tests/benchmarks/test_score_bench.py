@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
 import pytest
 
 from notestream.notes import Note
+from notestream.score.asap import Annotations
+from notestream.score.meter import RhythmHint
 from notestream.score.rhythm_net import RhythmConfig, RhythmNet, save_rhythm_checkpoint
-from notestream_bench.score_bench import described, notation_options, register_score_bench
+from notestream_bench.score_bench import annotated_hint, described, notation_options, register_score_bench
 from notestream_bench.score_metrics import key_score, same_key, voice_connections
 
 
@@ -46,3 +49,17 @@ def test_beat_source_and_rhythm_weights_reach_notate(tmp_path, capsys):
         with pytest.raises(SystemExit):
             parser.parse_args(["score", "--beat-source", wrong])
     assert "threshold" in capsys.readouterr().err
+
+
+def test_the_hint_a_user_would_give_is_the_annotated_tempo_and_metre_in_force():
+    beats = np.concatenate([np.arange(0, 10, 0.5), 10 + np.arange(0, 10, 0.75)])  # 120 bpm, then 80
+    annotations = Annotations(beats, beats[::3], ((0.0, "3/4"), (10.0, "6/8")), ((0.0, 0),))
+    assert annotated_hint(annotations, "both", (0.0, 9.0)) == RhythmHint(120.0, "3/4")
+    assert annotated_hint(annotations, "meter", (11.0, 19.0)) == RhythmHint(None, "6/8")
+    assert annotated_hint(annotations, "tempo", (11.0, 19.0)) == RhythmHint(80.0, None)
+    cut_time = Annotations(beats, beats[::2], ((0.0, "4/2"),), ((0.0, 0),))
+    assert annotated_hint(cut_time, "meter") == RhythmHint(None, None)  # a metre the sheet cannot write
+    parser = argparse.ArgumentParser()
+    register_score_bench(parser.add_subparsers(dest="command"))
+    assert notation_options(parser.parse_args(["score", "--hint", "both"]))["hint"] == "both"
+    assert notation_options(parser.parse_args(["score"]))["hint"] is None
