@@ -7,20 +7,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from notestream.audio import iter_audio_chunks
 from notestream.exporters import export_transcription, output_paths
 from notestream.model.inference import Transcription, advance_streams
 from notestream.model.transcriber import CHUNK_SECONDS, Transcriber
 
+if TYPE_CHECKING:
+    from notestream.score.meter import RhythmHint
+
 
 @dataclass(frozen=True)
 class ArchiveItem:
-    """One audio file to transcribe and the stem its outputs are written to (`replace`: even if they exist)."""
+    """One audio file to transcribe and the stem its outputs are written to (`replace`: even if they exist;
+    `hint`: the tempo and/or time signature its sheet music is written in)."""
 
     audio: Path
     stem: Path
     replace: bool = False
+    hint: RhythmHint | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,8 @@ def _export(item: ArchiveItem, formats: list[str], result: Transcription | str, 
         return FileOutcome(item.audio, error=result, worker=worker)
     timing = {"transcribe_seconds": round(seconds, 3), "speed": round(result.duration / max(seconds, 1e-9), 1)}
     try:
-        written = export_transcription(result, item.stem, formats, source=str(item.audio), extra_metadata={"timing": timing})
+        written = export_transcription(result, item.stem, formats, source=str(item.audio), extra_metadata={"timing": timing},
+                                       hint=item.hint)
     except (OSError, ValueError) as exc:
         return FileOutcome(item.audio, error=f"could not write its outputs ({exc})", worker=worker)
     return FileOutcome(item.audio, result.duration, seconds, tuple(written), worker=worker)

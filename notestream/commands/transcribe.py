@@ -5,7 +5,8 @@ warning). Outputs go to OUTDIR, keeping each file's path below the folder it was
 `<name>.mid`, `.json`, `.tsv`, `.txt`, `.musicxml`, `-<page>.svg`, `.pdf` and `.synth.wav` (the transcription
 played back). Every file of one input appears complete or not at all: a rerun skips the inputs whose
 outputs are all there (an interrupted run resumes), refuses to touch partly existing ones, and --force
-replaces everything. The model loads once per worker: --jobs N runs N worker processes here, --ray
+replaces everything. --tempo and --time-signature tell the sheet music what you know of the piece (its
+beat's tempo, its metre) instead of leaving both to the rhythm network. The model loads once per worker: --jobs N runs N worker processes here, --ray
 ADDRESS spreads the files over a Ray cluster (`pip install 'notestream[ray]'`; every node must see the
 input and output folders). A summary (files, hours of audio, failures, real-time factor) ends the run.
 """
@@ -29,6 +30,7 @@ from notestream.audio import AUDIO_EXTENSIONS
 from notestream.cli import UserError
 from notestream.exporters import EXPORT_FORMATS, existing_outputs, parse_formats
 from notestream.model.arguments import add_precision_argument, view_shifts
+from notestream.score.meter import BEAT_SHAPES, RhythmHint
 
 DEFAULT_FORMATS = "mid,json,tsv,txt,musicxml,svg"
 
@@ -46,6 +48,12 @@ def register(subparsers) -> None:
                    help="another of the checkpoint's calibrated pitch-view sets, e.g. --views=-1,1 or --views=0 "
                         "(faster, a little less accurate); default: the checkpoint's own (five views)")
     add_precision_argument(p)
+    p.add_argument("--tempo", type=float, default=None, metavar="BPM",
+                   help="the sheet music's tempo in beats per minute, counting the time signature's beat (a "
+                        "quarter in 4/4, a dotted quarter in 6/8); default: the rhythm network's")
+    p.add_argument("--time-signature", default=None, metavar="N/D",
+                   help=f"the sheet music's time signature for the whole piece, one of {', '.join(BEAT_SHAPES)}; "
+                        "default: the rhythm network's")
     p.add_argument("--force", action="store_true", help="replace outputs that already exist")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--jobs", type=int, default=1, metavar="N",
@@ -76,14 +84,16 @@ def find_audio(inputs: list[Path]) -> tuple[list[tuple[Path, Path]], list[Path]]
     return found, [path for path, _ in skipped]
 
 
-def plan_outputs(found: list[tuple[Path, Path]], out_dir: Path, replace: bool = False) -> list[ArchiveItem]:
-    """Each input's output stem: OUTDIR/<relative path without extension>.
+def plan_outputs(
+    found: list[tuple[Path, Path]], out_dir: Path, replace: bool = False, hint: RhythmHint | None = None,
+) -> list[ArchiveItem]:
+    """Each input's output stem: OUTDIR/<relative path without extension>, and the sheet's `hint`.
 
     Inputs that would share a stem (`take.wav` and `take.mp3`) keep their extension in it (`take.wav.mid`).
     """
     plain = [out_dir / relative.with_suffix("") for _, relative in found]
     clashing = {stem for stem in plain if plain.count(stem) > 1}
-    planned = [ArchiveItem(audio, out_dir / relative if stem in clashing else stem, replace)
+    planned = [ArchiveItem(audio, out_dir / relative if stem in clashing else stem, replace, hint)
                for (audio, relative), stem in zip(found, plain, strict=True)]
     stems = [p.stem for p in planned]
     repeated = sorted({str(s) for s in stems if stems.count(s) > 1})
@@ -92,6 +102,15 @@ def plan_outputs(found: list[tuple[Path, Path]], out_dir: Path, replace: bool = 
         raise UserError(f"{' and '.join(sources)} would both be written to {repeated[0]}.*; "
                         "transcribe them in separate runs or with different -o folders")
     return planned
+
+
+def sheet_hint(args: argparse.Namespace) -> RhythmHint | None:
+    """--tempo and --time-signature as the sheet music's hint (None when neither is given)."""
+    try:
+        hint = RhythmHint(args.tempo, args.time_signature)
+    except ValueError as exc:
+        raise UserError(f"--tempo/--time-signature: {exc}") from exc
+    return hint or None
 
 
 def check_overwrites(planned: list[ArchiveItem], formats: list[str], force: bool) -> None:
@@ -115,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
               f"known extensions: {' '.join(sorted(AUDIO_EXTENSIONS))}", file=sys.stderr)
     if not found:
         raise UserError("no audio or video files among the inputs")
-    planned = plan_outputs(found, args.out_dir, replace=args.force)
+    planned = plan_outputs(found, args.out_dir, replace=args.force, hint=sheet_hint(args))
     check_overwrites(planned, formats, args.force)
     summary = run_archive(planned, formats, make_executor(args, formats), show_progress=not args.no_progress,
                           started=started)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from notestream.model.transcriber import Transcription
 
@@ -17,6 +18,9 @@ from .resynthesis import write_resynthesis
 from .sheet import existing_svg_pages, stage_sheet_music, svg_page_path
 from .staging import StagedFiles
 from .text import transcription_record, write_json, write_listing, write_tsv
+
+if TYPE_CHECKING:
+    from notestream.score.meter import RhythmHint
 
 EXPORT_FORMATS = ("mid", "json", "tsv", "txt", "musicxml", "svg", "pdf", "wav")
 SHEET_FORMATS = {"musicxml", "svg", "pdf"}
@@ -51,16 +55,17 @@ def existing_outputs(stem: Path, formats: Iterable[str]) -> list[Path]:
 
 def export_transcription(
     transcription: Transcription, stem: str | Path, formats: Iterable[str], source: str | None = None,
-    extra_metadata: dict | None = None,
+    extra_metadata: dict | None = None, hint: RhythmHint | None = None,
 ) -> list[Path]:
-    """Write the transcription in each format next to `stem`; returns the written paths.
+    """Write the transcription in each format next to `stem`; returns the written paths. `hint`: the tempo
+    and/or time signature the user gives the sheet music.
 
     Nothing is renamed into place until every format is written, so an error or Ctrl-C part-way leaves
     the previous files (if any) as they were and no partial ones.
     """
     stem, formats = Path(stem), list(formats)
     t = transcription
-    notation, key = _sheet_notation_and_key(t, formats)
+    notation, key = _sheet_notation_and_key(t, formats, hint)
     with StagedFiles() as staged:
         for fmt in formats:
             if fmt in SHEET_FORMATS:
@@ -84,13 +89,13 @@ def export_transcription(
     return written
 
 
-def _sheet_notation_and_key(t: Transcription, formats: list[str]) -> tuple:
+def _sheet_notation_and_key(t: Transcription, formats: list[str], hint: RhythmHint | None = None) -> tuple:
     """The sheet's notation (when a sheet format is asked for) and its key (when note names are written):
     analysed once, so the note names agree with the sheet at no second cost."""
     if SHEET_FORMATS & set(formats):
         from notestream.score import notate
 
-        notation = notate(t.notes, t.pedals)
+        notation = notate(t.notes, t.pedals, hint=hint)
         return notation, notation.key
     if {"json", "txt"} & set(formats):
         from notestream.score import sheet_key

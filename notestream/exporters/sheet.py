@@ -4,9 +4,13 @@ the pages; written under temporary names and moved into place together (the one 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..notes import Note, PedalSpan
 from .staging import StagedFiles
+
+if TYPE_CHECKING:
+    from notestream.score.meter import RhythmHint
 
 
 def svg_page_path(stem: Path, page: int) -> Path:
@@ -26,15 +30,16 @@ def existing_svg_pages(stem: Path, after: int = 0) -> list[Path]:
 def stage_sheet_music(
     notes: list[Note], pedals: list[PedalSpan], stem: Path, staged: StagedFiles,
     musicxml: bool = True, svg: bool = True, title: str | None = None, pdf: bool = False, notation=None,
+    hint: RhythmHint | None = None,
 ) -> None:
     """Write `<stem>.musicxml`, `<stem>-<page>.svg` and/or `<stem>.pdf` through `staged`.
 
-    `notation`: `notate(notes, pedals)` when the caller has it already. Surplus SVG pages of an earlier,
-    longer export go on commit.
+    `notation`: `notate(notes, pedals, hint=hint)` when the caller has it already (`hint`: the user's tempo
+    and/or time signature). Surplus SVG pages of an earlier, longer export go on commit.
     """
     from notestream.score import notate, notation_to_musicxml, render_svg_pages, svg_pages_to_pdf
 
-    text = notation_to_musicxml(notation or notate(notes, pedals), title)
+    text = notation_to_musicxml(notation or notate(notes, pedals, hint=hint), title)
     if musicxml:
         staged.path(stem.with_name(stem.name + ".musicxml")).write_text(text, encoding="utf-8")
     if not (svg or pdf):
@@ -51,15 +56,17 @@ def stage_sheet_music(
 
 def write_sheet_music(
     notes: list[Note], pedals: list[PedalSpan] | None, stem: Path, title: str | None = None, pdf: bool = False,
+    hint: RhythmHint | None = None,
 ) -> dict[str, list[Path]]:
-    """Write `<stem>.musicxml`, `<stem>-<page>.svg` and, with `pdf`, `<stem>.pdf`, all or none.
+    """Write `<stem>.musicxml`, `<stem>-<page>.svg` and, with `pdf`, `<stem>.pdf`, all or none (`hint`: the
+    user's tempo and/or time signature).
 
     Returns {'musicxml': [...], 'svg': [...], 'pdf': [...]} ('pdf' empty unless asked for).
     """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     with StagedFiles() as staged:
-        stage_sheet_music(notes, pedals or [], stem, staged, title=title, pdf=pdf)
+        stage_sheet_music(notes, pedals or [], stem, staged, title=title, pdf=pdf, hint=hint)
         written = staged.commit()
     return {
         "musicxml": [p for p in written if p.suffix == ".musicxml"],

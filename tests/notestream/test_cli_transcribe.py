@@ -85,6 +85,8 @@ def test_video_files_are_transcribed_from_their_audio_track(piano_wav: Path, tmp
     (["no-such-take.wav"], "no-such-take.wav: no such file or folder"),
     (["{notes}"], "no audio or video files among the inputs"),
     (["{take}", "--formats", "mid,png"], "unknown output format(s) png"),
+    (["{take}", "--tempo", "5"], "--tempo/--time-signature: tempo 5: give beats per minute from 10 to 400"),
+    (["{take}", "--time-signature", "7/8"], "--tempo/--time-signature: time signature '7/8': not one of"),
 ])
 def test_user_errors_are_one_line_naming_the_problem(
     argv: list[str], message: str, recordings: Path, capsys: pytest.CaptureFixture
@@ -93,6 +95,14 @@ def test_user_errors_are_one_line_naming_the_problem(
     assert main(["transcribe", *argv, "-o", str(recordings.parent / "out"), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1] and err[-1].startswith("notestream transcribe: error:")
+
+
+def test_the_sheet_is_written_in_the_time_signature_the_user_gives(piano_wav: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["transcribe", str(piano_wav), "-o", str(out), "--formats", "musicxml", "--no-progress",
+                 "--tempo", "90", "--time-signature", "6/8"]) == 0
+    score = (out / f"{piano_wav.stem}.musicxml").read_text()
+    assert "<beats>6</beats>" in score and "<beat-type>8</beat-type>" in score
 
 
 def test_ctrl_c_keeps_finished_inputs_and_leaves_nothing_of_the_interrupted_one(piano_wav: Path, tmp_path: Path) -> None:
