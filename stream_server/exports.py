@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from notestream.notes import Note, note_name
 
+HINTED_SHEETS_KEPT = 8  # sheets of one session in other tempi or metres kept on disk
 KEYS_REMEMBERED = 64  # sessions whose sheet key is kept, so polling a finished job analyses it once
 _keys: OrderedDict[tuple, object] = OrderedDict()
 
@@ -23,6 +26,36 @@ def sheet_music_writer() -> Callable:
     except ImportError as exc:
         raise SheetMusicUnavailable(f"sheet music export is not available on this server ({exc})") from exc
     return write_sheet_music
+
+
+def sheet_hint(query: Mapping[str, str]):
+    """The `RhythmHint` of a score export's `?tempo=` and `?time_signature=` (None when neither is given):
+    what the user tells the sheet. ValueError names a value the sheet cannot use."""
+    try:
+        from notestream.score.meter import RhythmHint
+    except ImportError as exc:
+        raise SheetMusicUnavailable(f"sheet music export is not available on this server ({exc})") from exc
+    hint = RhythmHint.from_text(query.get("tempo"), query.get("time_signature"))
+    if hint.tempo_bpm is not None:
+        hint = RhythmHint(round(hint.tempo_bpm, 2), hint.time_signature)
+    return hint or None
+
+
+def hint_folder(hint) -> str:
+    """The sub-folder a session's score written with `hint` is kept in ('' for the network's own reading)."""
+    if hint is None:
+        return ""
+    tempo = "auto" if hint.tempo_bpm is None else f"{hint.tempo_bpm:.2f}"
+    metre = "auto" if hint.time_signature is None else hint.time_signature.replace("/", "-")
+    return f"hint-{tempo}-{metre}"
+
+
+def prune_hinted_sheets(folder: Path, keep: int = HINTED_SHEETS_KEPT) -> None:
+    """Remove all but the `keep` most recently made hint folders in `folder`: a user trying tempo after tempo
+    does not fill the disk."""
+    made = sorted(folder.glob("hint-*"), key=lambda p: p.stat().st_mtime)
+    for old in made[: max(0, len(made) - keep)]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def names_in_sheet_key(snapshot: tuple, notes: list[Note]) -> tuple[dict | None, list[str]]:

@@ -1,10 +1,13 @@
-"""`GET /v1/sessions/{id}[.mid|.musicxml|.svg|.pdf|.flac]`: a session's notes and its exports."""
+"""`GET /v1/sessions/{id}[.mid|.musicxml|.svg|.pdf|.flac]`: a session's notes and its exports (the sheet in
+the user's tempo and time signature with `?tempo=&time_signature=`)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -12,14 +15,25 @@ from notestream.midi import write_midi
 from notestream.notes import Performance, events_to_performance
 
 from .auth import json_error, require_token
-from .exports import SheetMusicUnavailable, names_in_sheet_key, sheet_music_writer
+from .exports import (
+    SheetMusicUnavailable,
+    hint_folder,
+    names_in_sheet_key,
+    prune_hinted_sheets,
+    sheet_hint,
+    sheet_music_writer,
+)
 from .protocol import session_urls
 from .state import STATE_KEY, ServerState
 from .storage import SessionRecord
 
+if TYPE_CHECKING:
+    from notestream.score.meter import RhythmHint
+
 EXPORT_TYPES = {".mid": "audio/midi", ".musicxml": "application/vnd.recordare.musicxml+xml", ".svg": "image/svg+xml",
                 ".pdf": "application/pdf", ".flac": "audio/flac"}
 SCORE_FILES = {".musicxml": "score.musicxml", ".pdf": "score.pdf"}  # and ".svg": score-<page>.svg
+SHEET_SUFFIXES = {".musicxml", ".svg", ".pdf"}
 
 
 def session_performance(state: ServerState, record: SessionRecord) -> Performance:
@@ -67,7 +81,7 @@ async def session_handler(request: web.Request) -> web.StreamResponse:
         return web.json_response(await session_body(state, record))
     if suffix == ".flac":
         return _audio_response(state, record)
-    path = await _export(state, record, suffix, _page(request))
+    path = await _export(state, record, suffix, _page(request), _hint(request) if suffix in SHEET_SUFFIXES else None)
     return web.FileResponse(path, headers={"Content-Type": EXPORT_TYPES[suffix]})
 
 
@@ -81,6 +95,16 @@ def _page(request: web.Request) -> int:
     return page
 
 
+def _hint(request: web.Request) -> RhythmHint | None:
+    """The sheet's `?tempo=` and `?time_signature=` as a RhythmHint (None: the rhythm network decides)."""
+    try:
+        return sheet_hint(request.query)
+    except SheetMusicUnavailable as exc:
+        raise json_error(503, "score_unavailable", f"{exc}; the .mid export and the JSON notes are") from exc
+    except ValueError as exc:
+        raise json_error(400, "bad_hint", f"{exc} (?tempo= and ?time_signature= may also be left out or 'auto')") from exc
+
+
 def _audio_response(state: ServerState, record: SessionRecord) -> web.FileResponse:
     path = state.store.flac_path(record.id)
     if record.kind != "stream" or not path.exists():
@@ -88,10 +112,16 @@ def _audio_response(state: ServerState, record: SessionRecord) -> web.FileRespon
     return web.FileResponse(path, headers={"Content-Type": EXPORT_TYPES[".flac"]})
 
 
-async def _export(state: ServerState, record: SessionRecord, suffix: str, page: int) -> Path:
-    """Write the export (cached in the session folder once the session is final) and return its path."""
+async def _export(
+    state: ServerState, record: SessionRecord, suffix: str, page: int, hint: RhythmHint | None = None,
+) -> Path:
+    """Write the export (cached in the session folder once the session is final, a sheet with a `hint` in a
+    folder of its own) and return its path."""
     final = record.finished
-    folder = state.store.session_dir(record.id) / ("" if final else "provisional")  # open: rewritten each time
+    folder = state.store.session_dir(record.id) / ("" if final else "provisional") / hint_folder(hint)
+    if hint is not None and not folder.exists():
+        folder.mkdir(parents=True)
+        prune_hinted_sheets(folder.parent)
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / "score"
     target = folder / "notes.mid" if suffix == ".mid" else folder / SCORE_FILES.get(suffix, f"score-{page}.svg")
@@ -106,7 +136,8 @@ async def _export(state: ServerState, record: SessionRecord, suffix: str, page: 
     except SheetMusicUnavailable as exc:
         raise json_error(503, "score_unavailable", f"{exc}; the .mid export and the JSON notes are") from exc
     loop = asyncio.get_running_loop()
-    written = await loop.run_in_executor(state.engraving, write_sheet_music, performance.notes, performance.pedals, stem)
+    written = await loop.run_in_executor(
+        state.engraving, partial(write_sheet_music, hint=hint), performance.notes, performance.pedals, stem)
     if suffix == ".pdf":
         from notestream.score.pdf import write_pdf
 

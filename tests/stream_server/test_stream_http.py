@@ -58,6 +58,10 @@ def test_session_results_need_the_token_and_come_as_json_midi_score_pdf_and_audi
     assert [n["name"] for n in result["notes"]] == spelled_names(notes, sheet_key(notes))
     status, svg, kind = get(server.http + urls["svg"] + f"?token={token}")
     assert status == 200 and kind == "image/svg+xml" and b"<svg" in svg
+    status, waltz, _ = get(server.http + urls["musicxml"] + f"?token={token}&tempo=90&time_signature=3/4")
+    assert status == 200 and b"<beats>3</beats><beat-type>4</beat-type>" in waltz.replace(b"\n", b"").replace(b" ", b"")
+    status, refused = get_json(server.http + urls["svg"] + f"?token={token}&tempo=fast")
+    assert status == 400 and refused["error"] == "bad_hint" and "beats per minute" in refused["message"]
     status, pdf, kind = get(server.http + urls["pdf"] + f"?token={token}")
     assert status == 200 and kind == "application/pdf" and pdf.startswith(b"%PDF-")
     status, flac, _ = get(server.http + urls["audio"] + f"?token={token}")
