@@ -9,9 +9,13 @@ const FORMATS = [
   ["pdf", "Sheet (PDF)", "pdf"],
   ["json", "Notes (JSON)", "json"],
 ];
+const SHEET_FORMATS = new Set(["musicxml", "svg", "pdf"]);
 
-/** Fill `container` with one download link per export of session `id`. */
-export function renderDownloads(container, id, token, urls = {}) {
+/**
+ * Fill `container` with one download link per export of session `id`; the sheet's links carry `sheetHint`
+ * (URLSearchParams: the user's tempo and time signature).
+ */
+export function renderDownloads(container, id, token, urls = {}, sheetHint = new URLSearchParams()) {
   const all = sessionUrls(id, urls);
   const heading = document.createElement("span");
   heading.className = "downloads-label";
@@ -19,7 +23,8 @@ export function renderDownloads(container, id, token, urls = {}) {
   const links = FORMATS.map(([key, label, ext]) => {
     const link = document.createElement("a");
     link.className = "button ghost";
-    link.href = withToken(all[key], token);
+    const path = SHEET_FORMATS.has(key) && String(sheetHint) ? `${all[key]}?${sheetHint}` : all[key];
+    link.href = withToken(path, token);
     link.download = `${id}.${ext}`;
     link.dataset.format = key;
     link.textContent = label;

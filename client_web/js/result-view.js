@@ -20,6 +20,11 @@ export class ResultView {
     this.together = this.el("play-together");
     this.session = null;
     this.frame = 0;
+    this.hintForm = this.el("sheet-hint");
+    this.hintForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.reengrave();
+    });
     this.playButton.addEventListener("click", () => this.toggleSynth());
     this.roll.onSeek = (t) => this.seek(t);
     this.audio.addEventListener("play", () => this.follow());
@@ -41,16 +46,39 @@ export class ResultView {
     this.notes.setNotes(this.session.notes);
     this.root.dataset.session = id;
     this.root.dataset.noteCount = String(this.session.notes.length);
+    this.session.urls = data.urls;
     this.audio.src = audioSrc ?? withToken(sessionUrls(id, data.urls).audio, token);
-    renderDownloads(this.el("result-downloads"), id, token, data.urls);
-    await this.loadSheet(sessionUrls(id, data.urls).svg, token);
+    this.hintForm.reset(); // a new piece: the rhythm network's reading until the user says otherwise
+    await this.reengrave();
   }
 
   /**
-   * Fetch the engraved SVG pages (`?page=N` until the server has no more) and show them as images:
-   * an <img> never runs scripts inside the SVG.
+   * The tempo and time signature the user gave for the sheet, as query parameters (empty: the rhythm
+   * network decides both).
    */
-  async loadSheet(url, token) {
+  sheetHint() {
+    const hint = new URLSearchParams();
+    const tempo = this.el("sheet-tempo").value.trim();
+    const signature = this.el("sheet-time-signature").value;
+    if (tempo) hint.set("tempo", tempo);
+    if (signature) hint.set("time_signature", signature);
+    return hint;
+  }
+
+  /** Engrave the sheet again in the user's tempo and time signature; the sheet downloads follow it. */
+  async reengrave() {
+    if (!this.session) return;
+    const { id, token, urls } = this.session;
+    const hint = this.sheetHint();
+    renderDownloads(this.el("result-downloads"), id, token, urls, hint);
+    await this.loadSheet(sessionUrls(id, urls).svg, token, hint);
+  }
+
+  /**
+   * Fetch the engraved SVG pages (`?page=N` until the server has no more, with the `hint` parameters) and
+   * show them as images: an <img> never runs scripts inside the SVG.
+   */
+  async loadSheet(url, token, hint = new URLSearchParams()) {
     const sheet = this.el("sheet");
     sheet.dataset.state = "loading";
     sheet.replaceChildren(Object.assign(document.createElement("p"), { className: "hint", textContent: "Engraving…" }));
@@ -58,7 +86,9 @@ export class ResultView {
     const request = (this.sheetRequest = {}); // a newer show() supersedes this one
     try {
       for (let page = 1; page <= MAX_SHEET_PAGES; page++) {
-        const response = await fetch(`${url}?page=${page}`, {
+        const query = new URLSearchParams(hint);
+        query.set("page", String(page));
+        const response = await fetch(`${url}?${query}`, {
           headers: authHeaders(token), signal: AbortSignal.timeout(120000),
         });
         if (request !== this.sheetRequest) return;

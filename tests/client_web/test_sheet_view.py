@@ -41,14 +41,20 @@ def shown_svg_pages(page) -> list[str]:
         img => fetch(img.src).then(r => r.text())))""")
 
 
+def engraved_upload(browser_page: BrowserPage, server_url: str, wav: Path):
+    """The page after uploading `wav` on the File tab and waiting for its sheet."""
+    page = browser_page.page
+    page.goto(f"{server_url}/#file")
+    page.wait_for_selector("body[data-ready=true]")
+    page.set_input_files("#file-input", str(wav))
+    page.wait_for_selector("#sheet[data-state=ready]", timeout=120_000)
+    return page
+
+
 def test_the_sheet_view_shows_engraved_bars_and_a_metre_and_is_kept_as_a_screenshot(
     quiet_page: BrowserPage, server_url: str, mazurka_wav: Path
 ):
-    page = quiet_page.page
-    page.goto(f"{server_url}/#file")
-    page.wait_for_selector("body[data-ready=true]")
-    page.set_input_files("#file-input", str(mazurka_wav))
-    page.wait_for_selector("#sheet[data-state=ready]", timeout=120_000)
+    page = engraved_upload(quiet_page, server_url, mazurka_wav)
     page.wait_for_function("[...document.querySelectorAll('#sheet img')].every(i => i.complete && i.naturalWidth > 0)")
 
     pages = shown_svg_pages(page)
@@ -65,4 +71,27 @@ def test_the_sheet_view_shows_engraved_bars_and_a_metre_and_is_kept_as_a_screens
         assert abs(shot.width - box["width"]) <= 2 and shot.height > 200
         dark = np.asarray(shot.convert("L")) < 100
     assert dark.mean() > 0.005  # staff lines and notes drawn, not a blank box
+    assert quiet_page.errors == []
+
+
+def test_the_sheet_is_engraved_again_in_the_tempo_and_metre_the_user_gives(
+    quiet_page: BrowserPage, server_url: str, mazurka_wav: Path
+):
+    page = engraved_upload(quiet_page, server_url, mazurka_wav)
+
+    page.fill("#sheet-tempo", "1000")  # out of range: the form says so and keeps the sheet
+    page.select_option("#sheet-time-signature", "3/4")
+    page.click("#sheet-hint button[type=submit]")
+    assert page.eval_on_selector("#sheet-tempo", "e => e.validity.rangeOverflow")
+    assert page.get_attribute("#sheet", "data-state") == "ready"
+
+    page.fill("#sheet-tempo", "160")
+    page.click("#sheet-hint button[type=submit]")
+    page.wait_for_selector("#sheet[data-state=ready]", timeout=120_000)
+    assert "".join(shown_svg_pages(page)).count('class="measure"') >= 4
+    link = page.get_attribute("[data-format=musicxml]", "href")
+    assert "tempo=160" in link and "time_signature=3%2F4" in link
+    xml = page.evaluate("async (href) => (await fetch(href)).text()", link)
+    assert "<beats>3</beats>" in xml and "<beat-type>4</beat-type>" in xml
+    assert "time_signature" not in page.get_attribute("[data-format=midi]", "href")
     assert quiet_page.errors == []
