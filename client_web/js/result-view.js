@@ -5,6 +5,7 @@ import { renderDownloads } from "./downloads.js";
 import { NoteList } from "./note-list.js";
 import { StaticRoll } from "./piano-roll.js";
 import { NoteSynth } from "./synth.js";
+import { TapTempo } from "./tap-tempo.js";
 
 const MAX_SHEET_PAGES = 30;
 
@@ -21,6 +22,11 @@ export class ResultView {
     this.session = null;
     this.frame = 0;
     this.hintForm = this.el("sheet-hint");
+    this.tapTempo = new TapTempo();
+    this.el("sheet-tap").addEventListener("click", () => {
+      const bpm = this.tapTempo.tap(performance.now());
+      if (bpm !== null) this.el("sheet-tempo").value = String(Math.round(Math.min(400, Math.max(10, bpm))));
+    });
     this.hintForm.addEventListener("submit", (event) => {
       event.preventDefault();
       this.reengrave();

@@ -4,6 +4,7 @@ signature and both staves, and a screenshot of the view is kept with the test ar
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,14 @@ def test_the_sheet_view_shows_engraved_bars_and_a_metre_and_is_kept_as_a_screens
 def test_the_sheet_is_engraved_again_in_the_tempo_and_metre_the_user_gives(
     quiet_page: BrowserPage, server_url: str, mazurka_wav: Path
 ):
+    quiet_page.page.clock.install()
     page = engraved_upload(quiet_page, server_url, mazurka_wav)
+
+    page.clock.pause_at(time.time() + 3600)  # page time moves only as the test says
+    for _ in range(4):  # tapping the beat every 0.4 s sets 150 beats per minute
+        page.click("#sheet-tap")
+        page.clock.run_for(400)
+    assert page.input_value("#sheet-tempo") == "150"
 
     page.fill("#sheet-tempo", "1000")  # out of range: the form says so and keeps the sheet
     page.select_option("#sheet-time-signature", "3/4")
