@@ -16,6 +16,7 @@ from notestream.score.rhythm_decoding import (
     analyse_rhythm,
     decode_beats,
     decode_hands,
+    decode_key,
     decode_meter,
     with_tempo,
 )
@@ -149,3 +150,13 @@ def test_a_users_tempo_reaches_the_beats_through_the_scaled_periods():
     notes = [Note(i * 0.3, i * 0.3 + 0.2, 60 + i % 7, 70) for i in range(30)]
     hinted = analyse_rhythm(notes, net, beat_source=0.5, hint=RhythmHint(100.0, None)).beats
     assert np.array_equal(hinted, decode_beats(notes, with_tempo(predict_rhythm(net, notes), 0.6), 0.5))
+
+
+def test_an_unsure_key_vote_is_settled_by_the_pitch_classes():
+    e_flat_major = [63, 65, 67, 68, 70, 72, 74, 75, 70, 67, 63, 58]
+    notes = [Note(0.25 * i, 0.25 * i + 0.2, p, 70) for i, p in enumerate(e_flat_major)]
+    unsure = waltz_prediction(notes, np.ones(len(notes)))  # every key signature equally likely
+    key = decode_key(notes, unsure)
+    assert (key.fifths, key.mode, key.tonic) == (-3, "major", 3)
+    sure_of_c = replace(unsure, key=np.tile(np.eye(12)[0] * 0.99 + 0.01 / 12, (len(notes), 1)))
+    assert decode_key(notes, sure_of_c).fifths == 0  # a confident vote is not overruled
