@@ -201,7 +201,7 @@ BEAT_UNITS = {0.5: ("eighth", ""), 1.0: ("quarter", ""), 1.5: ("quarter", "<beat
 
 def _metronome_xml(notation: Notation) -> str:
     """The tempo mark above the first bar (dotted quarter = 60 in 6/8), with the playback tempo in quarters."""
-    bpm = notation.played_tempo()
+    bpm = notation.metronome_bpm()
     unit, dot = BEAT_UNITS[notation.meter.beat_quarter_length]
     quarters = bpm * notation.meter.beat_quarter_length
     return (f'<direction placement="above"><direction-type><metronome><beat-unit>{unit}</beat-unit>{dot}'

@@ -77,7 +77,7 @@ class Notation:
     chords: list[NotatedChord] = field(default_factory=list)
     pedals: list[tuple[Fraction, Fraction]] = field(default_factory=list)  # quantised (start, end) quarters
     origin_beat: int = 0  # the beat index where bar 1 begins (negative when the piece starts with a pickup)
-    tempo_bpm: float | None = None  # the user's tempo; None: the played one (played_tempo)
+    tempo_bpm: float | None = None  # the user's tempo; None: the played one (metronome_bpm)
 
     @property
     def bar_length(self) -> Fraction:
@@ -94,7 +94,7 @@ class Notation:
         first = min(c.start for c in self.chords)
         return first if 0 < first < self.bar_length else Fraction(0)
 
-    def played_tempo(self) -> float:
+    def metronome_bpm(self) -> float:
         """Beats per minute of the metronome mark: the user's tempo, else the median beat interval of the beats
         the notes span."""
         if self.tempo_bpm is not None:

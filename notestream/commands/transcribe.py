@@ -6,9 +6,9 @@ warning). Outputs go to OUTDIR, keeping each file's path below the folder it was
 played back). Every file of one input appears complete or not at all: a rerun skips the inputs whose
 outputs are all there (an interrupted run resumes), refuses to touch partly existing ones, and --force
 replaces everything. --tempo and --time-signature tell the sheet music what you know of the piece (its
-beat's tempo, its metre) instead of leaving both to the rhythm network. The model loads once per worker: --jobs N runs N worker processes here, --ray
-ADDRESS spreads the files over a Ray cluster (`pip install 'notestream[ray]'`; every node must see the
-input and output folders). A summary (files, hours of audio, failures, real-time factor) ends the run.
+beat's tempo, its metre) instead of leaving both to the rhythm network. The model loads once per worker:
+--jobs N runs N worker processes here, --ray ADDRESS spreads the files over a Ray cluster (`pip install
+'notestream[ray]'`; every node must see the input and output folders). A summary (files, hours of audio, failures, real-time factor) ends the run.
 """
 
 from __future__ import annotations

@@ -143,4 +143,4 @@ def test_the_tempo_mark_counts_the_beat_the_metre_counts_and_sets_the_playback_t
 def test_without_a_users_tempo_the_mark_is_the_played_one():
     notes = [Note(0.75 * i, 0.75 * i + 0.5, 60, 70) for i in range(8)]
     notation = Notation(notes, 0.75 * np.arange(10.0), Meter("4/4", 0), KeyEstimate(0, "major", 0))
-    assert notation.played_tempo() == 80.0
+    assert notation.metronome_bpm() == 80.0
