@@ -50,19 +50,32 @@ def pitch_class_weights(notes: list[Note], max_weight_s: float = MAX_WEIGHT_S) -
     return weights
 
 
+def signature_major_tonic(signature_class: int) -> int:
+    """Major tonic pitch class of a key signature class (class c has c sharps, or 12 - c flats above 5)."""
+    return (7 * (signature_class if signature_class <= 5 else signature_class - 12)) % 12
+
+
+def profile_fits(weights: np.ndarray) -> np.ndarray:
+    """(12, 2) correlation of the pitch-class `weights` with the major and the minor profile of each key
+    signature class; zeros when nothing sounds."""
+    fits = np.zeros((12, 2))
+    if not weights.any():
+        return fits
+    for c in range(12):
+        major_tonic = signature_major_tonic(c)
+        fits[c, 0] = np.corrcoef(weights, np.roll(MAJOR_PROFILE, major_tonic))[0, 1]
+        fits[c, 1] = np.corrcoef(weights, np.roll(MINOR_PROFILE, (major_tonic + 9) % 12))[0, 1]
+    return fits
+
+
 def estimate_key(notes: list[Note], max_weight_s: float = MAX_WEIGHT_S) -> KeyEstimate:
     """The major or minor key whose rotated profile correlates best with the duration-weighted pitch classes."""
     weights = pitch_class_weights(notes, max_weight_s)
     if not weights.any():
         return NO_NOTES_KEY
-    best: tuple[float, int, str] = (-2.0, 0, "major")
-    for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
-        for tonic in range(12):
-            r = float(np.corrcoef(weights, np.roll(profile, tonic))[0, 1])
-            if r > best[0]:
-                best = (r, tonic, mode)
-    _, tonic, mode = best
-    return key_from_tonic(tonic, mode)
+    signature_class, minor = np.unravel_index(int(np.argmax(profile_fits(weights))), (12, 2))
+    major_tonic = signature_major_tonic(int(signature_class))
+    return key_from_tonic((major_tonic + 9) % 12, "minor") if minor else key_from_tonic(major_tonic, "major")
 
 
 def key_from_tonic(tonic: int, mode: str) -> KeyEstimate:

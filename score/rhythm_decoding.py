@@ -20,7 +20,7 @@ from notestream.notes import Note
 
 from .beats import beat_times
 from .chords import group_chords
-from .key import MAJOR_PROFILE, MINOR_PROFILE, KeyEstimate, key_from_tonic, pitch_class_weights
+from .key import KeyEstimate, key_from_tonic, pitch_class_weights, profile_fits, signature_major_tonic
 from .meter import BEAT_SHAPES, Meter, RhythmHint
 from .rhythm_net import DEFAULT_CHECKPOINT, RhythmNet, RhythmPrediction, load_rhythm_net, predict_rhythm
 
@@ -154,19 +154,6 @@ def decode_meter_changes(
     return Meter(meter.time_signature, meter.first_downbeat, tuple(changes))
 
 
-def profile_fits(weights: np.ndarray) -> np.ndarray:
-    """(12, 2) correlation of the pitch-class `weights` with the major and the minor profile of each key
-    signature class (class c has c sharps, or 12 - c flats above 5); zeros when nothing sounds."""
-    fits = np.zeros((12, 2))
-    if not weights.any():
-        return fits
-    for c in range(12):
-        major_tonic = (7 * (c if c <= 5 else c - 12)) % 12
-        fits[c, 0] = np.corrcoef(weights, np.roll(MAJOR_PROFILE, major_tonic))[0, 1]
-        fits[c, 1] = np.corrcoef(weights, np.roll(MINOR_PROFILE, (major_tonic + 9) % 12))[0, 1]
-    return fits
-
-
 def decode_key(notes: list[Note], prediction: RhythmPrediction) -> KeyEstimate:
     """The key signature best supported by the network's vote (log mean probability) and, weighted by
     KEY_PROFILE_WEIGHT, by how well the pitch classes fit its major or minor profile; the mode by which fits
@@ -175,7 +162,7 @@ def decode_key(notes: list[Note], prediction: RhythmPrediction) -> KeyEstimate:
     score = np.log(prediction.key.mean(axis=0) + 1e-6) + KEY_PROFILE_WEIGHT * fits.max(axis=1)
     fifths_class = int(np.argmax(score))
     fifths = fifths_class if fifths_class <= 5 else fifths_class - 12
-    major_tonic = (7 * fifths) % 12
+    major_tonic = signature_major_tonic(fifths_class)
     major, minor = fits[fifths_class] if fits.any() else (1.0, 0.0)
     key = key_from_tonic(major_tonic, "major") if major >= minor else key_from_tonic((major_tonic + 9) % 12, "minor")
     return KeyEstimate(key.tonic, key.mode, fifths)
