@@ -57,9 +57,9 @@ def signature_major_tonic(signature_class: int) -> int:
 
 def profile_fits(weights: np.ndarray) -> np.ndarray:
     """(12, 2) correlation of the pitch-class `weights` with the major and the minor profile of each key
-    signature class; zeros when nothing sounds."""
+    signature class; zeros when the weights cannot tell keys apart (nothing sounds, or all twelve equally)."""
     fits = np.zeros((12, 2))
-    if not weights.any():
+    if np.ptp(weights) <= 1e-9 * weights.max(initial=0.0):
         return fits
     for c in range(12):
         major_tonic = signature_major_tonic(c)

@@ -160,3 +160,10 @@ def test_an_unsure_key_vote_is_settled_by_the_pitch_classes():
     assert (key.fifths, key.mode, key.tonic) == (-3, "major", 3)
     sure_of_c = replace(unsure, key=np.tile(np.eye(12)[0] * 0.99 + 0.01 / 12, (len(notes), 1)))
     assert decode_key(notes, sure_of_c).fifths == 0  # a confident vote is not overruled
+
+
+def test_pitch_classes_played_equally_leave_the_key_to_the_network():
+    chromatic = [Note(0.25 * i, 0.25 * i + 0.25, 60 + i, 70) for i in range(12)]
+    vote = waltz_prediction(chromatic, np.ones(12))
+    sure_of_d = replace(vote, key=np.tile(np.eye(12)[2] * 0.9 + 0.1 / 12, (12, 1)))  # two sharps
+    assert decode_key(chromatic, sure_of_d).fifths == 2
