@@ -18,23 +18,28 @@ class SheetMusicUnavailable(RuntimeError):
     """The `score` package (music21 + Verovio engraving) cannot be imported on this server."""
 
 
-def sheet_music_writer() -> Callable:
-    """`write_sheet_music(notes, pedals, stem)`, imported lazily: sheet music is optional for the server."""
+def require_score() -> None:
+    """Import the `score` package (music21 and Verovio, which a lean server may lack), or say it is missing."""
     try:
-        import notestream.score  # noqa: F401  (music21 and Verovio, which a lean server may lack)
-        from notestream.exporters.sheet import write_sheet_music
+        import notestream.score  # noqa: F401
     except ImportError as exc:
         raise SheetMusicUnavailable(f"sheet music export is not available on this server ({exc})") from exc
+
+
+def sheet_music_writer() -> Callable:
+    """`write_sheet_music(notes, pedals, stem)`, imported lazily: sheet music is optional for the server."""
+    require_score()
+    from notestream.exporters.sheet import write_sheet_music
+
     return write_sheet_music
 
 
 def sheet_hint(query: Mapping[str, str]):
     """The `RhythmHint` of a score export's `?tempo=` and `?time_signature=` (None when neither is given):
     what the user tells the sheet. ValueError names a value the sheet cannot use."""
-    try:
-        from notestream.score.meter import RhythmHint
-    except ImportError as exc:
-        raise SheetMusicUnavailable(f"sheet music export is not available on this server ({exc})") from exc
+    require_score()
+    from notestream.score.meter import RhythmHint
+
     hint = RhythmHint.from_text(query.get("tempo"), query.get("time_signature"))
     if hint.tempo_bpm is not None:
         hint = RhythmHint(round(hint.tempo_bpm, 2), hint.time_signature)

@@ -95,12 +95,16 @@ def _page(request: web.Request) -> int:
     return page
 
 
+def _score_unavailable(exc: SheetMusicUnavailable) -> web.HTTPException:
+    return json_error(503, "score_unavailable", f"{exc}; the .mid export and the JSON notes are")
+
+
 def _hint(request: web.Request) -> RhythmHint | None:
     """The sheet's `?tempo=` and `?time_signature=` as a RhythmHint (None: the rhythm network decides)."""
     try:
         return sheet_hint(request.query)
     except SheetMusicUnavailable as exc:
-        raise json_error(503, "score_unavailable", f"{exc}; the .mid export and the JSON notes are") from exc
+        raise _score_unavailable(exc) from exc
     except ValueError as exc:
         raise json_error(400, "bad_hint", f"{exc} (?tempo= and ?time_signature= may also be left out or 'auto')") from exc
 
@@ -134,7 +138,7 @@ async def _export(
     try:
         write_sheet_music = sheet_music_writer()
     except SheetMusicUnavailable as exc:
-        raise json_error(503, "score_unavailable", f"{exc}; the .mid export and the JSON notes are") from exc
+        raise _score_unavailable(exc) from exc
     loop = asyncio.get_running_loop()
     written = await loop.run_in_executor(
         state.engraving, partial(write_sheet_music, hint=hint), performance.notes, performance.pedals, stem)
