@@ -25,7 +25,8 @@ export class ResultView {
     this.tapTempo = new TapTempo();
     this.el("sheet-tap").addEventListener("click", () => {
       const bpm = this.tapTempo.tap(performance.now());
-      if (bpm !== null) this.el("sheet-tempo").value = String(Math.round(Math.min(400, Math.max(10, bpm))));
+      const field = this.el("sheet-tempo"); // its min and max are the server's tempo range
+      if (bpm !== null) field.value = String(Math.round(Math.min(Number(field.max), Math.max(Number(field.min), bpm))));
     });
     this.hintForm.addEventListener("submit", (event) => {
       event.preventDefault();
