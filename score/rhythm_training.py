@@ -83,12 +83,15 @@ def losses(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor]) -> dict
 
 
 def random_crops(
-    examples: list[RhythmExample], rng: np.random.Generator, size: int, crop: int, aug: Augmentation
+    examples: list[RhythmExample], rng: np.random.Generator, size: int, crop: int, aug: Augmentation,
+    extra: list[RhythmExample] = (), extra_share: float = 0.0,
 ) -> list[RhythmExample]:
-    """`size` augmented crops of about `crop` notes from random performances."""
+    """`size` augmented crops of about `crop` notes from random performances, `extra_share` of them (on
+    average) from the `extra` examples."""
     crops = []
     for _ in range(size):
-        ex = examples[int(rng.integers(len(examples)))]
+        pool = extra if extra and rng.random() < extra_share else examples
+        ex = pool[int(rng.integers(len(pool)))]
         start = int(rng.integers(0, max(1, len(ex.onset) - crop)))
         piece = ex.take(np.arange(start, min(len(ex.onset), start + crop)))
         piece = replace(piece, offset=piece.offset - piece.onset[0], onset=piece.onset - piece.onset[0])
@@ -115,8 +118,12 @@ def train(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(args.seed)
     train_set = load_examples(args.asap_root, "train", args.cache)
     validation = load_examples(args.asap_root, "validation", args.cache)[:: args.validation_stride]
+    extra = pickle.loads(args.extra.read_bytes()) if args.extra else []
+    data = "ASAP train works (model/splits/train.txt)"
+    if extra:
+        data += f", {args.extra_share:.0%} of crops from {len(extra)} examples of {args.extra.name}"
     config = RhythmConfig(hidden=args.hidden, layers=args.layers, provenance={
-        "data": "ASAP train works (model/splits/train.txt)", "chosen_on": "validation works, summed loss",
+        "data": data, "chosen_on": "validation works, summed loss",
     })
     net = RhythmNet(config)
     if args.init_from:
@@ -130,7 +137,8 @@ def train(args: argparse.Namespace) -> None:
     while (elapsed := time.monotonic() - start) < args.minutes * 60:
         for group in optimiser.param_groups:
             group["lr"] = args.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * elapsed / (args.minutes * 60))))
-        batch = batch_tensors(random_crops(train_set, rng, args.batch, args.crop, Augmentation()))
+        crops = random_crops(train_set, rng, args.batch, args.crop, Augmentation(), extra, args.extra_share)
+        batch = batch_tensors(crops)
         parts = losses(net(batch["features"]), batch)
         optimiser.zero_grad()
         sum(parts.values()).backward()
@@ -142,6 +150,8 @@ def train(args: argparse.Namespace) -> None:
             log.info("step %d %.0fs train %s validation %.3f", step, time.monotonic() - start,
                      {k: round(float(v), 3) for k, v in parts.items()}, score)
             save_rhythm_checkpoint(args.cache / "rhythm-last.pt", net)
+            if args.snapshot_every and step % args.snapshot_every == 0:
+                save_rhythm_checkpoint(args.cache / f"rhythm-step{step}.pt", net)
             if score < best:
                 best = score
                 net.config.provenance.update(step=step, validation_loss=round(score, 3))
@@ -162,6 +172,11 @@ def main() -> None:
     p.add_argument("--every", type=int, default=200)
     p.add_argument("--validation-stride", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--extra", type=Path, default=None,
+                   help="a pickle of more RhythmExamples (e.g. humanised scores) to draw crops from")
+    p.add_argument("--extra-share", type=float, default=0.5, help="share of crops drawn from --extra")
+    p.add_argument("--snapshot-every", type=int, default=0,
+                   help="also keep the weights of every this many steps (to choose among on validation)")
     p.add_argument("--init-from", type=Path, default=None,
                    help="continue from these weights (kept only if a validation beats them)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
