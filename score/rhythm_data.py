@@ -1,6 +1,7 @@
-"""Training examples for the rhythm network from ASAP, and the augmentations that make them look like our
-transcriptions: tempo and timing noise, transposition, dropped, extra and shifted notes, and note ends
-as the audio sounds them (held by the pedal), which is what our transcriber reports.
+"""Training examples for the rhythm network from ASAP and from performances of written scores, and the
+augmentations that make them look like our transcriptions: tempo and timing noise, transposition, dropped,
+extra and shifted notes, and note ends as the audio sounds them (held by the pedal), which is what our
+transcriber reports.
 
 An example is one performance as parallel per-note arrays (sorted by onset, pitch) with its labels:
 beat / downbeat (the onset lies on an annotated one), the local beat period, the time signature and key
@@ -20,6 +21,7 @@ from notestream.midi import read_midi
 from notestream.notes import Note, extend_with_pedal
 
 from .asap import match_performance, read_annotations, read_score_notes, value_at
+from .meter import BEAT_SHAPES
 from .rhythm_net import TIME_SIGNATURES, sort_notes
 
 ON_BEAT_S = 0.035  # an onset this close to an annotated beat is on it
@@ -91,6 +93,62 @@ def build_example(row: dict, asap_root: Path) -> RhythmExample:
         time_signature=np.array([TIME_SIGNATURES.index(s) if s in TIME_SIGNATURES else IGNORE for s in signatures]),
         key=np.array([IGNORE if k is None else k % 12 for k in keys]),
         hand=np.array([IGNORE if m is None else 1 - score.staves[m] for m in matches]),
+    )
+
+
+def beat_quarters(signature: str) -> float:
+    """Length of a beat in quarter notes, as ASAP counts beats: BEAT_SHAPES, else a dotted quarter where
+    eighths group in threes (15/8), else the denominator's note (3/2: a half)."""
+    if signature in BEAT_SHAPES:
+        return BEAT_SHAPES[signature][1]
+    top, bottom = (int(x) for x in signature.split("/"))
+    return 1.5 if bottom == 8 and top % 3 == 0 else 4.0 / bottom
+
+
+def written_beats(bars) -> tuple[np.ndarray, np.ndarray]:
+    """(beats, downbeats) in quarter notes of a score's bars (each with .offset, .length, .pickup and
+    .time_signature, as a WrittenBar): a pickup bar counts its beats from where its full bar would begin
+    and has no downbeat."""
+    beats, downbeats = [], []
+    for bar in bars:
+        step = beat_quarters(bar.time_signature)
+        first = bar.offset - bar.pickup
+        beats += [t for t in first + step * np.arange(int(np.ceil((bar.pickup + bar.length) / step)))
+                  if bar.offset - 1e-6 <= t < bar.offset + bar.length - 1e-6]
+        if bar.pickup == 0 and bar.length > 0:
+            downbeats.append(bar.offset)
+    return np.array(beats, dtype=float), np.array(downbeats, dtype=float)
+
+
+def example_from_score(notes: list[Note], pedals, written: np.ndarray, hands: np.ndarray, bars, seconds_at) -> RhythmExample:
+    """Inputs and labels of a performance of a written score, where the labels are exact.
+
+    notes: the performance's notes, sorted by `sort_notes`; written: (N,) each note's written onset in quarter
+    notes; hands: (N,) 1 right, 0 left, IGNORE unknown; bars: the score's bars (see `written_beats`);
+    seconds_at: written quarters -> performance seconds (the tempo it was played at).
+    """
+    beats, downbeats = written_beats(bars)
+    starts = np.array([bar.offset for bar in bars])
+    bar = np.clip(np.searchsorted(starts, written, side="right") - 1, 0, len(bars) - 1)
+    onsets = np.array([n.onset for n in notes])
+    signatures = [bars[b].time_signature for b in bar]
+    keys = [bars[b].key_fifths for b in bar]
+
+    def on(grid: np.ndarray) -> np.ndarray:  # written positions compared on a grid of 1/96 quarter
+        return np.isin(np.round(written * 96), np.round(grid * 96)).astype(np.float32)
+
+    return RhythmExample(
+        onset=onsets,
+        offset=np.array([n.offset for n in notes]),
+        sounding_offset=sounding_offsets(notes, pedals),
+        pitch=np.array([n.pitch for n in notes]),
+        velocity=np.array([n.velocity for n in notes]),
+        beat=on(beats),
+        downbeat=on(downbeats),
+        log_period=local_log_period(onsets, seconds_at(beats)),
+        time_signature=np.array([TIME_SIGNATURES.index(s) if s in TIME_SIGNATURES else IGNORE for s in signatures]),
+        key=np.array([IGNORE if k is None else k % 12 for k in keys]),
+        hand=np.asarray(hands, dtype=int),
     )
 
 

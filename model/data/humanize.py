@@ -28,6 +28,7 @@ class ScoreNote:
     pitch: int
     strength: float = 0.5  # metric weight, 1 on the downbeat (music21's beatStrength)
     staccato: bool = False
+    hand: int | None = None  # the hand that plays it as written: 1 right, 0 left, None unknown
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,19 @@ class Score:
     notes: tuple[ScoreNote, ...]
     bars: tuple[float, ...]
     quarter_bpm: float
+    written_bars: tuple[WrittenBar, ...] = ()  # the bars' metre and key, where the source gives them
+
+
+@dataclass(frozen=True)
+class WrittenBar:
+    """One written bar: where it starts (quarter notes), how long it is, how much of a full bar is missing
+    before it (a pickup), its time signature ('6/8') and key signature in fifths."""
+
+    offset: float
+    length: float
+    pickup: float
+    time_signature: str
+    key_fifths: int | None
 
 
 @dataclass(frozen=True)
@@ -183,13 +197,34 @@ def _pedals(changes: np.ndarray, end: float, style: Style, rng: np.random.Genera
     return spans
 
 
+@dataclass(frozen=True)
+class PlayedScore:
+    """A performance of a score and where it came from: the written note of each performance note, and the
+    tempo map (quarter positions -> seconds) it was played at."""
+
+    performance: Performance
+    written: np.ndarray  # (N,) index into score.notes of each of performance.notes
+    quarters: np.ndarray  # (T,) tempo map grid
+    seconds: np.ndarray  # (T,)
+
+    def seconds_at(self, quarters: np.ndarray) -> np.ndarray:
+        """When written positions (quarter notes) were played."""
+        return np.interp(quarters, self.quarters, self.seconds)
+
+
 def humanize(score: Score, seed: int, style: Style | None = None) -> Performance:
     """One performance of `score`: the same seed (and style) gives the same notes and pedal."""
+    return play(score, seed, style).performance
+
+
+def play(score: Score, seed: int, style: Style | None = None) -> PlayedScore:
+    """`humanize`, keeping the written note of every played one and the tempo map."""
     rng = np.random.default_rng(seed)
     style = style or draw_style(rng)
-    notes = tuple(n for n in score.notes if MIN_PITCH <= n.pitch <= MAX_PITCH)
-    if not notes:
-        return Performance()
+    kept = np.array([i for i, n in enumerate(score.notes) if MIN_PITCH <= n.pitch <= MAX_PITCH], dtype=int)
+    if not kept.size:
+        return PlayedScore(Performance(), kept, np.zeros(1), np.zeros(1))
+    notes = tuple(score.notes[i] for i in kept)
     score = Score(notes, score.bars, score.quarter_bpm)
     grid, seconds = tempo_map(score, style, rng)
     at = np.interp([n.onset for n in notes], grid, seconds)
@@ -203,4 +238,5 @@ def humanize(score: Score, seed: int, style: Style | None = None) -> Performance
     played = [Note(float(a), float(b), n.pitch, int(v)) for a, b, n, v in zip(onsets, offsets, notes, velocities, strict=True)]
     end = max(n.offset for n in played)
     pedals = _pedals(np.interp(harmony_changes(score), grid, seconds), end, style, rng)
-    return Performance(sorted(played), pedals)
+    order = sorted(range(len(played)), key=played.__getitem__)
+    return PlayedScore(Performance([played[i] for i in order], pedals), kept[order], grid, seconds)

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notestream.midi import read_midi, write_midi
-from .humanize import Score, ScoreNote, humanize
+from .humanize import Score, ScoreNote, WrittenBar, humanize
 
-KEYBOARD, SATB = "keyboard", "satb"  # which parts are played: the piano staves, or the four voices
+# Which parts are played: the piano staves, the four voices, or every part (string quartets, trio sonatas).
+KEYBOARD, SATB, ENSEMBLE = "keyboard", "satb", "ensemble"
 
 
 ID_PREFIX = "music21__"  # every segment rendered from the music21 corpus has an id starting with this
@@ -75,6 +76,39 @@ def bach_chorales(root: Path) -> list[Music21Work]:
             for p in paths if not p.startswith("bach/bwv846.")]
 
 
+# String quartets and a trio sonata: no keyboard sound, but written metre, key and texture for the rhythm
+# network (score/rhythm_data.py), which reads notes, not audio.
+ENSEMBLE_FOLDERS = {
+    "beethoven": "Ludwig van Beethoven", "mozart": "Wolfgang Amadeus Mozart", "haydn": "Joseph Haydn",
+    "corelli": "Arcangelo Corelli", "schumann_robert/opus41no1": "Robert Schumann",
+}
+ENDLESS_REPEATS = {"beethoven/opus18no4.mxl"}  # music21's expandRepeats does not finish on it
+
+
+def ensemble_works(root: Path) -> list[Music21Work]:
+    """Every movement file under ENSEMBLE_FOLDERS (a Humdrum copy of a MusicXML file counts once), folders of
+    keyboard works left out."""
+    keyboard = {w.path.rsplit("/", 1)[0] for w in KEYBOARD_WORKS if w.path.count("/") > 1}  # e.g. mozart/k545
+    works = []
+    for folder, composer in ENSEMBLE_FOLDERS.items():
+        for path in sorted((root / folder).rglob("*")):
+            relative = path.relative_to(root).as_posix()
+            if path.suffix not in (".mxl", ".xml", ".krn", ".musicxml") or (path.suffix == ".krn" and path.with_suffix(".mxl").exists()):
+                continue
+            if relative.rsplit("/", 1)[0] in keyboard or relative in ENDLESS_REPEATS:
+                continue
+            works.append(Music21Work(relative, composer, f"Ensemble work {relative.rsplit('.', 1)[0]}", ENSEMBLE))
+    return works
+
+
+def rhythm_works(evaluation_folders: list[str], root: Path | None = None) -> list[Music21Work]:
+    """What the rhythm network may learn metre from besides ASAP: the keyboard works, every third chorale
+    (so that 4/4 hymns do not outnumber the rest) and the ensemble works; evaluation twins left out."""
+    root = root or corpus_root()
+    works = [w for w in KEYBOARD_WORKS if w.parts == KEYBOARD] + bach_chorales(root)[::3] + ensemble_works(root)
+    return [w for w in works if evaluation_twin(w, evaluation_folders) is None]
+
+
 STOP_WORDS = {"and", "the", "for", "with", "major", "minor", "sharp", "flat", "piano", "part", "reduction", "no", "op"}
 CATALOGUE = re.compile(r"\b(bwv|kv|k|op|d|h|hob)[\s._]*(\d+)", re.IGNORECASE)
 
@@ -120,6 +154,19 @@ def _played_parts(score, parts: str) -> list:
     return named or list(score.parts)
 
 
+def part_hands(parts: str, count: int) -> list[int | None]:
+    """The hand that plays each of `count` played parts, top part first: soprano and alto right, tenor
+    and bass left; the upper staff right; in an ensemble the top part right and the bottom one left."""
+    if parts == SATB and count == 4:
+        return [1, 1, 0, 0]
+    if parts == ENSEMBLE and count > 2:
+        return [1] + [None] * (count - 2) + [0]
+    if count == 1:
+        return [None]
+    half = count // 2
+    return [1] * half + [None] * (count % 2) + [0] * half
+
+
 def _tempo(score, default: float) -> float:
     """The first metronome mark in quarter notes per minute (kept within 40-200), else `default`."""
     from music21 import tempo
@@ -130,8 +177,26 @@ def _tempo(score, default: float) -> float:
     return default
 
 
+def written_bars(part) -> tuple[WrittenBar, ...]:
+    """Every bar of a part with the time and key signature in force; none if a bar has no time signature."""
+    from music21 import key, meter, stream
+
+    out, signature, fifths = [], None, None
+    for m in part.getElementsByClass(stream.Measure):
+        found = m.timeSignature or (None if signature else m.getContextByClass(meter.TimeSignature))
+        signature = found.ratioString if found is not None else signature
+        found = m.keySignature or (None if fifths is not None else m.getContextByClass(key.KeySignature))
+        fifths = int(found.sharps) if found is not None else fifths
+        if signature is None:
+            return ()
+        offset = float(m.getOffsetInHierarchy(part))
+        out.append(WrittenBar(offset, float(m.duration.quarterLength), float(m.paddingLeft or 0.0), signature, fifths))
+    return tuple(out)
+
+
 def read_score(work: Music21Work, root: Path | None = None) -> Score:
-    """The written notes of a work's played parts, repeats expanded where the file's repeats allow."""
+    """The written notes of a work's played parts (each with its hand), repeats expanded where the file's
+    repeats allow, with the bars' time and key signatures."""
     from music21 import articulations, converter, stream
 
     parsed = converter.parse(str((root or corpus_root()) / work.path))
@@ -141,16 +206,17 @@ def read_score(work: Music21Work, root: Path | None = None) -> Score:
         pass
     parts = _played_parts(parsed, work.parts)
     notes = []
-    for part in parts:
+    for part, hand in zip(parts, part_hands(work.parts, len(parts))):
         for n in part.stripTies().recurse().notes:
             onset = float(n.getOffsetInHierarchy(part))
             staccato = any(isinstance(a, articulations.Staccato | articulations.Staccatissimo) for a in n.articulations)
             strength = float(n.beatStrength)
             strength = strength if math.isfinite(strength) else 0.5  # NaN where a staff lacks its time signature
             for pitch in n.pitches:
-                notes.append(ScoreNote(onset, float(n.quarterLength), int(pitch.midi), strength, staccato))
+                notes.append(ScoreNote(onset, float(n.quarterLength), int(pitch.midi), strength, staccato, hand))
     bars = sorted({float(m.getOffsetInHierarchy(parts[0])) for m in parts[0].getElementsByClass(stream.Measure)}) if parts else []
-    return Score(tuple(sorted(notes, key=lambda n: (n.onset, n.pitch))), tuple(bars), _tempo(parsed, work.quarter_bpm))
+    return Score(tuple(sorted(notes, key=lambda n: (n.onset, n.pitch))), tuple(bars), _tempo(parsed, work.quarter_bpm),
+                 written_bars(parts[0]) if parts else ())
 
 
 def performance_seed(seed: int, work: Music21Work, k: int) -> int:

@@ -1,5 +1,6 @@
 """`notestream data`: split ASAP by work, render the training corpus, prepare MAESTRO, write statistics,
-pack a corpus losslessly for another machine and unpack it there."""
+pack a corpus losslessly for another machine and unpack it there, and label humanised scores for the
+rhythm network."""
 
 from __future__ import annotations
 
@@ -42,6 +43,12 @@ def register(subparsers) -> None:
                         "(model/data/velocity_timbre.py); segments already on disk are kept, so render into a fresh --data-dir")
     r.add_argument("--piano-name", default=None, help="with --sampled-piano: the name in the split (default: the folder's or patch's)")
     r.set_defaults(func=run_render)
+
+    rs = sub.add_parser("rhythm-scores", help="humanised music21 scores with their beats, metre, key and hands, for the rhythm network")
+    rs.add_argument("--out", type=Path, required=True, help="pickle of RhythmExamples (rhythm_training --extra)")
+    rs.add_argument("--performances", type=int, default=3, help="humanised performances per work (chorales: one)")
+    rs.add_argument("--seed", type=int, default=45)
+    rs.set_defaults(func=run_rhythm_scores)
 
     s = sub.add_parser("splits", help="(re)write model/splits/*.txt from ASAP's works (seeded, by work)")
     s.add_argument("--asap", type=Path, default=DEFAULT_ASAP)
@@ -142,4 +149,12 @@ def run_unpack(args: argparse.Namespace) -> int:
     root = rendered_dir(args.data_dir)
     counts = unpack_corpus(args.source, root, FeatureConfig().sample_rate, args.workers)
     print(f"unpacked into {root}: " + ", ".join(f"{k} {v} segments" for k, v in sorted(counts.items())))
+    return 0
+
+
+def run_rhythm_scores(args: argparse.Namespace) -> int:
+    from notestream.commands.rhythm_scores import write_rhythm_scores
+
+    count, notes = write_rhythm_scores(args.out, args.performances, args.seed)
+    print(f"{count} labelled performances ({notes} notes) in {args.out}")
     return 0

@@ -30,6 +30,7 @@ from notestream.score.rhythm_net import (
     predict_rhythm,
     save_rhythm_checkpoint,
 )
+from notestream.score.rhythm_training import random_crops
 
 
 def example(n: int = 40) -> RhythmExample:
@@ -73,6 +74,15 @@ def test_a_spurious_note_struck_with_a_beat_note_is_on_the_beat():
     spurious = added.hand == IGNORE
     on_grid = np.abs(added.onset / 0.5 - np.round(added.onset / 0.5)) * 0.5 <= 0.035
     assert spurious.any() and np.array_equal(added.beat[spurious] == 1, on_grid[spurious])
+
+
+def test_crops_come_from_the_extra_examples_at_the_share_asked():
+    rng = np.random.default_rng(0)
+    asap, extra = [example()], [replace(example(), key=np.full(40, 4))]
+    crops = random_crops(asap, rng, 400, 20, Augmentation(transpose=0), extra, extra_share=0.25)
+    share = np.mean([c.key[0] == 4 for c in crops])
+    assert 0.18 < share < 0.32
+    assert all(c.key[0] == 9 for c in random_crops(asap, rng, 20, 20, Augmentation(transpose=0)))
 
 
 def test_checkpoint_carries_its_config(tmp_path):

@@ -5,7 +5,7 @@ from dataclasses import replace
 import mido
 import numpy as np
 
-from notestream.model.data.humanize import LEAD_IN_SECONDS, Score, ScoreNote, Style, harmony_changes, humanize
+from notestream.model.data.humanize import LEAD_IN_SECONDS, Score, ScoreNote, Style, harmony_changes, humanize, play
 from notestream.midi import write_midi
 from notestream.notes import MAX_PITCH, MIN_PITCH
 
@@ -45,6 +45,20 @@ def test_notes_stay_in_range_and_in_written_order():
         for pitch in {n.pitch for n in perf.notes}:
             key = sorted(n for n in perf.notes if n.pitch == pitch)
             assert all(a.offset <= b.onset for a, b in zip(key, key[1:], strict=False))  # a key is released before it is struck again
+
+
+def test_a_played_score_knows_each_notes_written_note_and_its_tempo_map():
+    score = chorale_like()
+    notes = (ScoreNote(0.0, 1.0, 12),) + score.notes  # below the piano: not played
+    played = play(replace(score, notes=notes), 4)
+    assert played.performance == humanize(replace(score, notes=notes), 4)
+    written = [notes[i] for i in played.written]
+    assert [w.pitch for w in written] == [n.pitch for n in played.performance.notes]
+    assert 0 not in played.written
+    chords = played.seconds_at(np.array([w.onset for w in written]))
+    onsets = np.array([n.onset for n in played.performance.notes])
+    assert np.abs(onsets - chords)[[w.duration > 0 for w in written]].max() < 0.1  # jitter and spread only
+    assert np.all(np.diff(played.seconds_at(np.arange(0.0, 32.0))) > 0)
 
 
 def _in_written_order(score, perf):

@@ -7,6 +7,8 @@ import numpy as np
 from notestream.model.data.corpus import RenderPlan, plan_music21_jobs, render_job
 from notestream.model.data.dataset import CropSampler
 from notestream.model.data.music21_corpus import (
+    ENSEMBLE,
+    KEYBOARD,
     KEYBOARD_WORKS,
     SATB,
     Music21Work,
@@ -14,7 +16,9 @@ from notestream.model.data.music21_corpus import (
     catalogue_numbers,
     corpus_root,
     evaluation_twin,
+    part_hands,
     read_score,
+    rhythm_works,
     training_works,
     write_performances,
 )
@@ -108,3 +112,30 @@ def test_render_names_an_unknown_source(tmp_path, capsys):
 
     assert main(["data", "render", "--sources", "asap,musescore", "--data-dir", str(tmp_path)]) == 2
     assert "--sources: unknown musescore" in capsys.readouterr().err
+
+
+def test_the_rhythm_works_add_ensembles_and_a_third_of_the_chorales_and_no_evaluation_piece():
+    evaluation = [w for s in ("validation", "benchmark") for w in read_splits()[s]]
+    works = rhythm_works(evaluation)
+    paths = [w.path for w in works]
+    assert len(paths) == len(set(paths)) and not any(p.rsplit(".", 1)[0] + ".mxl" in paths for p in paths if p.endswith(".krn"))
+    assert {w.parts for w in works} == {KEYBOARD, SATB, ENSEMBLE}
+    assert sum(w.parts == SATB for w in works) == len(bach_chorales(corpus_root())[::3])
+    assert all(evaluation_twin(w, evaluation) is None for w in works)
+    assert not any(p.startswith("mozart/k545/") for p in paths if p not in {w.path for w in KEYBOARD_WORKS})
+
+
+def test_each_played_part_has_the_hand_a_pianist_would_give_it():
+    assert part_hands(KEYBOARD, 2) == [1, 0]
+    assert part_hands(KEYBOARD, 1) == [None]
+    assert part_hands(SATB, 4) == [1, 1, 0, 0]
+    assert part_hands(ENSEMBLE, 4) == [1, None, None, 0]
+    assert part_hands(ENSEMBLE, 3) == [1, None, 0]
+
+
+def test_a_read_score_has_its_bars_metre_key_and_hands(tmp_path):
+    work = write_tiny_score(tmp_path / "corpus")
+    score = read_score(work, tmp_path / "corpus")
+    assert [(b.offset, b.length, b.pickup, b.time_signature) for b in score.written_bars] == [(0.0, 4.0, 0.0, "4/4"), (4.0, 4.0, 0.0, "4/4")]
+    assert {n.hand for n in score.notes if n.pitch in MELODY} == {1}
+    assert {n.hand for n in score.notes if n.pitch < 66} == {0}
