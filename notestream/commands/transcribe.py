@@ -8,7 +8,8 @@ outputs are all there (an interrupted run resumes), refuses to touch partly exis
 replaces everything. --tempo and --time-signature tell the sheet music what you know of the piece (its
 beat's tempo, its metre) instead of leaving both to the rhythm network. The model loads once per worker:
 --jobs N runs N worker processes here, --ray ADDRESS spreads the files over a Ray cluster (`pip install
-'notestream[ray]'`; every node must see the input and output folders). A summary (files, hours of audio, failures, real-time factor) ends the run.
+'notestream[ray]'`; every node must see the input and output folders). A summary (files, hours of audio,
+failures, real-time factor) ends the run.
 """
 
 from __future__ import annotations
