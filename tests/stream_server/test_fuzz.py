@@ -46,8 +46,12 @@ class WatchedServer:
         return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1]) / 1024
 
     def new_log(self) -> str:
+        """Whole lines written since the last call; a line the server is still writing waits for the next."""
         text = self.log.read_text(errors="replace")
-        new, self._offset = text[self._offset:], len(text)
+        end = text.rfind("\n") + 1
+        if end <= self._offset:
+            return ""
+        new, self._offset = text[self._offset:end], end
         return new
 
     def healthy(self) -> bool:
