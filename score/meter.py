@@ -11,10 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 
 # Each time signature's beats per bar and beat length in quarters, as ASAP annotates beats: compound
-# metres count dotted quarters, 3/8 counts eighths, 2/2 counts halves.
+# metres count dotted quarters (6/4 dotted halves), 3/8 counts eighths, 2/2, 3/2 and 4/2 count halves.
+# The rhythm network names the first eight (rhythm_net.TIME_SIGNATURES); the rest a user may give (RhythmHint).
 BEAT_SHAPES = {
     "2/4": (2, 1.0), "3/4": (3, 1.0), "4/4": (4, 1.0), "2/2": (2, 2.0),
     "3/8": (3, 0.5), "6/8": (2, 1.5), "9/8": (3, 1.5), "12/8": (4, 1.5),
+    "5/4": (5, 1.0), "3/2": (3, 2.0), "4/2": (4, 2.0), "6/4": (2, 3.0),
 }
 
 
@@ -66,7 +68,7 @@ class Meter:
     """A time signature ('6/8', one of BEAT_SHAPES), the index of the first downbeat among the beats, and
     later changes of metre: (index of the beat whose bar starts the new signature, signature), in order.
 
-    A change keeps the beat's length (2/4, 3/4 and 4/4 count quarters; 6/8, 9/8, 12/8 dotted quarters), so
+    A change keeps the beat's length (2/4, 3/4, 4/4 and 5/4 count quarters; 6/8, 9/8, 12/8 dotted quarters), so
     a beat is the same number of quarters all through the piece.
     """
 
@@ -111,8 +113,8 @@ class Meter:
 
     @property
     def compound(self) -> bool:
-        """True when each beat divides in three (6/8, 9/8, 12/8)."""
-        return self.beat_quarter_length == 1.5
+        """True when each beat divides in three (6/8, 9/8, 12/8, 6/4)."""
+        return self.beat_quarter_length in (1.5, 3.0)
 
     @property
     def numerator_denominator(self) -> tuple[int, int]:

@@ -97,12 +97,13 @@ def build_example(row: dict, asap_root: Path) -> RhythmExample:
 
 
 def beat_quarters(signature: str) -> float:
-    """Length of a beat in quarter notes, as ASAP counts beats: BEAT_SHAPES, else a dotted quarter where
-    eighths group in threes (15/8), else the denominator's note (3/2: a half)."""
+    """Length of a beat in quarter notes, as ASAP counts beats: BEAT_SHAPES, else three of the denominator's
+    note where they group in threes (15/8: a dotted quarter, 12/16: a dotted eighth), else the denominator's
+    note (7/8: an eighth)."""
     if signature in BEAT_SHAPES:
         return BEAT_SHAPES[signature][1]
     top, bottom = (int(x) for x in signature.split("/"))
-    return 1.5 if bottom == 8 and top % 3 == 0 else 4.0 / bottom
+    return (3 if top % 3 == 0 and top > 3 else 1) * 4.0 / bottom
 
 
 def written_beats(bars) -> tuple[np.ndarray, np.ndarray]:

@@ -57,8 +57,10 @@ def test_the_hint_a_user_would_give_is_the_annotated_tempo_and_metre_in_force():
     assert annotated_hint(annotations, "both", (0.0, 9.0)) == RhythmHint(120.0, "3/4")
     assert annotated_hint(annotations, "meter", (11.0, 19.0)) == RhythmHint(None, "6/8")
     assert annotated_hint(annotations, "tempo", (11.0, 19.0)) == RhythmHint(80.0, None)
-    cut_time = Annotations(beats, beats[::2], ((0.0, "4/2"),), ((0.0, 0),))
-    assert annotated_hint(cut_time, "meter") == RhythmHint(None, None)  # a metre the sheet cannot write
+    fugue = Annotations(beats, beats[::4], ((0.0, "12/16"),), ((0.0, 0),))
+    assert annotated_hint(fugue, "meter") == RhythmHint(None, None)  # a metre the sheet cannot write
+    cut_time = Annotations(beats, beats[::4], ((0.0, "4/2"),), ((0.0, 0),))
+    assert annotated_hint(cut_time, "meter") == RhythmHint(None, "4/2")  # one only a user may give
     parser = argparse.ArgumentParser()
     register_score_bench(parser.add_subparsers(dest="command"))
     assert notation_options(parser.parse_args(["score", "--hint", "both"]))["hint"] == "both"

@@ -8,7 +8,8 @@ import pytest
 from music21 import converter, key, meter, note, stream
 
 from notestream.notes import Note
-from notestream.score import build_score, musicxml_text, render_svg_pages, write_musicxml
+from notestream.score import build_score, musicxml_text, notate, notation_to_musicxml, render_svg_pages, write_musicxml
+from notestream.score.meter import RhythmHint
 
 BEAT = 0.5  # 120 bpm
 SCALE = [60, 62, 64, 65, 67, 69, 71, 72, 74, 72, 71, 69, 67, 65, 64]
@@ -94,3 +95,18 @@ def test_empty_performance_gives_a_one_bar_rest_score():
         assert len(measures) == 1
         assert not measures[0].notes and measures[0].notesAndRests.first().isRest
     assert len(render_svg_pages(musicxml_text(score))) == 1
+
+
+@pytest.mark.parametrize(("signature", "bar_quarters", "tempo"), [("6/4", 6.0, 40.0), ("4/2", 8.0, 60.0)])
+def test_a_metre_the_user_gives_is_written_with_full_bars_and_engraved(signature, bar_quarters, tempo):
+    """The scale in steady quarters (120 a minute): 40 dotted halves or 60 halves a minute."""
+    notes = [Note(i * BEAT, i * BEAT + 0.45, p, 84) for i, p in enumerate(SCALE + SCALE[::-1] + SCALE[:2])]
+    xml = notation_to_musicxml(notate(notes, [], hint=RhythmHint(tempo, signature)))
+    parsed = converter.parse(xml, format="musicxml")
+    right = parsed.parts[0]
+    assert {ts.ratioString for ts in right.recurse().getElementsByClass(meter.TimeSignature)} == {signature}
+    full = [m.duration.quarterLength for m in right.getElementsByClass(stream.Measure)][1:-1]
+    assert full and set(full) == {bar_quarters}
+    struck = [p.midi for n in parsed.recurse().notes for p in n.pitches if n.tie is None or n.tie.type == "start"]
+    assert sorted(struck) == sorted(n.pitch for n in notes)  # each played note struck once
+    assert "<svg" in render_svg_pages(xml)[0]

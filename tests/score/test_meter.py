@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notestream.score.meter import RhythmHint
+from notestream.score.meter import Meter, RhythmHint
 
 
 def test_a_hint_reads_what_the_user_typed():
@@ -26,7 +26,17 @@ def test_empty_or_auto_leaves_the_choice_to_the_network():
     ("nan", None, "from 10 to 400"),
     ("1000", None, "from 10 to 400"),
     (None, "7/8", "not one of 2/4, 3/4"),
+    (None, "6/16", "not one of 2/4, 3/4"),
 ])
 def test_a_hint_the_sheet_cannot_use_is_refused_with_the_reason(tempo, signature, message):
     with pytest.raises(ValueError, match=message):
         RhythmHint.from_text(tempo, signature)
+
+
+@pytest.mark.parametrize(("signature", "per_bar", "beat", "compound"), [
+    ("6/8", 2, 1.5, True), ("5/4", 5, 1.0, False), ("3/2", 3, 2.0, False), ("4/2", 4, 2.0, False),
+    ("6/4", 2, 3.0, True),
+])
+def test_a_user_may_give_metres_the_network_does_not_name_counted_as_asap_counts_them(signature, per_bar, beat, compound):
+    meter = Meter(RhythmHint(None, signature).time_signature, 0)
+    assert (meter.beats_per_bar, meter.beat_quarter_length, meter.compound) == (per_bar, beat, compound)

@@ -16,7 +16,7 @@ def test_the_query_becomes_the_sheets_hint():
     assert sheet_hint({"tempo": "auto"}) is None
     assert sheet_hint({}) is None
     with pytest.raises(ValueError, match="not one of"):
-        sheet_hint({"time_signature": "5/4"})
+        sheet_hint({"time_signature": "7/8"})
 
 
 def test_each_hint_has_its_own_folder_and_the_networks_reading_none():
