@@ -1,8 +1,8 @@
 """A Notation written straight to MusicXML: one piano part on two staves, in one linear pass.
 
 music21's Score building and export take seconds on a five-minute piece; writing the elements directly
-takes a fraction of that. Right hand on staff 1, left hand on staff 2 after a <backup>; pedal marks below
-staff 2. Accidentals show where a pitch differs from the key signature or from earlier in the bar; notes
+takes a fraction of that. Right hand on staff 1, left hand on staff 2 after a <backup>; a pedal bracket per
+press below staff 2 (brackets never collide the way rows of "Ped." and "*" do under quick pedal changes). Accidentals show where a pitch differs from the key signature or from earlier in the bar; notes
 of one beat are beamed and its tuplets bracketed. Bars follow the Notation's bar lines, with a <time> at
 each bar where the metre changes; a metronome mark opens the piece.
 """
@@ -156,8 +156,9 @@ def _pedal_xml(position: Fraction, kind: str, cursor: Fraction, divisions: int) 
         move = (
             f"<forward><duration>{int((position - cursor) * divisions)}</duration><staff>2</staff></forward>"
         )
+    sign = "yes" if kind == "start" else "no"
     mark = (
-        f'<direction placement="below"><direction-type><pedal type="{kind}" line="no" sign="yes"/>'
+        f'<direction placement="below"><direction-type><pedal type="{kind}" line="yes" sign="{sign}"/>'
         "</direction-type><staff>2</staff></direction>"
     )
     return move + mark, position

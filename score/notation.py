@@ -208,7 +208,7 @@ def _quantised_pedals(
     """One (start, end) span in quarters per pedal press, none overlapping and none empty.
 
     Quantising can make a release and the next press land on the same grid point or cross; the earlier
-    span then ends where the next begins, so each press reads as one Ped. ... * mark.
+    span then ends where the next begins, so each press reads as one bracket.
     """
     spans: list[tuple[Fraction, Fraction]] = []
     for pedal in sorted(pedals):

@@ -8,7 +8,14 @@ import pytest
 from music21 import converter, key, meter, note, stream
 
 from notestream.notes import Note
-from notestream.score import build_score, musicxml_text, notate, notation_to_musicxml, render_svg_pages, write_musicxml
+from notestream.score import (
+    build_score,
+    musicxml_text,
+    notate,
+    notation_to_musicxml,
+    render_svg_pages,
+    write_musicxml,
+)
 from notestream.score.meter import RhythmHint
 
 BEAT = 0.5  # 120 bpm
