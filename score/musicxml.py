@@ -2,9 +2,10 @@
 
 music21's Score building and export take seconds on a five-minute piece; writing the elements directly
 takes a fraction of that. Right hand on staff 1, left hand on staff 2 after a <backup>; a pedal bracket per
-press below staff 2 (brackets never collide the way rows of "Ped." and "*" do under quick pedal changes). Accidentals show where a pitch differs from the key signature or from earlier in the bar; notes
-of one beat are beamed and its tuplets bracketed. Bars follow the Notation's bar lines, with a <time> at
-each bar where the metre changes; a metronome mark opens the piece.
+press below staff 2 (brackets never collide the way rows of "Ped." and "*" do under quick pedal changes).
+Accidentals show where a pitch differs from the key signature or from earlier in the bar; notes of one beat
+are beamed and its tuplets bracketed. Bars follow the Notation's bar lines, with a <time> at each bar where
+the metre changes; a metronome mark opens the piece.
 """
 
 from __future__ import annotations
