@@ -20,6 +20,16 @@ BEAT_SHAPES = {
 }
 
 
+def beat_quarters(signature: str) -> float:
+    """Length of a beat in quarter notes, as ASAP counts beats: BEAT_SHAPES, else three of the denominator's
+    note where they group in threes (15/8: a dotted quarter, 12/16: a dotted eighth), else the denominator's
+    note (7/8: an eighth)."""
+    if signature in BEAT_SHAPES:
+        return BEAT_SHAPES[signature][1]
+    top, bottom = (int(x) for x in signature.split("/"))
+    return (3 if top % 3 == 0 and top > 3 else 1) * 4.0 / bottom
+
+
 TEMPO_RANGE_BPM = (10.0, 400.0)
 
 

@@ -21,7 +21,7 @@ from notestream.midi import read_midi
 from notestream.notes import Note, extend_with_pedal
 
 from .asap import match_performance, read_annotations, read_score_notes, value_at
-from .meter import BEAT_SHAPES
+from .meter import beat_quarters
 from .rhythm_net import TIME_SIGNATURES, sort_notes
 
 ON_BEAT_S = 0.035  # an onset this close to an annotated beat is on it
@@ -94,16 +94,6 @@ def build_example(row: dict, asap_root: Path) -> RhythmExample:
         key=np.array([IGNORE if k is None else k % 12 for k in keys]),
         hand=np.array([IGNORE if m is None else 1 - score.staves[m] for m in matches]),
     )
-
-
-def beat_quarters(signature: str) -> float:
-    """Length of a beat in quarter notes, as ASAP counts beats: BEAT_SHAPES, else three of the denominator's
-    note where they group in threes (15/8: a dotted quarter, 12/16: a dotted eighth), else the denominator's
-    note (7/8: an eighth)."""
-    if signature in BEAT_SHAPES:
-        return BEAT_SHAPES[signature][1]
-    top, bottom = (int(x) for x in signature.split("/"))
-    return (3 if top % 3 == 0 and top > 3 else 1) * 4.0 / bottom
 
 
 def written_beats(bars) -> tuple[np.ndarray, np.ndarray]:

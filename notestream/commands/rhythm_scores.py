@@ -15,7 +15,8 @@ from tqdm import tqdm
 from notestream.model.data.humanize import play
 from notestream.model.data.music21_corpus import SATB, Music21Work, performance_seed, read_score, rhythm_works
 from notestream.model.data.splits import read_splits
-from notestream.score.rhythm_data import IGNORE, RhythmExample, beat_quarters, example_from_score
+from notestream.score.meter import beat_quarters
+from notestream.score.rhythm_data import IGNORE, RhythmExample, example_from_score
 from notestream.score.rhythm_net import sort_notes
 
 log = logging.getLogger(__name__)

@@ -1,12 +1,11 @@
 """Humanised scores for the rhythm network: labels come from what is written, exactly."""
 
 import numpy as np
-import pytest
 
 from notestream.commands.rhythm_scores import MIN_NOTES, score_examples
 from notestream.model.data.humanize import WrittenBar
 from notestream.model.data.music21_corpus import KEYBOARD, Music21Work
-from notestream.score.rhythm_data import beat_quarters, written_beats
+from notestream.score.rhythm_data import written_beats
 from notestream.score.rhythm_net import TIME_SIGNATURES
 
 
@@ -45,13 +44,6 @@ def test_a_pickup_bar_counts_beats_from_its_full_bar_and_compound_time_counts_do
     beats, downbeats = written_beats(bars)
     assert beats.tolist() == [0.0, 1.5, 3.0, 4.5, 5.5, 6.5]
     assert downbeats.tolist() == [1.5, 4.5]  # the pickup has none
-
-
-@pytest.mark.parametrize(("signature", "quarters"), [
-    ("3/8", 0.5), ("6/4", 3.0), ("4/2", 2.0), ("15/8", 1.5), ("12/16", 0.75), ("7/8", 0.5), ("9/4", 3.0),
-])
-def test_a_beat_is_counted_as_asap_counts_it(signature, quarters):
-    assert beat_quarters(signature) == quarters
 
 
 def test_a_humanised_waltz_is_labelled_with_its_written_beats_metre_key_and_hands(tmp_path):

@@ -1,10 +1,10 @@
-"""What a user may tell the sheet of a piece (RhythmHint): a tempo and a time signature, checked as typed."""
+"""Metre: what a user may tell the sheet of a piece (RhythmHint), checked as typed, and how each metre counts its beats."""
 
 from __future__ import annotations
 
 import pytest
 
-from notestream.score.meter import Meter, RhythmHint
+from notestream.score.meter import Meter, RhythmHint, beat_quarters
 
 
 def test_a_hint_reads_what_the_user_typed():
@@ -40,3 +40,10 @@ def test_a_hint_the_sheet_cannot_use_is_refused_with_the_reason(tempo, signature
 def test_a_user_may_give_metres_the_network_does_not_name_counted_as_asap_counts_them(signature, per_bar, beat, compound):
     meter = Meter(RhythmHint(None, signature).time_signature, 0)
     assert (meter.beats_per_bar, meter.beat_quarter_length, meter.compound) == (per_bar, beat, compound)
+
+
+@pytest.mark.parametrize(("signature", "quarters"), [
+    ("3/8", 0.5), ("6/4", 3.0), ("4/2", 2.0), ("15/8", 1.5), ("12/16", 0.75), ("7/8", 0.5), ("9/4", 3.0),
+])
+def test_a_beat_is_counted_as_asap_counts_it(signature, quarters):
+    assert beat_quarters(signature) == quarters
