@@ -143,9 +143,12 @@ async def _export(
     written = await loop.run_in_executor(
         state.engraving, partial(write_sheet_music, hint=hint), performance.notes, performance.pedals, stem)
     if suffix == ".pdf":
-        from notestream.score.pdf import write_pdf
+        from notestream.score.pdf import PdfUnavailable, write_pdf
 
-        await loop.run_in_executor(state.pdf_drawing, write_pdf, written["svg"], target)
+        try:
+            await loop.run_in_executor(state.engraving, write_pdf, written["svg"], target)
+        except PdfUnavailable as exc:
+            raise json_error(503, "pdf_unavailable", str(exc)) from exc
     if not target.exists():
         raise json_error(404, "no_page", f"the score of session {record.id} has no page {page}")
     return target

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,10 +78,7 @@ class ServerState:
         self.batcher = InferenceBatcher(self._inference)  # live sessions' model work, batched round by round
         self._storage = started_threads(1, "storage")  # SQLite: one thread
         self.jobs_executor = started_threads(1, "jobs")
-        self.engraving = started_threads(1, "engraving")
-        # PDF drawing is seconds of pure Python per page: in its own process it cannot hold the GIL that
-        # live sessions need. Spawned (not forked) because this process runs threads.
-        self.pdf_drawing = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self.engraving = started_threads(1, "engraving")  # sheet music, and its PDF (drawn by a child process)
         self._expiry: dict[str, asyncio.TimerHandle] = {}
         self.orphan_timers: list[asyncio.TimerHandle] = []  # janitor.schedule_orphans
         self._opening: set[str] = set()
@@ -224,7 +220,6 @@ class ServerState:
         await asyncio.gather(*(c.shutdown() for c in list(self.connections)))
         await asyncio.gather(*(self.finalise(s, "server shutdown") for s in list(self.live.values())))
         self.jobs_executor.shutdown(wait=False, cancel_futures=True)  # a running job stops at its next chunk
-        self.pdf_drawing.shutdown(wait=False, cancel_futures=True)
         for executor in (self._inference, self.engraving, self._storage):
             executor.shutdown(wait=True)
         self.store.close()

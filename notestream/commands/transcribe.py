@@ -114,6 +114,16 @@ def sheet_hint(args: argparse.Namespace) -> RhythmHint | None:
     return hint or None
 
 
+def require_pdf() -> None:
+    """Say before any transcription, not after, that this machine cannot draw PDFs."""
+    from notestream.score.pdf import PdfUnavailable, rsvg_convert
+
+    try:
+        rsvg_convert()
+    except PdfUnavailable as exc:
+        raise UserError(f"--formats pdf: {exc}") from exc
+
+
 def check_overwrites(planned: list[ArchiveItem], formats: list[str], force: bool) -> None:
     """Refuse, naming the files, when some but not all of an input's outputs exist and --force was not given
     (inputs whose outputs are all there are skipped: that is how a rerun resumes)."""
@@ -135,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
               f"known extensions: {' '.join(sorted(AUDIO_EXTENSIONS))}", file=sys.stderr)
     if not found:
         raise UserError("no audio or video files among the inputs")
+    if "pdf" in formats:
+        require_pdf()
     planned = plan_outputs(found, args.out_dir, replace=args.force, hint=sheet_hint(args))
     check_overwrites(planned, formats, args.force)
     summary = run_archive(planned, formats, make_executor(args, formats), show_progress=not args.no_progress,

@@ -51,7 +51,7 @@ def stage_sheet_music(
         for old in existing_svg_pages(stem, after=len(pages)):
             staged.remove_on_commit(old)
     if pdf:
-        staged.path(stem.with_name(stem.name + ".pdf")).write_bytes(svg_pages_to_pdf(pages, title))
+        staged.path(stem.with_name(stem.name + ".pdf")).write_bytes(svg_pages_to_pdf(pages))
 
 
 def write_sheet_music(

@@ -97,6 +97,19 @@ def test_user_errors_are_one_line_naming_the_problem(
     assert message in err[-1] and err[-1].startswith("notestream transcribe: error:")
 
 
+def test_a_pdf_this_machine_cannot_draw_is_refused_before_any_transcription(
+    recordings: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notestream.score import pdf
+
+    monkeypatch.setattr(pdf, "RSVG_CONVERT", "rsvg-convert-not-installed")
+    out = recordings.parent / "out"
+    assert main(["transcribe", str(recordings / "take1.wav"), "-o", str(out), "--formats", "mid,pdf", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "--formats pdf: PDF export needs rsvg-convert-not-installed (Debian package librsvg2-bin)" in err[-1]
+    assert not out.exists()
+
+
 def test_the_sheet_is_written_in_the_time_signature_the_user_gives(piano_wav: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["transcribe", str(piano_wav), "-o", str(out), "--formats", "musicxml", "--no-progress",

@@ -1,16 +1,20 @@
-"""Engraved pages as a PDF: every page present and the music as wide as on screen."""
+"""Engraved pages as an A4 PDF: every page present, the tempo mark's note drawn, clear errors."""
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
-from svglib.svglib import svg2rlg
 
 from notestream.notes import Note
 from notestream.score import render_svg_pages, score_musicxml, svg_pages_to_pdf
-from notestream.score.pdf import flatten_page, write_pdf
+from notestream.score import pdf as pdf_module
+from notestream.score.meter import RhythmHint
+from notestream.score.musicxml import notation_to_musicxml
+from notestream.score.notation import notate
+from notestream.score.pdf import PdfUnavailable, printable_page, write_pdf
+
+A4_MEDIA_BOX = (595.28, 841.89)  # points
 
 
 def scale_and_chords() -> list[Note]:
@@ -23,6 +27,10 @@ def pdf_page_count(document: bytes) -> int:
     return len(re.findall(rb"/Type /Page\b(?!s)", document))
 
 
+def media_boxes(document: bytes) -> list[tuple[float, float]]:
+    return [(float(w), float(h)) for w, h in re.findall(rb"/MediaBox \[ ?0 0 ([\d.]+) ([\d.]+) ?\]", document)]
+
+
 @pytest.fixture(scope="module")
 def two_pages() -> list[str]:
     """A long enough right-hand line that Verovio needs more than one page."""
@@ -32,25 +40,52 @@ def two_pages() -> list[str]:
     return pages[:2]
 
 
-def test_flattened_page_keeps_the_music_as_wide_as_the_page(two_pages):
-    raw, flat = (svg2rlg(io.BytesIO(svg.encode())) for svg in (two_pages[0], flatten_page(two_pages[0])))
-    x0, _, x1, _ = flat.getBounds()
-    assert (x1 - x0) > 0.9 * flat.width  # the systems span the page between Verovio's margins
-    raw_x0, _, raw_x1, _ = raw.getBounds()
-    assert (raw_x1 - raw_x0) < 0.8 * raw.width  # what svglib makes of the nested viewport unflattened
-    assert "<svg" not in flatten_page(two_pages[0])[10:]  # only the outer element is left
+def tempo_page(time_signature: str) -> str:
+    """The first page of an even line told its tempo and metre, so Verovio writes a tempo mark."""
+    notes = [Note(i * 0.5, i * 0.5 + 0.4, 60 + i % 8, 80) for i in range(24)]
+    notation = notate(notes, [], hint=RhythmHint(120.0, time_signature))
+    return render_svg_pages(notation_to_musicxml(notation))[0]
 
 
-def test_pdf_has_one_page_per_svg_page_and_the_title(two_pages):
-    document = svg_pages_to_pdf(two_pages, title="Prelude")
+def tempo_text(page: str) -> str:
+    """The characters of the page's tempo mark, without markup or spaces."""
+    tempo = re.search(r'class="tempo">\s*<text[^>]*>(.*?)</text>', page, re.S)
+    assert tempo is not None
+    return re.sub(r"<[^>]+>|\s", "", tempo.group(1))
+
+
+def test_pdf_has_one_a4_page_per_svg_page(two_pages):
+    document = svg_pages_to_pdf(two_pages)
     assert document.startswith(b"%PDF-")
     assert pdf_page_count(document) == 2
-    assert b"Prelude" in document
+    boxes = media_boxes(document)
+    assert len(boxes) == 2
+    assert all(box == pytest.approx(A4_MEDIA_BOX, abs=0.5) for box in boxes)
+
+
+@pytest.mark.parametrize(("time_signature", "symbol"), [("3/4", "\u2669"), ("6/8", "\u2669."), ("2/2", "\U0001d15e")])
+def test_the_tempo_marks_note_becomes_a_symbol_the_system_fonts_draw(time_signature, symbol):
+    page = tempo_page(time_signature)
+    assert 'font-family="Leipzig"' in page  # Verovio writes the note in its embedded SMuFL font
+    printable = printable_page(page)
+    assert 'font-family="Leipzig"' not in printable
+    assert tempo_text(printable) == f"{symbol}=120"
 
 
 def test_no_pages_is_an_error():
     with pytest.raises(ValueError, match="no SVG pages"):
         svg_pages_to_pdf([])
+
+
+def test_a_page_rsvg_cannot_read_is_a_clear_error(two_pages):
+    with pytest.raises(ValueError, match="could not be drawn as a PDF"):
+        svg_pages_to_pdf([two_pages[0], "<svg this is not"])
+
+
+def test_without_rsvg_convert_the_error_names_the_package(two_pages, monkeypatch):
+    monkeypatch.setattr(pdf_module, "RSVG_CONVERT", "rsvg-convert-not-installed")
+    with pytest.raises(PdfUnavailable, match="librsvg2-bin"):
+        svg_pages_to_pdf(two_pages)
 
 
 def test_write_pdf_reads_page_files_and_leaves_only_the_whole_pdf(two_pages, tmp_path):
