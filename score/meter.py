@@ -11,12 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 
 # Each time signature's beats per bar and beat length in quarters, as ASAP annotates beats: compound
-# metres count dotted quarters (6/4 dotted halves), 3/8 counts eighths, 2/2, 3/2 and 4/2 count halves.
+# metres count dotted quarters (6/4 dotted halves, 12/16 dotted eighths), 3/8, 4/8 and 5/8 count eighths,
+# 2/2, 3/2 and 4/2 count halves.
 # The rhythm network names the first eight (rhythm_net.TIME_SIGNATURES); the rest a user may give (RhythmHint).
 BEAT_SHAPES = {
     "2/4": (2, 1.0), "3/4": (3, 1.0), "4/4": (4, 1.0), "2/2": (2, 2.0),
     "3/8": (3, 0.5), "6/8": (2, 1.5), "9/8": (3, 1.5), "12/8": (4, 1.5),
     "5/4": (5, 1.0), "3/2": (3, 2.0), "4/2": (4, 2.0), "6/4": (2, 3.0),
+    "4/8": (4, 0.5), "5/8": (5, 0.5), "12/16": (4, 0.75),
 }
 
 
@@ -123,8 +125,8 @@ class Meter:
 
     @property
     def compound(self) -> bool:
-        """True when each beat divides in three (6/8, 9/8, 12/8, 6/4)."""
-        return self.beat_quarter_length in (1.5, 3.0)
+        """True when each beat divides in three (6/8, 9/8, 12/8, 6/4, 12/16)."""
+        return self.beat_quarter_length in (0.75, 1.5, 3.0)
 
     @property
     def numerator_denominator(self) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from .meter import grid_errors
 
 # Grids per beat length (quarters): the first is preferred on ties; a triplet grid only where a beat of
 # one quarter or a half can divide in three (a compound beat's three parts are its plain grid).
-DIVISIONS = {0.5: (2,), 1.0: (4, 3), 1.5: (6,), 2.0: (8, 6), 3.0: (12,)}
+DIVISIONS = {0.5: (2,), 0.75: (3,), 1.0: (4, 3), 1.5: (6,), 2.0: (8, 6), 3.0: (12,)}
 TRIPLET_BIAS_BEATS = 0.03  # per onset, in beats
 
 

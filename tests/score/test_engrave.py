@@ -104,9 +104,12 @@ def test_empty_performance_gives_a_one_bar_rest_score():
     assert len(render_svg_pages(musicxml_text(score))) == 1
 
 
-@pytest.mark.parametrize(("signature", "bar_quarters", "tempo"), [("6/4", 6.0, 40.0), ("4/2", 8.0, 60.0)])
+@pytest.mark.parametrize(("signature", "bar_quarters", "tempo"), [
+    ("6/4", 6.0, 40.0), ("4/2", 8.0, 60.0), ("5/8", 2.5, 240.0), ("12/16", 3.0, 160.0),
+])
 def test_a_metre_the_user_gives_is_written_with_full_bars_and_engraved(signature, bar_quarters, tempo):
-    """The scale in steady quarters (120 a minute): 40 dotted halves or 60 halves a minute."""
+    """The scale in steady quarters (120 a minute): 40 dotted halves, 60 halves, 240 eighths or 160 dotted
+    eighths a minute."""
     notes = [Note(i * BEAT, i * BEAT + 0.45, p, 84) for i, p in enumerate(SCALE + SCALE[::-1] + SCALE[:2])]
     xml = notation_to_musicxml(notate(notes, [], hint=RhythmHint(tempo, signature)))
     parsed = converter.parse(xml, format="musicxml")

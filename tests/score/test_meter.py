@@ -35,7 +35,7 @@ def test_a_hint_the_sheet_cannot_use_is_refused_with_the_reason(tempo, signature
 
 @pytest.mark.parametrize(("signature", "per_bar", "beat", "compound"), [
     ("6/8", 2, 1.5, True), ("5/4", 5, 1.0, False), ("3/2", 3, 2.0, False), ("4/2", 4, 2.0, False),
-    ("6/4", 2, 3.0, True),
+    ("6/4", 2, 3.0, True), ("4/8", 4, 0.5, False), ("5/8", 5, 0.5, False), ("12/16", 4, 0.75, True),
 ])
 def test_a_user_may_give_metres_the_network_does_not_name_counted_as_asap_counts_them(signature, per_bar, beat, compound):
     meter = Meter(RhythmHint(None, signature).time_signature, 0)
