@@ -90,21 +90,49 @@ class RhythmNet(nn.Module):
         }
 
 
-def save_rhythm_checkpoint(path: Path, net: RhythmNet) -> None:
-    """Weights (float16, to keep the shipped file small) and the config as a plain dict."""
-    state = {k: v.half() for k, v in net.state_dict().items()}
-    torch.save({"config": asdict(net.config), "state": state}, path)
+class RhythmEnsemble(nn.Module):
+    """Several RhythmNets of one config reading the same notes; their logits are averaged (a mean of log
+    periods for the period), so it predicts exactly as one RhythmNet does."""
+
+    def __init__(self, members: list[RhythmNet]):
+        super().__init__()
+        if len({m.config.time_signatures for m in members}) != 1:
+            raise ValueError("ensemble members must name the same time signatures")
+        self.config = members[0].config
+        self.members = nn.ModuleList(members)
+
+    def forward(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
+        """features (B, N, N_FEATURES) -> the members' mean logits, keyed as RhythmNet's."""
+        outs = [member(features) for member in self.members]
+        return {key: torch.stack([out[key] for out in outs]).mean(0) for key in outs[0]}
 
 
-def load_rhythm_net(path: Path = DEFAULT_CHECKPOINT) -> RhythmNet:
-    """A RhythmNet in eval mode from a checkpoint written by `save_rhythm_checkpoint`."""
+RhythmModel = RhythmNet | RhythmEnsemble
+
+
+def save_rhythm_checkpoint(path: Path, net: RhythmModel, provenance: dict | None = None) -> None:
+    """Weights (float16, to keep the shipped file small) and the config as a plain dict (its provenance
+    replaced by `provenance` when given); an ensemble keeps one state per member."""
+    members = net.members if isinstance(net, RhythmEnsemble) else [net]
+    states = [{k: v.half() for k, v in m.state_dict().items()} for m in members]
+    config = asdict(net.config) | ({"provenance": provenance} if provenance is not None else {})
+    torch.save({"config": config, "members": states}, path)
+
+
+def load_rhythm_net(path: Path = DEFAULT_CHECKPOINT) -> RhythmModel:
+    """A RhythmNet (or a RhythmEnsemble, when the checkpoint holds several) in eval mode, from a checkpoint
+    written by `save_rhythm_checkpoint`."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: rhythm checkpoint not found; train one with score.rhythm_training")
     saved = torch.load(path, map_location="cpu", weights_only=True)
     raw = dict(saved["config"])
     raw["time_signatures"] = tuple(raw["time_signatures"])
-    net = RhythmNet(RhythmConfig(**raw))
-    net.load_state_dict({k: v.float() for k, v in saved["state"].items()})
+    members = []
+    for state in saved["members"] if "members" in saved else [saved["state"]]:
+        member = RhythmNet(RhythmConfig(**raw))
+        member.load_state_dict({k: v.float() for k, v in state.items()})
+        members.append(member)
+    net = members[0] if len(members) == 1 else RhythmEnsemble(members)
     return net.eval()
 
 
@@ -121,7 +149,7 @@ class RhythmPrediction:
     time_signatures: tuple[str, ...]
 
 
-def predict_rhythm(net: RhythmNet, notes: list[Note]) -> RhythmPrediction:
+def predict_rhythm(net: RhythmModel, notes: list[Note]) -> RhythmPrediction:
     """Run the network over a whole performance (one sequence) and return per-note outputs."""
     order = sort_notes(notes)
     features = torch.from_numpy(note_features([notes[i] for i in order]))[None]

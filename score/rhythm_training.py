@@ -4,6 +4,8 @@
 
 Random crops of a few hundred notes, augmented (see rhythm_data), one thread: it trains on a laptop CPU.
 The learning rate decays over the time budget (cosine); --init-from continues from earlier weights.
+`--ensemble A.pt B.pt ... --out F` trains nothing: it writes the networks as one ensemble (their logits
+averaged), which is how the shipped weights were made (docs/training-log.md).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .rhythm_data import IGNORE, Augmentation, RhythmExample, augment, build_exa
 from .rhythm_net import (
     DEFAULT_CHECKPOINT,
     RhythmConfig,
+    RhythmEnsemble,
     RhythmNet,
     load_rhythm_net,
     note_features,
@@ -128,6 +131,8 @@ def train(args: argparse.Namespace) -> None:
     net = RhythmNet(config)
     if args.init_from:
         net = load_rhythm_net(args.init_from).train()
+        if isinstance(net, RhythmEnsemble):
+            raise SystemExit(f"--init-from {args.init_from}: an ensemble; continue from one of its members")
         net.config.provenance.update(config.provenance, continued_from=str(args.init_from.name))
     optimiser = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     best, start, step = np.inf, time.monotonic(), 0
@@ -149,13 +154,27 @@ def train(args: argparse.Namespace) -> None:
             score = validation_loss(net, validation, 2 * args.crop)
             log.info("step %d %.0fs train %s validation %.3f", step, time.monotonic() - start,
                      {k: round(float(v), 3) for k, v in parts.items()}, score)
-            save_rhythm_checkpoint(args.cache / "rhythm-last.pt", net)
+            this_step = {**net.config.provenance, "chosen_on": "none (a snapshot)", "step": step,
+                         "validation_loss": round(score, 3)}
+            save_rhythm_checkpoint(args.cache / "rhythm-last.pt", net, this_step)
             if args.snapshot_every and step % args.snapshot_every == 0:
-                save_rhythm_checkpoint(args.cache / f"rhythm-step{step}.pt", net)
+                save_rhythm_checkpoint(args.cache / f"rhythm-step{step}.pt", net, this_step)
             if score < best:
                 best = score
                 net.config.provenance.update(step=step, validation_loss=round(score, 3))
                 save_rhythm_checkpoint(args.out, net)
+
+
+def write_ensemble(members: list[Path], out: Path) -> None:
+    """Checkpoints of one config as one RhythmEnsemble checkpoint at `out` (no training); its provenance
+    lists each member's."""
+    nets = [load_rhythm_net(path) for path in members]
+    save_rhythm_checkpoint(out, RhythmEnsemble(nets), {
+        "ensemble": [{"file": f"{path.parent.name}/{path.name}", **net.config.provenance}
+                     for path, net in zip(members, nets, strict=True)],
+        "chosen_on": "validation works, benchmarks/notes/rhythm-rule.md",
+    })
+    log.info("wrote an ensemble of %d networks to %s", len(nets), out)
 
 
 def main() -> None:
@@ -179,8 +198,14 @@ def main() -> None:
                    help="also keep the weights of every this many steps (to choose among on validation)")
     p.add_argument("--init-from", type=Path, default=None,
                    help="continue from these weights (kept only if a validation beats them)")
+    p.add_argument("--ensemble", type=Path, nargs="+", default=None,
+                   help="instead of training, average these checkpoints' logits as one ensemble written to --out")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    train(p.parse_args())
+    args = p.parse_args()
+    if args.ensemble:
+        write_ensemble(args.ensemble, args.out)
+    else:
+        train(args)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import pytest
-
 from notestream.notes import Note
 from notestream.score.key import estimate_key, spell_pitch
 from notestream.score.notation import notate
@@ -45,7 +43,6 @@ def test_triplet_eighths_are_quantised_to_thirds_of_a_beat():
     assert all(c.start % Fraction(1, 6) == 0 for c in right)
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped rhythm network reads this toy waltz as 6/8")
 def test_a_waltz_is_in_three_with_bass_on_the_downbeat():
     notes = []
     for bar in range(8):

@@ -23,6 +23,7 @@ from notestream.score.rhythm_decoding import (
 from notestream.score.rhythm_net import (
     N_FEATURES,
     RhythmConfig,
+    RhythmEnsemble,
     RhythmNet,
     RhythmPrediction,
     load_rhythm_net,
@@ -30,7 +31,7 @@ from notestream.score.rhythm_net import (
     predict_rhythm,
     save_rhythm_checkpoint,
 )
-from notestream.score.rhythm_training import random_crops
+from notestream.score.rhythm_training import random_crops, write_ensemble
 
 
 def example(n: int = 40) -> RhythmExample:
@@ -92,6 +93,31 @@ def test_checkpoint_carries_its_config(tmp_path):
     assert loaded.config.hidden == 8 and loaded.config.time_signatures == ("3/4", "6/8")
     prediction = predict_rhythm(loaded, [Note(0.0, 0.4, 60), Note(0.5, 0.9, 62)])
     assert prediction.time_signature.shape == (2, 2) and prediction.key.shape == (2, 12)
+
+
+def test_an_ensemble_checkpoint_averages_its_members_logits(tmp_path):
+    torch.manual_seed(0)
+    members = [RhythmNet(RhythmConfig(hidden=8, layers=1)).eval() for _ in range(3)]
+    for number, member in enumerate(members):
+        save_rhythm_checkpoint(tmp_path / f"m{number}.pt", member, {"seed": number})
+    write_ensemble([tmp_path / f"m{number}.pt" for number in range(3)], tmp_path / "ensemble.pt")
+    ensemble = load_rhythm_net(tmp_path / "ensemble.pt")
+    assert isinstance(ensemble, RhythmEnsemble) and len(ensemble.members) == 3
+    assert [m["seed"] for m in ensemble.config.provenance["ensemble"]] == [0, 1, 2]
+    notes = [Note(0.5 * i, 0.5 * i + 0.4, 60 + i) for i in range(6)]
+    features = torch.from_numpy(note_features(notes))[None]
+    with torch.inference_mode():
+        expected = torch.stack([m(features)["log_period"] for m in members]).mean(0)[0].numpy()
+    period = predict_rhythm(ensemble, notes).period
+    np.testing.assert_allclose(np.log(period), expected, atol=1e-2)  # members saved in float16
+    single = predict_rhythm(load_rhythm_net(tmp_path / "m0.pt"), notes).period
+    assert not np.allclose(period, single, atol=1e-3)  # the average, not one member
+
+
+def test_ensemble_members_must_name_the_same_time_signatures():
+    with pytest.raises(ValueError, match="same time signatures"):
+        RhythmEnsemble([RhythmNet(RhythmConfig(hidden=8, layers=1)),
+                        RhythmNet(RhythmConfig(hidden=8, layers=1, time_signatures=("3/4", "6/8")))])
 
 
 def test_a_missing_checkpoint_says_how_to_make_one(tmp_path):
