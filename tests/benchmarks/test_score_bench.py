@@ -57,10 +57,11 @@ def test_the_hint_a_user_would_give_is_the_annotated_tempo_and_metre_in_force():
     assert annotated_hint(annotations, "both", (0.0, 9.0)) == RhythmHint(120.0, "3/4")
     assert annotated_hint(annotations, "meter", (11.0, 19.0)) == RhythmHint(None, "6/8")
     assert annotated_hint(annotations, "tempo", (11.0, 19.0)) == RhythmHint(80.0, None)
-    fugue = Annotations(beats, beats[::4], ((0.0, "12/16"),), ((0.0, 0),))
-    assert annotated_hint(fugue, "meter") == RhythmHint(None, None)  # a metre the sheet cannot write
-    cut_time = Annotations(beats, beats[::4], ((0.0, "4/2"),), ((0.0, 0),))
-    assert annotated_hint(cut_time, "meter") == RhythmHint(None, "4/2")  # one only a user may give
+    odd = Annotations(beats, beats[::7], ((0.0, "7/8"),), ((0.0, 0),))
+    assert annotated_hint(odd, "meter") == RhythmHint(None, None)  # a metre the sheet cannot write
+    for only_a_user_gives in ("4/2", "12/16"):
+        given = Annotations(beats, beats[::4], ((0.0, only_a_user_gives),), ((0.0, 0),))
+        assert annotated_hint(given, "meter") == RhythmHint(None, only_a_user_gives)
     parser = argparse.ArgumentParser()
     register_score_bench(parser.add_subparsers(dest="command"))
     assert notation_options(parser.parse_args(["score", "--hint", "both"]))["hint"] == "both"
