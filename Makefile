@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEBIAN_PACKAGES := fluidsynth fluid-soundfont-gm fluid-soundfont-gs timgm6mb-soundfont \
 	musescore-general-soundfont csound-soundfont timidity freepats ffmpeg jackd2 chromium libportaudio2 haproxy \
-	musescore3 librsvg2-bin fonts-freefont-ttf
+	musescore3 librsvg2-bin
 
 .PHONY: system-deps install serve test lint data train clean
 

@@ -2,8 +2,8 @@
 
 librsvg draws in native code: the seven pages of a 5-minute piece take under a second of CPU, where the
 pure-Python svglib + reportlab path took about 19 s. It cannot use the SMuFL font that Verovio embeds as
-an `@font-face` for the note of a tempo mark, so `printable_page` swaps those few text glyphs for the
-Unicode musical symbols that the system's fonts draw (FreeSerif, DejaVu).
+an `@font-face` for the note of a tempo mark, so `printable_page` draws those glyphs from Verovio's own
+outlines instead.
 """
 
 from __future__ import annotations
@@ -12,37 +12,60 @@ import re
 import shutil
 import subprocess
 import tempfile
+from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 RSVG_CONVERT = "rsvg-convert"
 A4_OPTIONS = ("--page-width", "210mm", "--page-height", "297mm", "--width", "210mm", "--keep-aspect-ratio")
 TIMEOUT_S = 120
-# SMuFL metronome-mark glyphs (U+ECA2..) -> Unicode musical symbols; stems up and down look alike there.
-METRONOME_GLYPHS = {
-    "\ueca2": "\U0001d15d",  # whole
-    "\ueca3": "\U0001d15e", "\ueca4": "\U0001d15e",  # half
-    "\ueca5": "\u2669", "\ueca6": "\u2669",  # quarter
-    "\ueca7": "\u266a", "\ueca8": "\u266a",  # eighth
-    "\ueca9": "\U0001d161", "\uecaa": "\U0001d161",  # sixteenth
-    "\uecb7": ".",  # augmentation dot
-}
-SMUFL_TEXT = re.compile(r'<tspan font-family="Leipzig"([^>]*)>([^<]*)</tspan>')
-SYMBOL_FONTS = "FreeSerif, DejaVu Sans, serif"  # FreeSerif has the half and whole notes, DejaVu only ♩ and ♪
+VEROVIO_DATA = files("verovio") / "data"  # the outlines and metrics of the font Verovio engraves with
+# A text that opens with SMuFL glyphs (a tempo mark's note): its position, the tags before the glyphs, their size.
+SMUFL_OPENING = re.compile(r'<text x="([\d.]+)" y="([\d.]+)"([^>]*)>((?:\s*<tspan[^>]*>)*\s*)'
+                           r'<tspan font-family="Leipzig" font-size="([\d.]+)px">([^<]*)</tspan>')
+SPACE_EM = 0.125  # the gap a space leaves between a metronome note and its dot
 
 
 class PdfUnavailable(RuntimeError):
     """This machine has no `rsvg-convert` to draw the PDF with."""
 
 
+@lru_cache(maxsize=1)
+def glyph_advances() -> dict[str, float]:
+    """Advance width (font units, 1000 an em) of every glyph in Verovio's Leipzig metrics."""
+    metrics = (VEROVIO_DATA / "Leipzig.xml").read_text(encoding="utf-8")
+    return {code: float(width) for code, width in re.findall(r'<g c="([0-9A-F]+)"[^>]*?h-a-x="([\d.]+)"', metrics)}
+
+
+@lru_cache(maxsize=64)
+def glyph_outline(code: str) -> str:
+    """The SVG group Verovio keeps for one SMuFL glyph (font units, y up, flipped by its own transform)."""
+    group = (VEROVIO_DATA / "Leipzig" / f"{code}.xml").read_text(encoding="utf-8").strip()
+    return re.sub(r'^<g id="[^"]*">', "<g>", group)  # a page may use a glyph twice: no repeated ids
+
+
 def printable_page(svg: str) -> str:
-    """The SVG page with Verovio's SMuFL text glyphs (the note of a tempo mark) as Unicode symbols in a
-    system font, so a renderer without web fonts draws them."""
+    """The SVG page with the SMuFL glyphs that open a text (the note of a tempo mark) drawn as outlines and the
+    rest of the text moved past them: Verovio writes them in a web font no renderer outside a browser reads."""
 
-    def swap(match: re.Match) -> str:
-        symbols = "".join(METRONOME_GLYPHS.get(ch, ch) for ch in match.group(2))
-        return f'<tspan font-family="{SYMBOL_FONTS}"{match.group(1)}>{symbols}</tspan>'
+    def outline(match: re.Match) -> str:
+        x, y, attributes, opening, size, glyphs = match.groups()
+        if re.search(r'text-anchor="(middle|end)"', attributes):
+            return match.group(0)  # the glyphs' place depends on the whole text's width: left as it is
+        scale, pen, drawn = float(size) / 1000, 0.0, []
+        for ch in glyphs:
+            code = f"{ord(ch):04X}"
+            if ch.isspace():
+                pen += SPACE_EM * 1000
+            elif code in glyph_advances():
+                drawn.append(f'<g transform="translate({pen:g},0)">{glyph_outline(code)}</g>')
+                pen += glyph_advances()[code]
+            else:
+                return match.group(0)  # not a glyph Verovio has an outline for: leave the text as it is
+        return (f'<g transform="translate({x},{y}) scale({scale:g})">{"".join(drawn)}</g>'
+                f'<text x="{float(x) + pen * scale:g}" y="{y}"{attributes}>{opening}')
 
-    return SMUFL_TEXT.sub(swap, svg)
+    return SMUFL_OPENING.sub(outline, svg)
 
 
 def rsvg_convert() -> str:
