@@ -28,7 +28,7 @@ from notestream.score.beats import beat_times
 from notestream.score.cleaning import drop_spurious_notes
 from notestream.score.key import estimate_key
 from notestream.score.rhythm_decoding import decode_beats, decode_key, shipped_rhythm_net
-from notestream.score.rhythm_net import RhythmNet, load_rhythm_net, predict_rhythm
+from notestream.score.rhythm_net import RhythmModel, load_rhythm_net, predict_rhythm
 from notestream_bench.score_bench import DEFAULT_ASAP_ROOT, VALIDATION_SPLIT, benchmark_works, performances
 from notestream_bench.score_excerpts import rendered_excerpts
 from notestream_bench.score_metrics import annotations_within, same_key
@@ -38,7 +38,7 @@ KEY_CAPS_S = (2.0, 1.0, 0.5, 0.25, 0.001)
 
 
 def candidate_scores(
-    net: RhythmNet, notes: list[Note], ann: Annotations, window: tuple[float, float] | None = None,
+    net: RhythmModel, notes: list[Note], ann: Annotations, window: tuple[float, float] | None = None,
 ) -> dict[str, float]:
     """Beat F of each beat source and key accuracy of each key source on one note list; an excerpt's notes
     are in its own time and judged inside its `window` of the annotated performance, as `bench score` does."""
@@ -73,7 +73,7 @@ def audio_cases(
         yield transcriber.transcribe(excerpt.audio).performance.notes, ann, excerpt.window
 
 
-def sweep(net: RhythmNet, cases: dict[str, Iterator]) -> dict:
+def sweep(net: RhythmModel, cases: dict[str, Iterator]) -> dict:
     """Mean score of every candidate per kind of input, and over all inputs together."""
     results: dict[str, list[dict[str, float]]] = {kind: [candidate_scores(net, *case) for case in found]
                                                   for kind, found in cases.items()}

@@ -198,8 +198,8 @@ def _attributes_xml(notation: Notation, divisions: int, clefs: dict[int, list[bo
     )
 
 
-BEAT_UNITS = {0.5: ("eighth", ""), 0.75: ("eighth", "<beat-unit-dot/>"), 1.0: ("quarter", ""), 1.5: ("quarter", "<beat-unit-dot/>"), 2.0: ("half", ""),
-              3.0: ("half", "<beat-unit-dot/>")}
+BEAT_UNITS = {0.5: ("eighth", ""), 0.75: ("eighth", "<beat-unit-dot/>"), 1.0: ("quarter", ""),
+              1.5: ("quarter", "<beat-unit-dot/>"), 2.0: ("half", ""), 3.0: ("half", "<beat-unit-dot/>")}
 
 
 def _metronome_xml(notation: Notation) -> str:

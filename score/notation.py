@@ -22,7 +22,7 @@ from .key import NO_NOTES_KEY, KeyEstimate
 from .meter import Meter, RhythmHint, beat_positions
 from .quantize import choose_divisions, grid_step, quantize_position
 from .rhythm_decoding import BEAT_SOURCE, METER_CHANGES, analyse_rhythm, decode_key, shipped_rhythm_net
-from .rhythm_net import RhythmNet, predict_rhythm
+from .rhythm_net import RhythmModel, predict_rhythm
 from .voices import TWO_VOICES, held_notes
 
 # A note held for at least this share of the gap to the next onset is written legato (no rest between).
@@ -132,7 +132,7 @@ class Notation:
 
 def notate(
     notes: list[Note], pedals: list[PedalSpan] | None = None, meter_changes: bool = METER_CHANGES,
-    voices: bool = TWO_VOICES, net: RhythmNet | None = None, beat_source: float | None = BEAT_SOURCE,
+    voices: bool = TWO_VOICES, net: RhythmModel | None = None, beat_source: float | None = BEAT_SOURCE,
     hint: RhythmHint | None = None,
 ) -> Notation:
     """Analyse and quantise a performance; an empty or all-spurious one gives a Notation with no chords.

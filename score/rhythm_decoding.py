@@ -22,7 +22,7 @@ from .beats import beat_times
 from .chords import group_chords
 from .key import KeyEstimate, key_from_tonic, pitch_class_weights, profile_fits, signature_major_tonic
 from .meter import BEAT_SHAPES, Meter, RhythmHint
-from .rhythm_net import DEFAULT_CHECKPOINT, RhythmNet, RhythmPrediction, load_rhythm_net, predict_rhythm
+from .rhythm_net import DEFAULT_CHECKPOINT, RhythmModel, RhythmPrediction, load_rhythm_net, predict_rhythm
 
 BEAT_THRESHOLD = 0.5
 # Where the sheet's beats come from: None = the onset-envelope tracker, a number = the network's beats at that
@@ -192,14 +192,14 @@ class RhythmAnalysis:
 
 
 @lru_cache(maxsize=1)
-def shipped_rhythm_net() -> RhythmNet:
-    """The network shipped with notestream (score/weights/rhythm.pt), loaded once."""
+def shipped_rhythm_net() -> RhythmModel:
+    """The rhythm model shipped with notestream (score/weights/rhythm.pt, an ensemble), loaded once."""
     torch.set_num_threads(1)
     return load_rhythm_net(DEFAULT_CHECKPOINT)
 
 
 def analyse_rhythm(
-    notes: list[Note], net: RhythmNet | None = None, meter_changes: bool = METER_CHANGES,
+    notes: list[Note], net: RhythmModel | None = None, meter_changes: bool = METER_CHANGES,
     beat_source: float | None = BEAT_SOURCE, hint: RhythmHint | None = None,
 ) -> RhythmAnalysis:
     """Beats, metre, key and hands of a performance (at least one note).
