@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Iterator
@@ -115,7 +116,7 @@ def lr_at(step: int, config: TrainConfig, seconds: float = 0.0) -> float:
     progress = min(1.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps))
     if config.minutes:
         progress = max(progress, min(1.0, seconds / (60 * config.minutes)))
-    return config.learning_rate * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * progress)))
+    return config.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 class Trainer:
