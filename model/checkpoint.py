@@ -178,8 +178,8 @@ def with_latency(loaded: LoadedModel, name: str) -> LoadedModel:
 
 def algorithmic_latency(features: FeatureConfig, window: WindowConfig) -> float:
     """Worst-case seconds of future audio a frame waits for: its block, the look-ahead, the CNN's context
-    and half the STFT window."""
-    return _window_frames(window) / features.frame_rate + features.pad / features.sample_rate
+    and the STFT window's future part (half of it for a Hann)."""
+    return _window_frames(window) / features.frame_rate + features.pad_after / features.sample_rate
 
 
 def _window_frames(window: WindowConfig) -> int:

@@ -21,15 +21,27 @@ class FeatureConfig:
     fmin: float = 30.0
     fmax: float = 8000.0
     log_offset: float = 1e-5
+    # samples of audio after frame i's time (i * hop) that its window reaches; None: n_fft // 2, a Hann window
+    # centred on the frame. Fewer give an asymmetric window (long past, short future): less latency, same n_fft.
+    future_samples: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.future_samples is not None and not 0 < self.future_samples <= self.n_fft // 2:
+            raise ValueError(f"future_samples must be in 1..{self.n_fft // 2}, not {self.future_samples}")
 
     @property
     def frame_rate(self) -> float:
         return self.sample_rate / self.hop_length
 
     @property
-    def pad(self) -> int:
-        """Zeros added before the first sample (and after the last) so frame i is centred on i * hop."""
-        return self.n_fft // 2
+    def pad_after(self) -> int:
+        """Samples after frame i's time that its window needs (zeros after the last sample offline)."""
+        return self.n_fft // 2 if self.future_samples is None else self.future_samples
+
+    @property
+    def pad_before(self) -> int:
+        """Zeros added before the first sample so frame i's window peaks at sample i * hop."""
+        return self.n_fft - self.pad_after
 
     def n_frames(self, n_samples: int) -> int:
         return n_samples // self.hop_length + 1
@@ -55,6 +67,21 @@ def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
     return np.where(mel >= min_log_mel, min_log_hz * np.exp(logstep * (mel - min_log_mel)), f_sp * mel)
 
 
+def analysis_window(config: FeatureConfig) -> torch.Tensor:
+    """The STFT window, shape (n_fft,): a periodic Hann, or with `future_samples` an asymmetric one that rises
+    as half a Hann over the past `pad_before` samples and falls as half a Hann over the last `pad_after`,
+    scaled to the Hann's energy so stationary sounds keep their level."""
+    hann = torch.hann_window(config.n_fft)
+    if config.future_samples is None:
+        return hann
+    rise, fall = config.pad_before, config.pad_after
+    rising = 0.5 - 0.5 * torch.cos(torch.pi * torch.arange(rise, dtype=torch.float64) / rise)
+    falling = 0.5 + 0.5 * torch.cos(torch.pi * torch.arange(fall, dtype=torch.float64) / fall)
+    window = torch.cat([rising, falling])
+    window *= torch.sqrt(hann.double().square().sum() / window.square().sum())
+    return window.float()
+
+
 def mel_filterbank(config: FeatureConfig, semitones: int = 0) -> np.ndarray:
     """Slaney-normalised triangular mel filters, shape (n_mels, n_fft // 2 + 1).
 
@@ -76,8 +103,8 @@ def mel_filterbank(config: FeatureConfig, semitones: int = 0) -> np.ndarray:
 class LogMelExtractor(nn.Module):
     """Audio (..., samples) at `config.sample_rate` -> log-mel frames (..., frames, n_mels).
 
-    Frames are centred on multiples of the hop (zero padding of n_fft // 2 on both sides), so a signal
-    of N samples gives N // hop + 1 frames; `semitones` gives the features of the audio pitch-shifted, and a
+    Frame i's window peaks at sample i * hop (zeros padded: `pad_before` samples before, `pad_after` after), so a
+    signal of N samples gives N // hop + 1 frames; `semitones` gives the features of the audio pitch-shifted, and a
     tuple of shifts gives each shift's n_mels features side by side (n_mels * len(shifts)) from one STFT.
     `frames_from_padded` is the shared core used by the streaming extractor on its own buffer.
     """
@@ -87,12 +114,12 @@ class LogMelExtractor(nn.Module):
         self.config = config
         shifts = (semitones,) if isinstance(semitones, int) else tuple(semitones)
         filters = np.concatenate([mel_filterbank(config, s) for s in shifts])
-        self.register_buffer("window", torch.hann_window(config.n_fft), persistent=False)
+        self.register_buffer("window", analysis_window(config), persistent=False)
         self.register_buffer("filters", torch.from_numpy(filters), persistent=False)
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        pad = self.config.pad
-        padded = nn.functional.pad(audio.unsqueeze(0) if audio.dim() == 1 else audio, (pad, pad))
+        pads = (self.config.pad_before, self.config.pad_after)
+        padded = nn.functional.pad(audio.unsqueeze(0) if audio.dim() == 1 else audio, pads)
         frames = self.frames_from_padded(padded)
         return frames[0] if audio.dim() == 1 else frames
 
@@ -126,7 +153,7 @@ class StreamingLogMel:
     def __init__(self, extractor: LogMelExtractor):
         self.extractor = extractor
         self.config = extractor.config
-        self._buffer = np.zeros(self.config.pad, dtype=np.float32)
+        self._buffer = np.zeros(self.config.pad_before, dtype=np.float32)
         self._frames_done = 0
         self._samples_in = 0
 
@@ -143,7 +170,7 @@ class StreamingLogMel:
 
     def flush(self) -> torch.Tensor:
         """End of stream: pad the tail as the offline extractor does and return the remaining frames."""
-        self._buffer = np.concatenate([self._buffer, np.zeros(self.config.pad, dtype=np.float32)])
+        self._buffer = np.concatenate([self._buffer, np.zeros(self.config.pad_after, dtype=np.float32)])
         total = self.config.n_frames(self._samples_in)
         frames = self._drain()
         return frames[: max(0, total - (self._frames_done - frames.shape[0]))]

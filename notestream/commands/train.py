@@ -72,6 +72,8 @@ def register(subparsers) -> None:
                    help="draw a segment 1 + X times its share of notes below velocity 48 as often (soft passages)")
     p.add_argument("--oversample-chords", type=float, default=0.0, metavar="X",
                    help="draw a segment 1 + X times its share of notes in 5+-note chords as often (dense chords)")
+    p.add_argument("--window-future", type=int, default=None, metavar="SAMPLES",
+                   help="STFT window reaching only this many samples past each frame (asymmetric; default n_fft/2, a Hann)")
     p.add_argument("--focal-gamma", type=float, default=d.loss.focal_gamma, metavar="GAMMA",
                    help="focal-loss exponent of the onset, frame and offset heads (0 = class-weighted BCE)")
     p.add_argument("--calibrate", type=Path, metavar="CHECKPOINT", default=None,
@@ -111,6 +113,10 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         raise UserError(f"--train-hops {args.train_hops}: a block holds at least one frame")
     if args.focal_gamma < 0:
         raise UserError(f"--focal-gamma {args.focal_gamma}: expected 0 or more")
+    try:
+        features = replace(d.features, future_samples=args.window_future)
+    except ValueError as exc:
+        raise UserError(f"--window-future: {exc}") from exc
     return replace(
         d, data_dir=str(rendered_dir(args.data_dir)), out_dir=args.out,
         train_splits=tuple(s.strip() for s in args.train_splits.split(",") if s.strip()),
@@ -122,7 +128,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         keep_graph=args.keep_graph, window=d.window.replaced(args.hop, args.lookahead), augment=augment,
         train_lookaheads=args.train_lookaheads, train_hops=args.train_hops,
         loss=replace(d.loss, focal_gamma=args.focal_gamma),
-        emphasis=CropEmphasis(soft=args.oversample_soft, chords=args.oversample_chords),
+        emphasis=CropEmphasis(soft=args.oversample_soft, chords=args.oversample_chords), features=features,
         model=replace(d.model, cnn_channels=args.cnn_channels, cnn_fc=args.cnn_fc, rnn_hidden=args.rnn_hidden,
                       label_head=args.label_head, adjacency_tau=args.tau, adjacency_reweight=args.reweight,
                       label_graph=args.label_graph, gcn_residual=args.gcn_residual),

@@ -1,4 +1,5 @@
-"""Log-mel features: frame counts, the mel filterbank, and streaming == offline on any chunking."""
+"""Log-mel features: frame counts, the mel filterbank, the analysis window, and streaming == offline on any
+chunking."""
 
 from __future__ import annotations
 
@@ -8,20 +9,27 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from notestream.model.features import FeatureConfig, LogMelExtractor, StreamingLogMel, mel_filterbank
+from notestream.model.features import (
+    FeatureConfig,
+    LogMelExtractor,
+    StreamingLogMel,
+    analysis_window,
+    mel_filterbank,
+)
 
 CONFIG = FeatureConfig()
 EXTRACTOR = LogMelExtractor(CONFIG)
+ASYMMETRIC = FeatureConfig(future_samples=256)  # 16 ms of future audio per frame instead of 64
 
 
-def offline_frames(audio: np.ndarray) -> torch.Tensor:
+def offline_frames(audio: np.ndarray, extractor: LogMelExtractor = EXTRACTOR) -> torch.Tensor:
     with torch.no_grad():
-        return EXTRACTOR(torch.from_numpy(audio))
+        return extractor(torch.from_numpy(audio))
 
 
-def streamed_frames(audio: np.ndarray, chunk_sizes: list[int]) -> torch.Tensor:
+def streamed_frames(audio: np.ndarray, chunk_sizes: list[int], extractor: LogMelExtractor = EXTRACTOR) -> torch.Tensor:
     """Push `audio` in chunks cycling through `chunk_sizes`, then flush."""
-    stream = StreamingLogMel(EXTRACTOR)
+    stream = StreamingLogMel(extractor)
     parts, start, i = [], 0, 0
     while start < audio.size:
         size = chunk_sizes[i % len(chunk_sizes)]
@@ -89,11 +97,59 @@ def test_streaming_frames_equal_offline_frames_for_any_chunking(
 def test_streaming_reports_frames_as_soon_as_their_window_is_complete() -> None:
     stream = StreamingLogMel(EXTRACTOR)
     # Frame i covers padded samples [i * hop, i * hop + n_fft): the first needs n_fft - pad real samples.
-    first_needs = CONFIG.n_fft - CONFIG.pad
+    first_needs = CONFIG.n_fft - CONFIG.pad_before
     assert stream.push(np.zeros(first_needs - 1, dtype=np.float32)).shape[0] == 0
     assert stream.push(np.zeros(1, dtype=np.float32)).shape[0] == 1
     assert stream.push(np.zeros(CONFIG.hop_length, dtype=np.float32)).shape[0] == 1
     assert stream.frames_done == 2
+
+
+def test_the_default_window_is_the_periodic_hann_centred_on_each_frame() -> None:
+    assert torch.equal(analysis_window(CONFIG), torch.hann_window(CONFIG.n_fft))
+    assert CONFIG.pad_before == CONFIG.pad_after == CONFIG.n_fft // 2
+
+
+def test_an_asymmetric_window_peaks_at_the_frame_and_reaches_only_its_future_samples_ahead() -> None:
+    window = analysis_window(ASYMMETRIC)
+    assert window.shape == (ASYMMETRIC.n_fft,)
+    assert (ASYMMETRIC.pad_before, ASYMMETRIC.pad_after) == (1792, 256)
+    assert int(window.argmax()) == ASYMMETRIC.pad_before
+    assert float(window[0]) == 0.0 and (window[1:] > 0).all()
+    hann = torch.hann_window(CONFIG.n_fft)
+    assert float(window.square().sum()) == pytest.approx(float(hann.square().sum()), rel=1e-5)
+
+
+def test_a_click_reaches_an_asymmetric_frame_only_from_future_samples_ahead() -> None:
+    audio = np.zeros(8000, dtype=np.float32)
+    click = 4000  # frame i weighs samples i * hop - pad_before < s < i * hop + pad_after (its first weight is 0)
+    audio[click] = 1.0
+    floor = float(np.log(ASYMMETRIC.log_offset))
+    for config in (CONFIG, ASYMMETRIC):
+        lit = (offline_frames(audio, LogMelExtractor(config)).max(dim=1).values > floor + 1.0).nonzero()[:, 0]
+        hop = config.hop_length
+        assert int(lit[0]) == (click - config.pad_after) // hop + 1
+        assert int(lit[-1]) == (click + config.pad_before - 1) // hop
+
+
+@pytest.mark.parametrize("chunk_sizes", [[1], [320], [257, 3, 1000], [5000]])
+def test_streaming_equals_offline_with_an_asymmetric_window(chunk_sizes: list[int]) -> None:
+    audio = (0.3 * np.random.default_rng(3).standard_normal(12345)).astype(np.float32)
+    extractor = LogMelExtractor(ASYMMETRIC)
+    offline = offline_frames(audio, extractor)
+    assert offline.shape[0] == ASYMMETRIC.n_frames(audio.size)
+    assert float((streamed_frames(audio, chunk_sizes, extractor) - offline).abs().max()) < 1e-4
+
+
+def test_an_asymmetric_stream_gives_its_first_frame_after_future_samples_of_audio() -> None:
+    stream = StreamingLogMel(LogMelExtractor(ASYMMETRIC))
+    assert stream.push(np.zeros(ASYMMETRIC.pad_after - 1, dtype=np.float32)).shape[0] == 0
+    assert stream.push(np.zeros(1, dtype=np.float32)).shape[0] == 1
+
+
+@pytest.mark.parametrize("future", [0, 1025, -3])
+def test_a_window_future_outside_one_to_half_the_fft_is_refused(future: int) -> None:
+    with pytest.raises(ValueError, match="future_samples must be in 1..1024"):
+        FeatureConfig(future_samples=future)
 
 
 def test_streaming_an_empty_stream_gives_the_single_offline_frame() -> None:

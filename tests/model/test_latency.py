@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -46,6 +48,11 @@ def test_algorithmic_latency_counts_block_look_ahead_cnn_context_and_half_the_st
     features = small_model().features  # 16 ms frames, n_fft 2048 at 16 kHz: 64 ms of half window
     assert algorithmic_latency(features, WindowConfig(8, 4)) == pytest.approx(0.304)
     assert algorithmic_latency(features, WindowConfig(1, 1)) == pytest.approx(0.144)
+
+
+def test_an_asymmetric_stft_window_counts_only_its_future_samples():
+    features = replace(small_model().features, future_samples=256)  # 16 ms instead of 64
+    assert algorithmic_latency(features, WindowConfig(1, 1)) == pytest.approx(0.096)
 
 
 def test_a_transcriber_streams_at_each_latency_and_reports_it():

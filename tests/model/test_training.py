@@ -266,6 +266,19 @@ def test_the_network_size_is_chosen_on_the_command_line_and_travels_in_the_check
     assert "three positive channel counts" in capsys.readouterr().err
 
 
+def test_a_shorter_window_future_travels_in_the_checkpoint_and_a_fine_tune_can_start_from_the_hann_weights(tmp_path):
+    data = write_tiny_corpus(tmp_path / "data")
+    common = ["train", "--data-dir", str(data), "--steps", "1", "--batch-size", "1", "--crop-frames", "32",
+              "--validate-every", "1", "--validation-segments", "1", "--device", "cpu"]
+    assert main([*common, "--out", str(tmp_path / "hann")]) == 0
+    assert main([*common, "--out", str(tmp_path / "short"), "--window-future", "256",
+                 "--init-from", str(tmp_path / "hann" / "best.pt")]) == 0
+    assert load_checkpoint(tmp_path / "hann" / "best.pt").features.future_samples is None
+    assert load_checkpoint(tmp_path / "short" / "best.pt").features.future_samples == 256
+    with pytest.raises(UserError, match="--window-future"):
+        build_config(_train_args("--window-future", "2000"))
+
+
 def test_a_run_whose_loss_stays_nan_stops_with_a_clear_error(tmp_path):
     data = write_tiny_corpus(tmp_path / "data")
     config = TrainConfig(data_dir=str(data), out_dir=str(tmp_path / "run"), steps=100, batch_size=1, crop_frames=32,
