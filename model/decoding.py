@@ -2,7 +2,7 @@
 
 Offline decoding is `push` of the whole array followed by `flush`, so both modes agree by
 construction. An onset is a local peak of the onset activation above threshold (decided one frame
-later); a note then lasts until the frame activation stays below threshold for `end_frames` frames, an
+later), or with `onset_on_rise` the first frame of a run above it (decided at once); a note then lasts until the frame activation stays below threshold for `end_frames` frames, an
 offset activation reaches its threshold (when one is set), or a new onset of the same key arrives. With
 `offset_snap_frames`, the end then moves back to the offset head's peak just before it: the frame
 activation fades later than the key is released. A pedal press likewise moves back along the pedal
@@ -39,6 +39,7 @@ class NoteDecoder:
         self._held: Activations | None = None  # the last frames, awaiting their successors
         self._prev_onset = np.zeros(N_KEYS, dtype=np.float32)
         self._prev_frame = np.zeros(N_KEYS, dtype=np.float32)
+        self._prev_strong = np.zeros(N_KEYS, dtype=bool)  # onset_on_rise: was the frame before strong enough
         self._frame_index = 0  # index of the first frame in _held
         self._active_since = np.full(N_KEYS, -1, dtype=np.int64)
         self._active_velocity = np.zeros(N_KEYS, dtype=np.int64)
@@ -60,7 +61,7 @@ class NoteDecoder:
             return []
         joined = acts if self._held is None else Activations.concat([self._held, acts])
         decided = max(0, len(joined) - self.config.frames_ahead)
-        events = self._decode(joined.slice(0, decided), joined.slice(decided))
+        events = self._decode(joined.slice(0, decided), joined.slice(decided), final=False)
         self._held = joined.slice(decided)
         return events
 
@@ -68,7 +69,7 @@ class NoteDecoder:
         """End of stream: decide the held frames and close every open note and pedal span."""
         events: list[NoteEvent] = []
         if self._held is not None:
-            events = self._decode(self._held, self._held.slice(0, 0))
+            events = self._decode(self._held, self._held.slice(0, 0), final=True)
             self._held = None
         end = self._frame_index
         for key in np.flatnonzero(self._active_since >= 0):
@@ -77,18 +78,15 @@ class NoteDecoder:
             events.append(self._close_pedal(end))
         return events
 
-    def _decode(self, acts: Activations, ahead: Activations) -> list[NoteEvent]:
-        """Decide the frames of `acts`, looking at the `ahead` frames after them (none after the last)."""
+    def _decode(self, acts: Activations, ahead: Activations, final: bool) -> list[NoteEvent]:
+        """Decide the frames of `acts`, looking at the `ahead` frames after them (`final`: none come after)."""
         if len(acts) == 0:  # a first push shorter than the look-ahead: nothing is decided yet
             return []
         cfg = self.config
-        prev_onset = np.concatenate([self._prev_onset[None], acts.onset[:-1]])
-        following = ahead.onset[:1] if len(ahead) else np.zeros((1, N_KEYS), dtype=np.float32)
-        next_onset = np.concatenate([acts.onset[1:], following])
-        peaks = (acts.onset >= prev_onset) & (acts.onset > next_onset) & self._onset_strong_enough(acts, ahead)
+        peaks = self._onsets(acts, ahead)
         self._offsets = np.concatenate([self._offset_tail, acts.offset])
         frames = np.concatenate([self._frame_tail, acts.frame])
-        ends = self._end_window(frames, ahead)
+        ends = self._end_window(frames, ahead, final)
         rows = self._decode_keys(peaks, ends, acts.velocity) + self._decode_pedal(acts.pedal)
         rows.sort(key=_row_order)  # by frame, then offs < pedal < ons, then key
         self._frame_tail = frames[len(ends):]
@@ -99,22 +97,38 @@ class NoteDecoder:
         self._frame_index += len(acts)
         return [row[3] for row in rows]
 
+    def _onsets(self, acts: Activations, ahead: Activations) -> np.ndarray:
+        """Onset frames (frames, keys): peaks of the onset activation that are strong enough, or with
+        `onset_on_rise` the first strong enough frame of each run (no frame after it is needed)."""
+        strong = self._onset_strong_enough(acts, ahead)
+        if self.config.onset_on_rise:
+            was_strong = np.concatenate([self._prev_strong[None], strong[:-1]])
+            self._prev_strong = strong[-1].copy()
+            return strong & ~was_strong
+        prev_onset = np.concatenate([self._prev_onset[None], acts.onset[:-1]])
+        following = ahead.onset[:1] if len(ahead) else np.zeros((1, N_KEYS), dtype=np.float32)
+        next_onset = np.concatenate([acts.onset[1:], following])
+        return (acts.onset >= prev_onset) & (acts.onset > next_onset) & strong
+
     def _onset_strong_enough(self, acts: Activations, ahead: Activations) -> np.ndarray:
         """Onset activations at the onset threshold, or at the weak one where the frame activation rises
-        across them (from the frame before to the one after; at the stream's end, to the frame itself)."""
+        across them (from the frame before to the one after; at the stream's end, or with `onset_on_rise`,
+        to the frame itself)."""
         cfg = self.config
         strong = acts.onset >= cfg.onset_threshold
         if cfg.weak_onset_threshold is None:
             return strong
         before = np.concatenate([self._prev_frame[None], acts.frame[:-1]])
-        after = np.concatenate([acts.frame[1:], ahead.frame[:1] if len(ahead) else acts.frame[-1:]])
+        if cfg.onset_on_rise:
+            after = acts.frame
+        else:
+            after = np.concatenate([acts.frame[1:], ahead.frame[:1] if len(ahead) else acts.frame[-1:]])
         return strong | ((acts.onset >= cfg.weak_onset_threshold) & (after - before >= cfg.onset_rise))
 
-    def _end_window(self, frames: np.ndarray, ahead: Activations) -> np.ndarray:
+    def _end_window(self, frames: np.ndarray, ahead: Activations, final: bool) -> np.ndarray:
         """End frames (keys as columns) from `_ends_from` on, as far as their runs are known: to `end_lag`
         frames before the decided ones, or to the last frame at the end of the stream."""
         cfg = self.config
-        final = len(ahead) == 0
         width = len(frames) - (0 if final else cfg.end_lag)
         low = np.concatenate([frames, ahead.frame]) < cfg.frame_threshold
         ends = low_runs(low, width, cfg.end_frames)

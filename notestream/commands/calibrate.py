@@ -36,6 +36,9 @@ def add_calibration_arguments(p: argparse.ArgumentParser, in_train: bool = False
     p.add_argument("--latency", default="accurate", metavar="NAME",
                    help="make or remake the named operating point (e.g. low) with --hop/--lookahead/--views, leaving "
                         "the checkpoint's own ('accurate') as it is; served with `serve --latency NAME`")
+    p.add_argument("--onset-rule", choices=("peak", "rise"), default=None,
+                   help="where a note starts: the onset activation's peak (decided a frame later) or the first frame "
+                        "it is strong enough (decided at once, one frame less latency); default: as the decoder had it")
     p.add_argument("--calibration-split", default="validation", metavar="SPLITS",
                    help="the rendered split(s) to tune on, comma-separated, --validation-segments from each, e.g. "
                         "validation,validation-freepats-grand (thresholds that also suit a piano the weights never heard)")
@@ -45,7 +48,7 @@ def calibrate(checkpoint: Path, args: argparse.Namespace) -> int:
     """Run one calibration from parsed options and print what changed."""
     report = calibrate_checkpoint(checkpoint, rendered_dir(args.data_dir), args.validation_segments, args.hop,
                                   args.lookahead, args.calibration_split, args.views, args.latency,
-                                  args.alternative_views)
+                                  args.alternative_views, None if args.onset_rule is None else args.onset_rule == "rise")
     settings = ", ".join(f"{f.name} {getattr(report.before, f.name)} -> {getattr(report.after, f.name)}"
                          for f in fields(report.after))
     m = report.metrics

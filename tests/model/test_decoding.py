@@ -103,6 +103,34 @@ def test_a_weak_onset_counts_where_the_frame_activation_rises_across_it():
     assert decode(a, DecoderConfig(offset_threshold=None), RATE)[0] == []
 
 
+def test_on_its_rise_an_onset_starts_a_note_at_its_first_strong_frame_and_is_sent_without_waiting():
+    a = acts(12)
+    a.onset[2:7, 39] = [0.6, 0.9, 0.55, 0.8, 0.7]  # one run over the threshold with two peaks
+    a.onset[9, 39] = 0.7  # a second run: a second strike
+    a.frame[2:12, 39] = 0.8
+    a.velocity[2, 39], a.velocity[9, 39] = 0.5, 0.25
+    rise = DecoderConfig(offset_threshold=None, onset_on_rise=True)
+    assert decode(a, rise, RATE)[0] == [Note(0.2, 0.9, 60, 64), Note(0.9, 1.2, 60, 32)]
+    assert [n.onset for n in decode(a, replace(rise, onset_on_rise=False), RATE)[0]] == [0.3, 0.5, 0.9]
+    decoder = NoteDecoder(rise, RATE)
+    assert decoder.push(a.slice(0, 2)) == []
+    assert [(e.kind, e.time) for e in decoder.push(a.slice(2, 3))] == [("note_on", 0.2)]  # the peak decoder waits
+
+
+def test_onsets_on_their_rise_hold_back_no_frame_unless_the_end_rule_needs_one():
+    assert DecoderConfig().frames_ahead == 1
+    assert [DecoderConfig(onset_on_rise=True, end_frames=k).frames_ahead for k in (1, 2, 3, 4)] == [0, 0, 1, 2]
+
+
+def test_a_weak_onset_on_its_rise_counts_where_the_frame_activation_rises_into_it():
+    a = acts(30)
+    a.onset[5, 40] = a.onset[15, 41] = 0.4  # under the onset threshold of 0.5
+    a.frame[5:12, 40] = 0.9  # key 40 starts sounding on the onset's frame: confirmed
+    a.frame[10:20, 41] = 0.9  # key 41 was already sounding: not a new strike
+    config = DecoderConfig(offset_threshold=None, weak_onset_threshold=0.35, onset_rise=0.6, onset_on_rise=True)
+    assert [n.pitch - 21 for n in decode(a, config, RATE)[0]] == [40]
+
+
 def test_a_pedal_press_moves_back_along_the_rise_of_the_activation():
     a = acts(40)
     a.pedal[2:8] = 0.9  # a first press, released at frame 8
@@ -138,7 +166,11 @@ def test_an_end_snaps_back_to_the_offset_peak_just_before_it():
                                                   pedal_snap_frames=6, pedal_snap_floor=0.05),
                                     DecoderConfig(0.3, 0.5, 0.6, 0.7, offset_snap_frames=30, offset_snap_floor=0.05),
                                     DecoderConfig(0.3, 0.6, 0.6, None, 0.4, end_frames=3),
-                                    DecoderConfig(0.3, 0.5, 0.6, 0.5, end_frames=5)])
+                                    DecoderConfig(0.3, 0.5, 0.6, 0.5, end_frames=5),
+                                    DecoderConfig(0.3, 0.6, 0.6, None, 0.4, onset_on_rise=True),
+                                    DecoderConfig(0.3, 0.6, 0.6, 0.5, 0.4, end_frames=2, onset_on_rise=True),
+                                    DecoderConfig(0.6, 0.5, 0.6, None, end_frames=3, weak_onset_threshold=0.2,
+                                                  onset_rise=0.1, offset_snap_frames=4, onset_on_rise=True)])
 @pytest.mark.parametrize("chunks", [25, 299])  # random chunk lengths; one frame at a time
 def test_incremental_decoding_in_any_chunks_equals_offline_decoding(config, chunks):
     rng = np.random.default_rng(3)

@@ -99,3 +99,16 @@ def test_calibrating_a_latency_makes_the_preset_and_leaves_the_checkpoints_own_s
     assert "low" in after.metadata["latency_calibration"]
     assert "(low)" in capsys.readouterr().out
     assert main(["calibrate", str(tmp_path / "m.pt"), "--data-dir", str(data), "--latency", "Low!"]) == 2
+
+
+def test_a_latency_can_take_its_onsets_on_their_rise_and_keeps_that_rule_when_recalibrated(tmp_path):
+    from notestream.cli import main
+    from tests.model.data.tiny_corpus import write_tiny_corpus
+
+    data = write_tiny_corpus(tmp_path / "data")
+    save_checkpoint(tmp_path / "m.pt", small_model(WindowConfig(8, 4)))
+    common = ["calibrate", str(tmp_path / "m.pt"), "--data-dir", str(data), "--views=0", "--validation-segments", "1"]
+    assert main([*common, "--latency", "low", "--hop", "1", "--lookahead", "1", "--onset-rule", "rise"]) == 0
+    assert main([*common, "--latency", "low"]) == 0
+    after = load_checkpoint(tmp_path / "m.pt", device="cpu")
+    assert after.latencies["low"].decoder.onset_on_rise and not after.decoder.onset_on_rise
