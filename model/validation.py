@@ -69,8 +69,9 @@ def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[Dec
     along the activation's rise, are chosen next, for pedal press + release F1 plus note-with-offset +
     frame F1 (a longer pedal lengthens the notes it holds). The frame and offset thresholds and the dip
     length that ends a note only decide where notes end (pedal-extended in scoring): they are chosen
-    together, for note-with-offset F1 plus frame F1; last, how far back an end may snap to the
-    offset head's peak, for the same. The network runs once per segment; only decoding is repeated.
+    together, for note-with-offset F1 plus frame F1 (with onsets on their rise, among dips that hold no frame
+    back); last, how far back an end may snap to the offset head's peak, for the same. The network runs once
+    per segment; only decoding is repeated.
     """
     activations = [segment_activations(loaded, seg) for seg in segments]
     references = [reference_performance(seg) for seg in segments]
@@ -96,10 +97,17 @@ def calibrate_decoder(loaded: LoadedModel, segments: list[Segment]) -> tuple[Dec
     config = max([replace(config, pedal_threshold=p, pedal_release_threshold=r, pedal_snap_frames=n, pedal_snap_floor=f)
                   for p, r in PEDAL_THRESHOLDS for n, f in PEDAL_SNAPS], key=pedal_and_ends)
     end_configs = [replace(config, frame_threshold=f, offset_threshold=o, end_frames=k)
-                   for f in FRAME_THRESHOLDS for o in OFFSET_THRESHOLDS for k in END_FRAMES]
+                   for f in FRAME_THRESHOLDS for o in OFFSET_THRESHOLDS for k in _end_frames(config)]
     config = _best(end_configs, notes_with, _by_ends)[0]
     return _best([replace(config, offset_snap_frames=n, offset_snap_floor=floor) for n, floor in OFFSET_SNAPS],
                  notes_with, _by_ends)
+
+
+def _end_frames(config: DecoderConfig) -> tuple[int, ...]:
+    """The dip lengths to try: with onsets on their rise, only those that hold no frame back (the rule's point)."""
+    if not config.onset_on_rise:
+        return END_FRAMES
+    return tuple(k for k in END_FRAMES if replace(config, end_frames=k).frames_ahead == 0)
 
 
 def _by_notes(m: TranscriptionMetrics) -> tuple[float, float]:
