@@ -46,10 +46,11 @@ def run(args: argparse.Namespace) -> int:
             report = run_accuracy_benchmark(data_dir(args.data_dir) / "rendered", [ours], args.limit, args.threads,
                                             args.checkpoint, split=split, latency=name)
             result = report["systems"]["notestream"]
-            window = with_latency(loaded, name).window
+            preset = with_latency(loaded, name)
+            window = preset.window
             rows.append({"split": split, "latency": name, "segments": len(report["segments"]),
                          "window": {"hop": window.hop, "lookahead": window.lookahead},
-                         "latency_ms": round(algorithmic_latency(loaded.features, window) * 1000, 1),
+                         "latency_ms": round(algorithmic_latency(loaded.features, window, preset.decoder) * 1000, 1),
                          **{k: round(result["mean"][k], 4) for k in SCORES}, "status": result["status"]})
     report = {"benchmark": "latency_curve", "rows": rows, "published": [list(p) for p in PUBLISHED]}
     print(format_markdown(report))

@@ -2,8 +2,9 @@
 
 The same weights are run with several windows (`model.config.WindowConfig(hop, lookahead)`): outputs
 come in blocks of `hop` frames and the backward recurrence sees `lookahead` frames past each block. The
-algorithmic latency of a window is `Transcriber.lookahead_seconds`: (hop + lookahead + 3 CNN frames)
-frames plus half an STFT window of audio that must arrive before a frame is decided. Each window is
+algorithmic latency of a window is `Transcriber.lookahead_seconds`: (hop + lookahead + 3 CNN frames + the
+frames the decoder holds back) frames plus the STFT window's future part (half a Hann), the audio that must
+arrive before a frame is decided. Each window is
 scored on the benchmark split with `model.validation.segment_metrics` (the streaming path that offline
 transcription also uses), and timed, since short windows run the backward recurrence more often.
 """
@@ -88,8 +89,9 @@ def format_markdown(report: dict, plot: str | None = None) -> str:
     for r in report["windows"]:
         lines.append(f"| {r['hop']} | {r['lookahead']} | {r['latency_seconds'] * 1000:.0f} | "
                      + " | ".join(f"{r[k]:.3f}" for k in SCORE_KEYS) + f" | {r['cpu_rtf']:.3f} |")
-    lines += ["", "Latency: (hop + look-ahead + 3 CNN frames) frames plus half an STFT window — the audio that must "
-              "arrive after a note before it can be reported; the server's processing time comes on top."]
+    lines += ["", "Latency: (hop + look-ahead + 3 CNN frames + the frames the decoder holds back) frames plus the STFT "
+              "window's future part (half a Hann window) — the audio that must arrive after a note before it can be "
+              "reported; the server's processing time comes on top."]
     if plot:
         lines += ["", f"![note F1 against latency]({plot})"]
     return "\n".join(lines)

@@ -176,10 +176,11 @@ def with_latency(loaded: LoadedModel, name: str) -> LoadedModel:
     return replace(loaded, window=preset.window, views=preset.views, decoder=preset.decoder, alternatives={})
 
 
-def algorithmic_latency(features: FeatureConfig, window: WindowConfig) -> float:
-    """Worst-case seconds of future audio a frame waits for: its block, the look-ahead, the CNN's context
-    and the STFT window's future part (half of it for a Hann)."""
-    return _window_frames(window) / features.frame_rate + features.pad_after / features.sample_rate
+def algorithmic_latency(features: FeatureConfig, window: WindowConfig, decoder: DecoderConfig | None = None) -> float:
+    """Worst-case seconds of future audio a frame waits for: its block, the look-ahead, the CNN's context,
+    the STFT window's future part (half of it for a Hann) and, given the decoder, the frames it holds back."""
+    held = 0 if decoder is None else decoder.frames_ahead
+    return (_window_frames(window) + held) / features.frame_rate + features.pad_after / features.sample_rate
 
 
 def _window_frames(window: WindowConfig) -> int:

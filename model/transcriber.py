@@ -77,8 +77,8 @@ class Transcriber:
 
     @property
     def lookahead_seconds(self) -> float:
-        """Worst-case future audio needed before a frame is decided (blocks, look-ahead, CNN, STFT)."""
-        return algorithmic_latency(self.loaded.features, self.window)
+        """Worst-case future audio needed before a frame is decided (blocks, look-ahead, CNN, STFT, decoder)."""
+        return algorithmic_latency(self.loaded.features, self.window, self.loaded.decoder)
 
     @property
     def latencies(self) -> list[str]:
@@ -89,7 +89,8 @@ class Transcriber:
         """`lookahead_seconds` of a named operating point."""
         if latency == ACCURATE:
             return self.lookahead_seconds
-        return algorithmic_latency(self.loaded.features, with_latency(self.loaded, latency).window)
+        preset = with_latency(self.loaded, latency)
+        return algorithmic_latency(preset.features, preset.window, preset.decoder)
 
     def stream(self, latency: str = ACCURATE, keep_result: bool = True) -> TranscriptionStream:
         """A new live transcription fed with mono float32 audio at `sample_rate`, at a named operating point

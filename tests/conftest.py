@@ -36,6 +36,14 @@ def sine(freq: float, seconds: float, sample_rate: int, amplitude: float = 0.5) 
     return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
+def shipped_low_ms() -> float:
+    """The shipped checkpoint's low latency (ms) as the latency benches report it."""
+    from notestream.model.checkpoint import load_checkpoint
+    from notestream.model.transcriber import Transcriber
+
+    return round(Transcriber(load_checkpoint(None, "cpu")).latency_seconds("low") * 1000, 1)
+
+
 def render_piano(performance: Performance, sample_rate: int = PIANO_RATE, tail: float = 0.3,
                  seconds: float | None = None) -> np.ndarray:
     """Render notes and sustain pedal with FluidR3's grand piano (the training renderer); mono float32,

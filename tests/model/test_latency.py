@@ -50,6 +50,13 @@ def test_algorithmic_latency_counts_block_look_ahead_cnn_context_and_half_the_st
     assert algorithmic_latency(features, WindowConfig(1, 1)) == pytest.approx(0.144)
 
 
+def test_the_latency_of_a_decoder_counts_the_frames_it_holds_back():
+    features = small_model().features
+    assert algorithmic_latency(features, WindowConfig(1, 1), DecoderConfig()) == pytest.approx(0.160)
+    assert algorithmic_latency(features, WindowConfig(1, 1), DecoderConfig(onset_on_rise=True, end_frames=2)) == pytest.approx(0.144)
+    assert algorithmic_latency(features, WindowConfig(1, 1), DecoderConfig(end_frames=4)) == pytest.approx(0.176)
+
+
 def test_an_asymmetric_stft_window_counts_only_its_future_samples():
     features = replace(small_model().features, future_samples=256)  # 16 ms instead of 64
     assert algorithmic_latency(features, WindowConfig(1, 1)) == pytest.approx(0.096)
@@ -58,7 +65,7 @@ def test_an_asymmetric_stft_window_counts_only_its_future_samples():
 def test_a_transcriber_streams_at_each_latency_and_reports_it():
     transcriber = Transcriber(model_with_low_latency())
     assert transcriber.latencies == ["low", "accurate"]
-    assert transcriber.latency_seconds("low") == pytest.approx(0.144)
+    assert transcriber.latency_seconds("low") == pytest.approx(0.144 + 0.016)  # the peak decoder holds a frame
     assert transcriber.latency_seconds("accurate") == pytest.approx(transcriber.lookahead_seconds)
     assert transcriber.stream("low").window == LOW.window
     assert transcriber.stream().window == WindowConfig(8, 4)

@@ -32,7 +32,7 @@ def test_real_time_streams_report_note_on_latency_and_account_for_all_audio(serv
 def test_latency_from_the_strike_counts_from_the_reference_onset_of_the_same_key(server):
     audio, notes = reference_clip(seed=3, seconds=2.5)
     report = asyncio.run(stream_in_real_time(server.ws, audio, chunk_ms=20, reference=notes))
-    assert report.error is None and report.lookahead == pytest.approx(0.304)
+    assert report.error is None and report.lookahead == pytest.approx(0.32)
     assert 0 < len(report.strike_latencies) <= len(report.latencies)
     assert sorted(report.strike_latencies)[len(report.strike_latencies) // 2] > sorted(report.latencies)[len(report.latencies) // 2]
 

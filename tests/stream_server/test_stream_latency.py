@@ -57,7 +57,7 @@ async def stream_at(url: str, chunks: list[bytes], **extra) -> tuple[dict, list[
 def test_a_session_asking_for_low_latency_streams_what_offline_gives_at_that_window(low_server, two_latencies, piano_16k):
     data, _, _ = pcm_bytes(piano_16k)
     ready, events = asyncio.run(stream_at(low_server.ws, split_randomly(data, seed=11), latency="low"))
-    assert (ready["latency"], ready["lookahead"]) == ("low", 0.16)
+    assert (ready["latency"], ready["lookahead"]) == ("low", 0.176)
     offline_low = Transcriber(replace(two_latencies.loaded, window=LOW_WINDOW, views=ViewConfig((0,)))).transcribe(piano_16k)
     assert len(offline_low.notes) > 0
     assert note_metrics(notes_of(events), offline_low.notes).note_f1 >= 0.99
@@ -80,7 +80,7 @@ def test_sessions_at_both_latencies_run_side_by_side(low_server, two_latencies, 
 def test_health_lists_the_latencies_and_an_unknown_one_is_refused(low_server):
     with urllib.request.urlopen(low_server.http + "/healthz", timeout=10) as response:
         health = json.load(response)
-    assert health["latencies"] == {"low": 0.16, "accurate": 0.304} and health["default_latency"] == "accurate"
+    assert health["latencies"] == {"low": 0.176, "accurate": 0.32} and health["default_latency"] == "accurate"
 
     async def ask_for_instant():
         async with connect(low_server.ws) as ws:
@@ -119,4 +119,4 @@ def test_a_restarted_server_resumes_a_session_at_the_latency_it_started_with(tmp
         resumed = asyncio.run(resume())
     finally:
         second.stop()
-    assert resumed["type"] == "ready" and (resumed["latency"], resumed["lookahead"]) == ("low", 0.16)
+    assert resumed["type"] == "ready" and (resumed["latency"], resumed["lookahead"]) == ("low", 0.176)
