@@ -6,7 +6,8 @@ differently from that augmentation, so scores under them say how far the model c
 the real encoders (FFmpeg through PyAV), the rooms are image-source responses of rectangular rooms
 (Allen & Berkley 1979): training's room augmentation uses the same model, but draws random rooms (never
 these two exactly) and damps their high frequencies. Every condition is a pure function of the audio and
-a seed, and keeps the audio's length and loudness (RMS), so the references still line up.
+a seed, and keeps the audio's length, loudness (RMS) and timing (a room's direct sound arrives when the dry
+audio's did), so the references still line up.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 from scipy.signal import correlate
 
 from notestream.model.data.augment import reverb
-from notestream.model.data.rooms import sabine_rt60, shoebox_response
+from notestream.model.data.rooms import from_direct_sound, sabine_rt60, shoebox_response
 
 MAX_CODEC_DELAY = 4096  # samples of encoder priming we look for when re-aligning decoded audio
 
@@ -89,8 +90,9 @@ def add_noise(audio: np.ndarray, snr_db: float, seed: int) -> np.ndarray:
 
 
 def in_room(audio: np.ndarray, response: np.ndarray) -> np.ndarray:
-    """`audio` heard through a room's impulse response, same length and loudness."""
-    wet = reverb(torch.from_numpy(np.asarray(audio, np.float32)), torch.from_numpy(response), wet=1.0)
+    """`audio` heard through a room's impulse response, same length and loudness, its direct sound where the
+    audio's own was (`from_direct_sound`: the flight to the microphone is a constant delay, not an error)."""
+    wet = reverb(torch.from_numpy(np.asarray(audio, np.float32)), torch.from_numpy(from_direct_sound(response)), wet=1.0)
     return match_rms(wet.numpy(), audio)
 
 

@@ -35,6 +35,14 @@ def test_every_condition_keeps_length_and_loudness(name):
     assert rms(degraded) == pytest.approx(rms(audio), rel=0.02)
 
 
+@pytest.mark.parametrize("name", ["living-room", "hall", "phone"])
+def test_a_click_heard_through_a_room_arrives_when_it_was_played(name):
+    audio = np.zeros(2 * RATE, dtype=np.float32)
+    audio[RATE] = 0.5  # the hall's microphone is 9 m from the piano: 27 ms of flight the references do not have
+    degraded = CONDITIONS[name].apply(audio, RATE, 7)
+    assert abs(int(np.argmax(np.abs(degraded))) - RATE) <= 2
+
+
 def test_a_codec_with_priming_samples_is_re_aligned_to_the_original():
     audio = np.zeros(2 * RATE, dtype=np.float32)
     clicks = np.arange(2000, 2 * RATE - 2000, 4001)

@@ -10,6 +10,7 @@ from notestream.model.data.rooms import (
     SPEED_OF_SOUND,
     RoomBank,
     damp_high_frequencies,
+    from_direct_sound,
     random_room,
     room_response,
     shoebox_response,
@@ -62,6 +63,15 @@ def test_damping_shortens_the_treble_tail_and_keeps_the_bass_and_the_direct_soun
 def test_no_damping_leaves_the_response_as_it_was():
     response = shoebox_response((8.0, 6.0, 3.0), (2.0, 2.0, 1.0), (5.0, 4.0, 1.5), 0.3, RATE, seconds=0.5)
     np.testing.assert_allclose(damp_high_frequencies(response, RATE, 0.5, 1.0), response, atol=1e-5)
+
+
+def test_training_rooms_start_at_the_direct_sound_so_labels_keep_their_times():
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        spec = random_room(rng, (0.3, 1.5))
+        assert np.linalg.norm(np.subtract(spec.source, spec.mic)) / SPEED_OF_SOUND * RATE > 4  # a flight to skip
+        assert int(np.argmax(np.abs(room_response(spec, RATE, high_ratio=0.5, max_seconds=0.5)))) == 0
+    np.testing.assert_array_equal(from_direct_sound(np.array([0.0, 0.0, 1.0, 0.5])), [1.0, 0.5])
 
 
 def test_room_responses_have_unit_energy_and_are_capped_in_length():
