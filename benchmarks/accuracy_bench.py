@@ -76,8 +76,8 @@ def work_of(segment_id: str) -> str:
     return segment_id.rsplit("__", 2)[0]
 
 
-def load_benchmark_segments(root: Path, limit: int | None, sample_rate: int = 16000, split: str = "benchmark") -> list[Segment]:
-    """A split's segments (the benchmark's by default) taken round-robin across works, so a `limit` still
+def benchmark_segment_paths(root: Path, limit: int | None, split: str = "benchmark") -> list[Path]:
+    """A split's segment files (the benchmark's by default) taken round-robin across works, so a `limit` still
     spans as many pieces as it can."""
     folder = root / split
     if not folder.is_dir():
@@ -89,7 +89,19 @@ def load_benchmark_segments(root: Path, limit: int | None, sample_rate: int = 16
     ordered = [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
     if not ordered:
         raise ValueError(f"{folder}: no rendered segments; run `notestream data render --splits benchmark`")
-    return [load_segment(path, sample_rate) for path in ordered[:limit]]
+    return ordered[:limit]
+
+
+def load_benchmark_segments(root: Path, limit: int | None, sample_rate: int = 16000, split: str = "benchmark") -> list[Segment]:
+    """The segments of `benchmark_segment_paths`, loaded."""
+    return [load_segment(path, sample_rate) for path in benchmark_segment_paths(root, limit, split)]
+
+
+def check_reusable(earlier: dict, root: Path, limit: int | None, threads: int, split: str) -> None:
+    """`check_same_run_inputs` before anything runs: a run that cannot be merged fails at once, not after an hour."""
+    planned = {"data": portable_path(root / split), "threads": threads,
+               "segments": [path.stem for path in benchmark_segment_paths(root, limit, split)]}
+    check_same_run_inputs(planned, earlier)
 
 
 def write_segment_wavs(segments: list[Segment], folder: Path) -> list[Path]:
@@ -316,6 +328,8 @@ def run(args: argparse.Namespace) -> int:
     systems = [find_system(n, args.peers_dir) for n in chosen_names(args.systems, SYSTEMS, "system(s)")]
     root = data_dir(args.data_dir) / "rendered"
     earlier = json.loads(args.json.read_text()) if args.reuse_others and args.json.is_file() else None
+    if earlier is not None:
+        check_reusable(earlier, root, args.limit, args.threads, args.split)
     report = run_accuracy_benchmark(root, systems, args.limit, args.threads, args.checkpoint, args.timeout, args.split,
                                     args.precision, args.latency)
     if earlier is not None:

@@ -26,6 +26,7 @@ from notestream_bench.accuracy_bench import (
     System,
     add_system_run_arguments,
     benchmark_system,
+    check_reusable,
     check_same_run_inputs,
     chosen_names,
     find_system,
@@ -136,9 +137,12 @@ def register_robustness_bench(bench_subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     systems = [find_system(n, args.peers_dir) for n in chosen_names(args.systems, SYSTEMS, "system(s)")]
     conditions = [CONDITIONS[n] for n in chosen_names(args.conditions, CONDITIONS, "condition(s)")]
+    root = data_dir(args.data_dir) / "rendered"
     earlier = json.loads(args.json.read_text()) if args.reuse_others and args.json.is_file() else None
-    report = run_robustness_benchmark(data_dir(args.data_dir) / "rendered", systems, conditions, args.limit,
-                                      args.threads, args.checkpoint, args.timeout, args.split)
+    if earlier is not None:
+        check_reusable(earlier, root, args.limit, args.threads, args.split)
+    report = run_robustness_benchmark(root, systems, conditions, args.limit, args.threads, args.checkpoint,
+                                      args.timeout, args.split)
     if earlier is not None:
         report = reuse_earlier_conditions(report, earlier)
     print(format_markdown(report))

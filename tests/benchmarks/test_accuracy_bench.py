@@ -144,3 +144,19 @@ def test_a_run_of_our_model_alone_can_keep_the_peers_results_of_an_earlier_run(t
     out.write_text(json.dumps({**earlier, "threads": 2}))
     assert main([*args, "--reuse-others"]) != 0  # other threads: the peers' speed would not compare
     assert "run every system again" in capsys.readouterr().err
+
+
+def test_a_run_that_could_not_be_merged_fails_before_any_system_starts(tiny_split, tmp_path, capsys):
+    venv_bin = tmp_path / "peers" / "transkun" / "bin"
+    venv_bin.mkdir(parents=True)
+    started = tmp_path / "transkun-started"
+    (venv_bin / "python").write_text(f"#!/bin/sh\ntouch {started}\nexit 1\n")  # a peer that leaves a trace when run
+    (venv_bin / "python").chmod(0o755)
+    out = tmp_path / "accuracy.json"
+    earlier = {"benchmark": "accuracy", "data": "$NOTESTREAM_DATA/rendered/benchmark", "segments": tiny_split.segment_ids,
+               "audio_seconds": 1.0, "threads": 1, "systems": {}}
+    out.write_text(json.dumps(earlier))
+    code = main(["bench", "accuracy", "--data-dir", str(tiny_split.data_dir), "--peers-dir", str(tmp_path / "peers"),
+                 "--systems", "transkun", "--limit", "1", "--reuse-others", "--json", str(out)])
+    assert code != 0 and "run every system again" in capsys.readouterr().err  # one segment, where the earlier run had all
+    assert not started.exists() and json.loads(out.read_text()) == earlier
