@@ -61,8 +61,12 @@ def from_direct_sound(response: np.ndarray) -> np.ndarray:
     """`response` from the direct sound's arrival on. The sound's flight from piano to microphone (27 ms across a
     concert hall) delays every note alike: audio heard through the room must keep its labels' and references'
     times, or training teaches, and benchmarks charge, a constant delay that no transcriber should report."""
-    arrival = int(np.flatnonzero(response)[0]) if np.any(response) else 0
-    return response[arrival:]
+    return response[direct_arrival(response):]
+
+
+def direct_arrival(response: np.ndarray) -> int:
+    """Index of the response's first non-zero sample, where the direct sound arrives (0 for silence)."""
+    return int(np.flatnonzero(response)[0]) if np.any(response) else 0
 
 
 def _image_offsets(length: float, source: float, mic: float, reach: float) -> tuple[np.ndarray, np.ndarray]:
@@ -108,8 +112,7 @@ def damp_high_frequencies(response: np.ndarray, sample_rate: int, rt60: float, h
     spectrum = np.fft.rfft(response)
     log_freqs = np.log2(np.maximum(np.fft.rfftfreq(len(response), 1.0 / sample_rate), 20.0))
     edges = np.log2(DAMPING_CROSSOVERS_HZ)
-    arrival = int(np.flatnonzero(response)[0]) if np.any(response) else 0
-    t = np.maximum(np.arange(len(response)) - arrival, 0) / sample_rate
+    t = np.maximum(np.arange(len(response)) - direct_arrival(response), 0) / sample_rate
     out = np.zeros(len(response))
     for k, mask in enumerate(_band_masks(log_freqs, edges)):
         band_rt60 = rt60 * high_ratio ** (k / len(edges))
