@@ -7,6 +7,10 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
+from notestream.notes import MIN_PITCH, N_KEYS
+
+BASS_TOP_PITCH = 35  # MIDI 21-35, the register the accuracy bench reports as the bass
+
 
 @dataclass(frozen=True)
 class LossConfig:
@@ -21,10 +25,18 @@ class LossConfig:
     offset_weight: float = 0.5
     velocity_weight: float = 1.0
     pedal_weight: float = 0.3
+    bass_onset_weight: float = 1.0  # onset positives of MIDI 21-35 count this many times more (quiet bass onsets)
 
 
-def focal_bce(logits: torch.Tensor, targets: torch.Tensor, gamma: float, pos_weight: float) -> torch.Tensor:
-    """Binary focal loss; positives weighted by `pos_weight` (rare onsets otherwise vanish)."""
+def onset_pos_weights(config: LossConfig) -> torch.Tensor:
+    """Per-key positive weight of the onset head, shape (88,): the bass keys' scaled by `bass_onset_weight`."""
+    weights = torch.full((N_KEYS,), config.onset_pos_weight)
+    weights[: BASS_TOP_PITCH - MIN_PITCH + 1] *= config.bass_onset_weight
+    return weights
+
+
+def focal_bce(logits: torch.Tensor, targets: torch.Tensor, gamma: float, pos_weight: float | torch.Tensor) -> torch.Tensor:
+    """Binary focal loss; positives weighted by `pos_weight` (rare onsets otherwise vanish), a number or one per key."""
     bce = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
     if gamma > 0:
         p = torch.sigmoid(logits)
@@ -39,7 +51,7 @@ def transcription_loss(logits: dict[str, torch.Tensor], batch, config: LossConfi
     """Per-head losses and their weighted total ('total')."""
     g = config.focal_gamma
     losses = {
-        "onset": focal_bce(logits["onset"], batch.onset, g, config.onset_pos_weight),
+        "onset": focal_bce(logits["onset"], batch.onset, g, onset_pos_weights(config).to(logits["onset"].device)),
         "frame": focal_bce(logits["frame"], batch.frame, g, config.frame_pos_weight),
         "offset": focal_bce(logits["offset"], batch.offset, g, config.offset_pos_weight),
         "pedal": F.binary_cross_entropy_with_logits(logits["pedal"], batch.pedal),

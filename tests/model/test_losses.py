@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from notestream.model.losses import focal_bce
+from notestream.model.losses import LossConfig, focal_bce, onset_pos_weights
 
 
 @pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0])
@@ -22,3 +22,19 @@ def test_lower_focal_gamma_weighs_easy_examples_more():
     targets = torch.tensor([1.0])
     losses = [focal_bce(logits, targets, gamma=g, pos_weight=1.0).item() for g in (0.0, 0.5, 1.0, 2.0)]
     assert losses == sorted(losses, reverse=True)
+
+
+def test_bass_onset_weight_scales_the_onset_positives_of_midi_21_to_35_only():
+    weights = onset_pos_weights(LossConfig(onset_pos_weight=4.0, bass_onset_weight=3.0))
+    assert weights.shape == (88,)
+    assert (weights[:15] == 12.0).all()  # MIDI 21-35
+    assert (weights[15:] == 4.0).all()  # MIDI 36 and up
+
+
+def test_a_missed_bass_onset_pulls_harder_than_a_missed_treble_onset_when_the_bass_is_weighted():
+    logits = torch.full((1, 2, 88), -2.0, requires_grad=True)
+    targets = torch.zeros(1, 2, 88)
+    targets[0, 0, 0] = targets[0, 0, 60] = 1.0
+    focal_bce(logits, targets, gamma=0.5, pos_weight=onset_pos_weights(LossConfig(bass_onset_weight=2.0))).backward()
+    assert logits.grad[0, 0, 0] == pytest.approx(2 * logits.grad[0, 0, 60].item())
+    assert logits.grad[0, 1, 0] == pytest.approx(logits.grad[0, 1, 60].item())  # negatives unchanged

@@ -86,6 +86,17 @@ def test_focal_gamma_reaches_the_loss_and_survives_the_saved_config():
         build_config(_train_args("--focal-gamma", "-0.5"))
 
 
+def test_bass_onset_weight_reaches_the_loss_and_a_config_saved_before_it_trains_without_it():
+    assert build_config(_train_args()).loss.bass_onset_weight == 1.0
+    config = build_config(_train_args("--bass-onset-weight", "3"))
+    saved = json.loads(json.dumps(asdict(config)))
+    assert train_config_from_dict(saved).loss.bass_onset_weight == 3.0
+    del saved["loss"]["bass_onset_weight"]
+    assert train_config_from_dict(saved).loss.bass_onset_weight == 1.0
+    with pytest.raises(UserError):
+        build_config(_train_args("--bass-onset-weight", "0"))
+
+
 def test_a_config_saved_before_band_eq_existed_resumes_without_it():
     current = json.loads(json.dumps(asdict(TrainConfig())))
     assert train_config_from_dict(current).augment.band_eq is True
