@@ -8,10 +8,10 @@ identical array for array, so training there sees exactly the audio trained on h
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
-from multiprocessing import Pool
 from pathlib import Path
 
 import av
@@ -117,7 +117,7 @@ def pack_corpus(root: Path, selections: Iterable[SplitSelection], out: Path, chu
         raise ValueError("nothing to pack")
     stage = out / "stage"
     jobs = [(split, path, stage, sample_rate) for split, path in segments]
-    with Pool(max(1, workers)) as pool:
+    with _pool(workers) as pool:
         packed = pool.map(_pack_job, jobs, chunksize=8)
     chunks: list[Path] = []
     used = chunk_bytes
@@ -143,9 +143,15 @@ def unpack_corpus(source: Path, root: Path, sample_rate: int, workers: int = 2) 
     audio_files = sorted(source.glob("*/*/*.flac"))
     if not audio_files:
         raise FileNotFoundError(f"{source}: no packed segments (expected <chunk>/<split>/<id>.flac)")
-    with Pool(max(1, workers)) as pool:
+    with _pool(workers) as pool:
         written = pool.map(_unpack_job, [(p, root, sample_rate) for p in audio_files], chunksize=4)
     counts: dict[str, int] = {}
     for path in written:
         counts[path.parent.name] = counts.get(path.parent.name, 0) + 1
     return counts
+
+
+def _pool(workers: int):
+    """Worker processes started fresh (spawn): a fork of a process that holds threads (torch, a JACK client) can
+    deadlock in the child on a lock some thread held at the fork."""
+    return multiprocessing.get_context("spawn").Pool(max(1, workers))
