@@ -15,6 +15,7 @@ from notestream.model.data.augment import AugmentConfig
 from notestream.model.data.corpus import rendered_dir
 from notestream.model.data.dataset import CropEmphasis
 from notestream.model.training import TrainConfig, Trainer, train_config_from_dict
+from notestream.notes import MAX_PITCH, MIN_PITCH
 
 AUGMENTATIONS = ("gain", "eq_tilt", "band_eq", "reverb", "noise")
 
@@ -77,7 +78,11 @@ def register(subparsers) -> None:
     p.add_argument("--focal-gamma", type=float, default=d.loss.focal_gamma, metavar="GAMMA",
                    help="focal-loss exponent of the onset, frame and offset heads (0 = class-weighted BCE)")
     p.add_argument("--bass-onset-weight", type=float, default=d.loss.bass_onset_weight, metavar="X",
-                   help="onset positives of MIDI 21-35 weigh X times the others (a fine-tune that loses the bass)")
+                   help="onset positives of MIDI 21 to --bass-top-pitch weigh X times the others (a fine-tune that loses the bass)")
+    p.add_argument("--bass-top-pitch", type=int, default=d.loss.bass_top_pitch, metavar="MIDI",
+                   help=f"the highest key --bass-onset-weight reaches (default {d.loss.bass_top_pitch}: MIDI 21-35)")
+    p.add_argument("--soft-onset-weight", type=float, default=d.loss.soft_onset_weight, metavar="X",
+                   help="onset positives below velocity 48 weigh X times the others (a fine-tune that loses soft notes)")
     p.add_argument("--calibrate", type=Path, metavar="CHECKPOINT", default=None,
                    help="trains nothing: the same as `notestream calibrate CHECKPOINT` (kept for existing scripts)")
     p.add_argument("--average", type=Path, nargs="+", metavar="CHECKPOINT", default=None,
@@ -115,8 +120,10 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         raise UserError(f"--train-hops {args.train_hops}: a block holds at least one frame")
     if args.focal_gamma < 0:
         raise UserError(f"--focal-gamma {args.focal_gamma}: expected 0 or more")
-    if args.bass_onset_weight <= 0:
-        raise UserError(f"--bass-onset-weight {args.bass_onset_weight}: expected more than 0")
+    if min(args.bass_onset_weight, args.soft_onset_weight) <= 0:
+        raise UserError("--bass-onset-weight and --soft-onset-weight: expected more than 0")
+    if not MIN_PITCH <= args.bass_top_pitch <= MAX_PITCH:
+        raise UserError(f"--bass-top-pitch {args.bass_top_pitch}: expected a piano key, MIDI {MIN_PITCH}-{MAX_PITCH}")
     try:
         features = replace(d.features, future_samples=args.window_future)
     except ValueError as exc:
@@ -131,7 +138,8 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         amp=not args.no_amp, init_from=args.init_from, cooccurrence=args.cooccurrence,
         keep_graph=args.keep_graph, window=d.window.replaced(args.hop, args.lookahead), augment=augment,
         train_lookaheads=args.train_lookaheads, train_hops=args.train_hops,
-        loss=replace(d.loss, focal_gamma=args.focal_gamma, bass_onset_weight=args.bass_onset_weight),
+        loss=replace(d.loss, focal_gamma=args.focal_gamma, bass_onset_weight=args.bass_onset_weight,
+                     bass_top_pitch=args.bass_top_pitch, soft_onset_weight=args.soft_onset_weight),
         emphasis=CropEmphasis(soft=args.oversample_soft, chords=args.oversample_chords), features=features,
         model=replace(d.model, cnn_channels=args.cnn_channels, cnn_fc=args.cnn_fc, rnn_hidden=args.rnn_hidden,
                       label_head=args.label_head, adjacency_tau=args.tau, adjacency_reweight=args.reweight,

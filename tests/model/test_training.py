@@ -97,6 +97,19 @@ def test_bass_onset_weight_reaches_the_loss_and_a_config_saved_before_it_trains_
         build_config(_train_args("--bass-onset-weight", "0"))
 
 
+def test_bass_range_and_soft_weight_reach_the_loss_and_older_configs_load_without_them():
+    config = build_config(_train_args("--bass-top-pitch", "47", "--soft-onset-weight", "2"))
+    saved = json.loads(json.dumps(asdict(config)))
+    loss = train_config_from_dict(saved).loss
+    assert (loss.bass_top_pitch, loss.soft_onset_weight) == (47, 2.0)
+    del saved["loss"]["bass_top_pitch"], saved["loss"]["soft_onset_weight"]
+    loss = train_config_from_dict(saved).loss
+    assert (loss.bass_top_pitch, loss.soft_onset_weight) == (35, 1.0)
+    for bad in (("--bass-top-pitch", "20"), ("--bass-top-pitch", "109"), ("--soft-onset-weight", "0")):
+        with pytest.raises(UserError):
+            build_config(_train_args(*bad))
+
+
 def test_a_config_saved_before_band_eq_existed_resumes_without_it():
     current = json.loads(json.dumps(asdict(TrainConfig())))
     assert train_config_from_dict(current).augment.band_eq is True
