@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 # the compute type of the CNN and the backward GRU's input projection at inference (checkpoint.resolve_precision)
@@ -86,6 +86,16 @@ class DecoderConfig:
             raise ValueError(f"end_frames must be at least 1, not {self.end_frames}")
         if self.offset_snap_frames < 0 or self.pedal_snap_frames < 0:
             raise ValueError(f"snap frames must not be negative, not {self.offset_snap_frames} / {self.pedal_snap_frames}")
+
+    def with_onset_threshold(self, threshold: float) -> DecoderConfig:
+        """This decoder with onsets from `threshold` instead: lower hears more notes (soft ones, the bass) and adds
+        more extra ones. Weak onsets keep their distance below it, so the rise rule still confirms the weakest."""
+        if not 0 < threshold < 1:
+            raise ValueError(f"an onset threshold is a probability between 0 and 1, not {threshold}")
+        weak = self.weak_onset_threshold
+        if weak is not None:
+            weak = max(0.01, weak + threshold - self.onset_threshold)
+        return replace(self, onset_threshold=threshold, weak_onset_threshold=weak)
 
     @property
     def frames_ahead(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -39,12 +40,18 @@ class Transcriber:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | None = None, device: str = "auto", window: WindowConfig | None = None,
-                        views: tuple[int, ...] | None = None, precision: str = "auto") -> Transcriber:
+                        views: tuple[int, ...] | None = None, precision: str = "auto",
+                        onset_threshold: float | None = None) -> Transcriber:
         """Load a checkpoint (the shipped one when `path` is None) on 'auto', 'cpu' or 'cuda'; `views` picks another
         of its calibrated view sets (fewer views: faster; more: more accurate); `precision` is the compute type of
-        the CNN and the GRU input projection ('auto': bfloat16 on CPUs with native bf16 units, else float32)."""
+        the CNN and the GRU input projection ('auto': bfloat16 on CPUs with native bf16 units, else float32);
+        `onset_threshold` replaces its decoder's (`DecoderConfig.with_onset_threshold`; the named latencies keep theirs)."""
         loaded = load_checkpoint(path, device, precision=precision)
-        transcriber = cls(loaded if views is None else with_views(loaded, views), window)
+        if views is not None:
+            loaded = with_views(loaded, views)
+        if onset_threshold is not None:
+            loaded = replace(loaded, decoder=loaded.decoder.with_onset_threshold(onset_threshold))
+        transcriber = cls(loaded, window)
         transcriber.warm_up()
         return transcriber
 

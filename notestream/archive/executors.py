@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 
 from .work import ArchiveItem, FileOutcome, ModelSpec, transcribe_items, worker_transcriber
 
@@ -36,7 +37,7 @@ class ProcessExecutor:
         if jobs < 1:
             raise ValueError("--jobs must be at least 1")
         threads = spec.threads or max(1, (os.cpu_count() or 1) // jobs)
-        self.spec = ModelSpec(spec.checkpoint, spec.device, spec.views, spec.precision, threads)
+        self.spec = replace(spec, threads=threads)
         self.formats, self.workers = formats, jobs
 
     def _pool(self) -> ProcessPoolExecutor:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
 
 from .executors import MAX_ATTEMPTS, Progress
 from .work import ArchiveItem, FileOutcome, ModelSpec, transcribe_items
@@ -23,7 +24,7 @@ def _remote_transcribe(spec: ModelSpec, formats: list[str], items: list[ArchiveI
     import ray
 
     cpus = int(ray.get_runtime_context().get_assigned_resources().get("CPU", 1)) or 1
-    threaded = ModelSpec(spec.checkpoint, spec.device, spec.views, spec.precision, spec.threads or cpus)
+    threaded = replace(spec, threads=spec.threads or cpus)
     return transcribe_items(threaded, formats, items)
 
 

@@ -38,6 +38,7 @@ class ModelSpec:
     views: tuple[int, ...] | None = None
     precision: str = "auto"
     threads: int | None = None  # torch threads in a worker process (None: torch's default)
+    onset_threshold: float | None = None  # None: the checkpoint's calibrated one
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def worker_transcriber(spec: ModelSpec) -> Transcriber:
             torch.set_num_threads(spec.threads)
         _loaded.clear()
         _loaded[spec] = Transcriber.from_checkpoint(spec.checkpoint, spec.device, views=spec.views,
-                                                    precision=spec.precision)
+                                                    precision=spec.precision, onset_threshold=spec.onset_threshold)
     return _loaded[spec]
 
 

@@ -49,6 +49,9 @@ def register(subparsers) -> None:
                    help="another of the checkpoint's calibrated pitch-view sets, e.g. --views=-1,1 or --views=0 "
                         "(faster, a little less accurate); default: the checkpoint's own (five views)")
     add_precision_argument(p)
+    p.add_argument("--onset-threshold", type=float, default=None, metavar="P",
+                   help="onset probability a note starts from (default: the checkpoint's calibrated one, best note F1); "
+                        "lower hears more soft and bass notes and adds more wrong ones (README: the measured trade)")
     p.add_argument("--tempo", type=float, default=None, metavar="BPM",
                    help="the sheet music's tempo in beats per minute, counting the time signature's beat (a "
                         "quarter in 4/4, a dotted quarter in 6/8); default: the rhythm network's")
@@ -159,7 +162,9 @@ def run(args: argparse.Namespace) -> int:
 
 def make_executor(args: argparse.Namespace, formats: list[str]):
     """In this process (--jobs 1), in N local processes (--jobs N) or on a Ray cluster (--ray)."""
-    spec = ModelSpec(args.checkpoint, args.device, args.views, args.precision)
+    if args.onset_threshold is not None and not 0 < args.onset_threshold < 1:
+        raise UserError(f"--onset-threshold {args.onset_threshold:g}: expected a probability between 0 and 1")
+    spec = ModelSpec(args.checkpoint, args.device, args.views, args.precision, onset_threshold=args.onset_threshold)
     if args.jobs < 1:
         raise UserError("--jobs must be at least 1")
     if args.ray:

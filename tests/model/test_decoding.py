@@ -71,6 +71,23 @@ def test_below_threshold_onsets_make_no_notes():
     assert decode(a, DecoderConfig(), RATE) == ([], [])
 
 
+def test_another_onset_threshold_moves_the_weak_onsets_along_and_only_probabilities_are_taken():
+    config = DecoderConfig(onset_threshold=0.5, weak_onset_threshold=0.35)
+    lower = config.with_onset_threshold(0.3)
+    assert (lower.onset_threshold, lower.weak_onset_threshold) == (0.3, pytest.approx(0.15))
+    assert replace(lower, onset_threshold=0.5, weak_onset_threshold=0.35) == config
+    assert DecoderConfig(weak_onset_threshold=None).with_onset_threshold(0.3).weak_onset_threshold is None
+    a = acts(6)
+    a.onset[2, 10] = 0.4
+    a.frame[2:5, 10] = 0.9
+    plain = DecoderConfig(onset_threshold=0.5)
+    assert decode(a, plain, RATE) == ([], [])
+    assert [n.pitch for n in decode(a, plain.with_onset_threshold(0.3), RATE)[0]] == [31]
+    for bad in (0.0, 1.0):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            config.with_onset_threshold(bad)
+
+
 def test_pedal_hysteresis_holds_the_pedal_through_a_wavering_activation():
     a = acts(10)
     a.pedal[:] = [0.1, 0.7, 0.55, 0.45, 0.58, 0.5, 0.3, 0.45, 0.62, 0.2]

@@ -87,6 +87,7 @@ def test_video_files_are_transcribed_from_their_audio_track(piano_wav: Path, tmp
     (["{take}", "--formats", "mid,png"], "unknown output format(s) png"),
     (["{take}", "--tempo", "5"], "--tempo/--time-signature: tempo 5: give beats per minute from 10 to 400"),
     (["{take}", "--time-signature", "7/8"], "--tempo/--time-signature: time signature '7/8': not one of"),
+    (["{take}", "--onset-threshold", "1.5"], "--onset-threshold 1.5: expected a probability between 0 and 1"),
 ])
 def test_user_errors_are_one_line_naming_the_problem(
     argv: list[str], message: str, recordings: Path, capsys: pytest.CaptureFixture
@@ -141,3 +142,17 @@ def test_ctrl_c_keeps_finished_inputs_and_leaves_nothing_of_the_interrupted_one(
         proc.kill()
     assert proc.returncode == 130, seen + rest
     assert sorted(p.name for p in out.iterdir()) == ["a_short.json", "a_short.mid", "a_short.tsv", "a_short.txt"]
+
+
+def test_a_lower_onset_threshold_hears_every_note_the_default_hears_and_a_higher_one_fewer(
+    piano_wav: Path, tmp_path: Path
+) -> None:
+    def notes(*extra: str) -> set[tuple[int, float]]:
+        out = tmp_path / "-".join(extra or ("default",))
+        assert main(["transcribe", str(piano_wav), "-o", str(out), *FAST, *extra]) == 0
+        found = json.loads((out / f"{piano_wav.stem}.json").read_text())["notes"]
+        return {(n["pitch"], round(n["onset"], 2)) for n in found}
+
+    default = notes()
+    assert default and default <= notes("--onset-threshold", "0.1")
+    assert len(notes("--onset-threshold", "0.999")) < len(default)
