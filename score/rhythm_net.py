@@ -17,8 +17,10 @@ from torch import nn
 
 from notestream.notes import Note
 
+from .periodicity import event_features, periodicity
+
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "weights" / "rhythm.pt"
-N_FEATURES = 18
+N_FEATURES = 18  # per-note features every network reads; RhythmConfig.n_features adds the optional ones
 # The time signatures the network names; ASAP's rarer ones (5/8, 6/4, ...) are left out of the loss.
 TIME_SIGNATURES = ("2/4", "3/4", "4/4", "2/2", "3/8", "6/8", "9/8", "12/8")
 
@@ -32,13 +34,20 @@ class RhythmConfig:
     dropout: float = 0.1
     time_signatures: tuple[str, ...] = TIME_SIGNATURES
     n_keys: int = 12  # key signature in fifths, modulo 12
+    event_features: bool = False  # the note's chord: its gaps, size and lowest note (periodicity.py)
+    periodicity_bins: int = 0  # periods of the local interval histogram (periodicity.py); 0: none
     provenance: dict = field(default_factory=dict)
 
+    @property
+    def n_features(self) -> int:
+        return N_FEATURES + 4 * self.event_features + self.periodicity_bins
 
-def note_features(notes: list[Note]) -> np.ndarray:
-    """(N, N_FEATURES) float32 features of notes sorted by (onset, pitch).
 
-    Log gaps to the previous and next onset, log duration, pitch (scaled and as a pitch class), velocity.
+def note_features(notes: list[Note], config: RhythmConfig = RhythmConfig()) -> np.ndarray:
+    """(N, config.n_features) float32 features of notes sorted by (onset, pitch).
+
+    Log gaps to the previous and next onset, log duration, pitch (scaled and as a pitch class), velocity;
+    then, as the config asks, the note's event and the local periodicity of events (periodicity.py).
     Times enter only as differences, so a tempo change is a scale, not a shift.
     """
     onsets = np.array([n.onset for n in notes], dtype=np.float64)
@@ -54,7 +63,12 @@ def note_features(notes: list[Note]) -> np.ndarray:
     features[:, 4] = np.array([n.velocity for n in notes]) / 127
     features[:, 5] = gaps < 0.035  # struck with the previous note
     features[np.arange(len(notes)), 6 + pitches % 12] = 1.0
-    return features
+    extra = [features]
+    if config.event_features:
+        extra.append(event_features(onsets, pitches))
+    if config.periodicity_bins:
+        extra.append(periodicity(onsets, config.periodicity_bins))
+    return np.concatenate(extra, axis=1)
 
 
 def sort_notes(notes: list[Note]) -> list[int]:
@@ -68,7 +82,7 @@ class RhythmNet(nn.Module):
     def __init__(self, config: RhythmConfig):
         super().__init__()
         self.config = config
-        self.embed = nn.Sequential(nn.Linear(N_FEATURES, config.hidden), nn.ReLU())
+        self.embed = nn.Sequential(nn.Linear(config.n_features, config.hidden), nn.ReLU())
         self.gru = nn.GRU(
             config.hidden, config.hidden, num_layers=config.layers, batch_first=True,
             bidirectional=True, dropout=config.dropout if config.layers > 1 else 0.0,
@@ -76,7 +90,7 @@ class RhythmNet(nn.Module):
         self.heads = nn.Linear(2 * config.hidden, 4 + len(config.time_signatures) + config.n_keys)
 
     def forward(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
-        """features (B, N, N_FEATURES) -> dict of (B, N) or (B, N, classes) logits."""
+        """features (B, N, config.n_features) -> dict of (B, N) or (B, N, classes) logits."""
         hidden, _ = self.gru(self.embed(features))
         out = self.heads(hidden)
         n_ts = len(self.config.time_signatures)
@@ -96,13 +110,13 @@ class RhythmEnsemble(nn.Module):
 
     def __init__(self, members: list[RhythmNet]):
         super().__init__()
-        if len({m.config.time_signatures for m in members}) != 1:
-            raise ValueError("ensemble members must name the same time signatures")
+        if len({(m.config.time_signatures, m.config.n_features) for m in members}) != 1:
+            raise ValueError("ensemble members must name the same time signatures and read the same features")
         self.config = members[0].config
         self.members = nn.ModuleList(members)
 
     def forward(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
-        """features (B, N, N_FEATURES) -> the members' mean logits, keyed as RhythmNet's."""
+        """features (B, N, config.n_features) -> the members' mean logits, keyed as RhythmNet's."""
         outs = [member(features) for member in self.members]
         return {key: torch.stack([out[key] for out in outs]).mean(0) for key in outs[0]}
 
@@ -152,7 +166,7 @@ class RhythmPrediction:
 def predict_rhythm(net: RhythmModel, notes: list[Note]) -> RhythmPrediction:
     """Run the network over a whole performance (one sequence) and return per-note outputs."""
     order = sort_notes(notes)
-    features = torch.from_numpy(note_features([notes[i] for i in order]))[None]
+    features = torch.from_numpy(note_features([notes[i] for i in order], net.config))[None]
     with torch.inference_mode():
         out = net(features)
     back = np.argsort(order)

@@ -52,14 +52,14 @@ def load_examples(asap_root: Path, split: str, cache: Path) -> list[RhythmExampl
     return examples
 
 
-def batch_tensors(examples: list[RhythmExample]) -> dict[str, torch.Tensor]:
-    """Pad examples to one length; padded notes carry IGNORE labels."""
+def batch_tensors(examples: list[RhythmExample], config: RhythmConfig) -> dict[str, torch.Tensor]:
+    """Pad examples to one length, with the features `config` reads; padded notes carry IGNORE labels."""
     length = max(len(e.onset) for e in examples)
 
     def pad(values: np.ndarray, fill: float) -> np.ndarray:
         return np.concatenate([values, np.full((length - len(values), *values.shape[1:]), fill)])
 
-    out = {"features": np.stack([pad(note_features(e.notes()), 0.0) for e in examples])}
+    out = {"features": np.stack([pad(note_features(e.notes(), config), 0.0) for e in examples])}
     for name in ("beat", "downbeat", "log_period", "time_signature", "key", "hand"):
         out[name] = np.stack([pad(getattr(e, name).astype(np.float32), IGNORE) for e in examples])
     out["mask"] = np.stack([pad(np.ones(len(e.onset), np.float32), 0.0) for e in examples])
@@ -109,7 +109,7 @@ def validation_loss(net: RhythmNet, examples: list[RhythmExample], crop: int) ->
     with torch.inference_mode():
         for ex in examples:
             for start in range(0, len(ex.onset), crop):
-                batch = batch_tensors([ex.take(np.arange(start, min(len(ex.onset), start + crop)))])
+                batch = batch_tensors([ex.take(np.arange(start, min(len(ex.onset), start + crop)))], net.config)
                 total += float(sum(losses(net(batch["features"]), batch).values()))
     net.train()
     return total
@@ -125,9 +125,9 @@ def train(args: argparse.Namespace) -> None:
     data = "ASAP train works (model/splits/train.txt)"
     if extra:
         data += f", {args.extra_share:.0%} of crops from {len(extra)} examples of {args.extra.name}"
-    config = RhythmConfig(hidden=args.hidden, layers=args.layers, provenance={
-        "data": data, "chosen_on": "validation works, summed loss",
-    })
+    provenance = {"data": data, "chosen_on": "validation works, summed loss"}
+    config = RhythmConfig(hidden=args.hidden, layers=args.layers, event_features=args.event_features,
+                          periodicity_bins=args.periodicity_bins, provenance=provenance)
     net = RhythmNet(config)
     if args.init_from:
         net = load_rhythm_net(args.init_from).train()
@@ -143,7 +143,7 @@ def train(args: argparse.Namespace) -> None:
         for group in optimiser.param_groups:
             group["lr"] = args.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * elapsed / (args.minutes * 60))))
         crops = random_crops(train_set, rng, args.batch, args.crop, Augmentation(), extra, args.extra_share)
-        batch = batch_tensors(crops)
+        batch = batch_tensors(crops, net.config)
         parts = losses(net(batch["features"]), batch)
         optimiser.zero_grad()
         sum(parts.values()).backward()
@@ -185,6 +185,10 @@ def main() -> None:
     p.add_argument("--minutes", type=float, default=60.0)
     p.add_argument("--hidden", type=int, default=96)
     p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--event-features", action="store_true",
+                   help="the network also reads each note's chord (gaps, size, lowest note)")
+    p.add_argument("--periodicity-bins", type=int, default=0,
+                   help="the network also reads the local interval histogram over this many periods (0: none)")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--crop", type=int, default=300)
     p.add_argument("--lr", type=float, default=2e-3)
