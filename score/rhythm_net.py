@@ -8,7 +8,7 @@ and sizes are never global constants.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -104,20 +104,39 @@ class RhythmNet(nn.Module):
         }
 
 
+def feature_columns(config: RhythmConfig, union: RhythmConfig) -> list[int]:
+    """Columns of the features `union` computes that a network of `config` reads (the shared features first,
+    then the chord's, then the periodicity, as note_features lays them out)."""
+    columns = list(range(N_FEATURES))
+    if config.event_features:
+        columns += range(N_FEATURES, N_FEATURES + 4)
+    if config.periodicity_bins:
+        start = N_FEATURES + 4 * union.event_features
+        columns += range(start, start + config.periodicity_bins)
+    return columns
+
+
 class RhythmEnsemble(nn.Module):
-    """Several RhythmNets of one config reading the same notes; their logits are averaged (a mean of log
-    periods for the period), so it predicts exactly as one RhythmNet does."""
+    """Several RhythmNets reading the same notes; their logits are averaged (a mean of log periods for the
+    period), so it predicts exactly as one RhythmNet does. Members may read different inputs: the ensemble's
+    config asks for all of them, computed once, and each member reads its own columns."""
 
     def __init__(self, members: list[RhythmNet]):
         super().__init__()
-        if len({(m.config.time_signatures, m.config.n_features) for m in members}) != 1:
-            raise ValueError("ensemble members must name the same time signatures and read the same features")
-        self.config = members[0].config
+        if len({m.config.time_signatures for m in members}) != 1:
+            raise ValueError("ensemble members must name the same time signatures")
+        if len({m.config.periodicity_bins for m in members} - {0}) > 1:
+            raise ValueError("ensemble members must read the periodicity over the same periods, or not at all")
+        self.config = replace(
+            members[0].config, event_features=any(m.config.event_features for m in members),
+            periodicity_bins=max(m.config.periodicity_bins for m in members),
+        )
         self.members = nn.ModuleList(members)
+        self.columns = [feature_columns(m.config, self.config) for m in members]
 
     def forward(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
         """features (B, N, config.n_features) -> the members' mean logits, keyed as RhythmNet's."""
-        outs = [member(features) for member in self.members]
+        outs = [member(features[..., columns]) for member, columns in zip(self.members, self.columns, strict=True)]
         return {key: torch.stack([out[key] for out in outs]).mean(0) for key in outs[0]}
 
 
@@ -126,11 +145,13 @@ RhythmModel = RhythmNet | RhythmEnsemble
 
 def save_rhythm_checkpoint(path: Path, net: RhythmModel, provenance: dict | None = None) -> None:
     """Weights (float16, to keep the shipped file small) and the config as a plain dict (its provenance
-    replaced by `provenance` when given); an ensemble keeps one state per member."""
+    replaced by `provenance` when given); an ensemble keeps one state and one config (without provenance)
+    per member."""
     members = net.members if isinstance(net, RhythmEnsemble) else [net]
     states = [{k: v.half() for k, v in m.state_dict().items()} for m in members]
     config = asdict(net.config) | ({"provenance": provenance} if provenance is not None else {})
-    torch.save({"config": config, "members": states}, path)
+    member_configs = [asdict(m.config) | {"provenance": {}} for m in members]
+    torch.save({"config": config, "members": states, "member_configs": member_configs}, path)
 
 
 def load_rhythm_net(path: Path = DEFAULT_CHECKPOINT) -> RhythmModel:
@@ -139,14 +160,15 @@ def load_rhythm_net(path: Path = DEFAULT_CHECKPOINT) -> RhythmModel:
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: rhythm checkpoint not found; train one with score.rhythm_training")
     saved = torch.load(path, map_location="cpu", weights_only=True)
-    raw = dict(saved["config"])
-    raw["time_signatures"] = tuple(raw["time_signatures"])
+    states = saved["members"] if "members" in saved else [saved["state"]]
+    raws = saved.get("member_configs", [saved["config"]] * len(states))  # older files: one config for all
     members = []
-    for state in saved["members"] if "members" in saved else [saved["state"]]:
-        member = RhythmNet(RhythmConfig(**raw))
+    for state, raw in zip(states, raws, strict=True):
+        member = RhythmNet(RhythmConfig(**raw | {"time_signatures": tuple(raw["time_signatures"])}))
         member.load_state_dict({k: v.float() for k, v in state.items()})
         members.append(member)
     net = members[0] if len(members) == 1 else RhythmEnsemble(members)
+    net.config = replace(net.config, provenance=saved["config"].get("provenance", {}))
     return net.eval()
 
 

@@ -4,6 +4,7 @@ around it recur."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from notestream.notes import Note
@@ -17,6 +18,7 @@ from notestream.score.periodicity import (
 from notestream.score.rhythm_net import (
     N_FEATURES,
     RhythmConfig,
+    RhythmEnsemble,
     RhythmNet,
     load_rhythm_net,
     note_features,
@@ -95,3 +97,26 @@ def test_a_saved_network_reads_its_own_features_back(tmp_path):
     assert loaded.config.n_features == config.n_features
     notes = [Note(0.4 * i, 0.4 * i + 0.3, 60 + i % 5) for i in range(30)]
     np.testing.assert_allclose(predict_rhythm(loaded, notes).beat, predict_rhythm(net, notes).beat, atol=1e-2)
+
+
+def test_an_ensemble_lets_each_member_read_its_own_features(tmp_path):
+    torch.manual_seed(0)
+    plain = RhythmNet(RhythmConfig(hidden=8, layers=1)).eval()
+    periodic = RhythmNet(RhythmConfig(hidden=8, layers=1, periodicity_bins=BINS)).eval()
+    chords = RhythmNet(RhythmConfig(hidden=8, layers=1, event_features=True, periodicity_bins=BINS)).eval()
+    ensemble = RhythmEnsemble([plain, periodic, chords])
+    assert ensemble.config.event_features and ensemble.config.periodicity_bins == BINS
+    save_rhythm_checkpoint(tmp_path / "mixed.pt", ensemble, {"members": 3})
+    loaded = load_rhythm_net(tmp_path / "mixed.pt")
+    assert [m.config.n_features for m in loaded.members] == [N_FEATURES, N_FEATURES + BINS, N_FEATURES + 4 + BINS]
+    assert loaded.config.provenance == {"members": 3}
+    notes = [Note(0.3 * i, 0.3 * i + 0.2, 60 + i % 7) for i in range(40)]
+    log_periods = [np.log(predict_rhythm(member, notes).period) for member in (plain, periodic, chords)]
+    np.testing.assert_allclose(np.log(predict_rhythm(loaded, notes).period), np.mean(log_periods, axis=0),
+                               atol=1e-2)  # the mean of log periods; members saved in float16
+
+
+def test_ensemble_members_must_agree_on_the_periods_they_read():
+    with pytest.raises(ValueError, match="same periods"):
+        RhythmEnsemble([RhythmNet(RhythmConfig(hidden=8, layers=1, periodicity_bins=12)),
+                        RhythmNet(RhythmConfig(hidden=8, layers=1, periodicity_bins=24))])
