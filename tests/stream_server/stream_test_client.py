@@ -12,6 +12,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from notestream.notes import NoteEvent, events_to_performance
 
 EVENT_KINDS = ("note_on", "note_off", "pedal_on", "pedal_off")
+SEND_TIMEOUT = 120.0  # s for a whole test clip's audio; it takes a few seconds
 
 
 def pcm_bytes(path, encoding: str = "pcm_s16le") -> tuple[bytes, int, int]:
@@ -67,7 +68,13 @@ async def stream_whole(url: str, chunks: list[bytes], rate: int, channels: int,
         ready = await start(ws, rate, channels, encoding)
         assert ready["type"] == "ready", ready
         reader = asyncio.create_task(collect_until(ws, "final"))
-        await send_chunks(ws, chunks)
+        try:  # a server that stops taking audio fails the test here, not at pytest's timeout
+            await asyncio.wait_for(send_chunks(ws, chunks), SEND_TIMEOUT)
+        except TimeoutError:
+            if reader.done() and reader.exception() is not None:
+                raise reader.exception() from None
+            reader.cancel()
+            raise AssertionError(f"the server took no more audio for {SEND_TIMEOUT:g} s") from None
         await ws.send(json.dumps({"type": "stop"}))
         events, final = await reader
         return events, final, ready
