@@ -17,14 +17,15 @@ GRID = 0.125  # s: time step of the windowed histogram before it is read at each
 WINDOW = 2.0  # s: standard deviation of the window of time around a note
 
 
-def onset_events(onsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted onsets (N,) -> (event index of each onset (N,), number of onsets in each event (E,)).
+def onset_events(onsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted onsets (N,) -> (event index of each onset (N,), number of onsets in each event (E,), each event's
+    time, its first onset (E,)).
 
     An event starts at an onset CHORD_SPREAD or more after the previous onset."""
     onsets = np.asarray(onsets, np.float64)
     starts = np.r_[True, np.diff(onsets) >= CHORD_SPREAD] if len(onsets) else np.zeros(0, bool)
     event = np.cumsum(starts) - 1
-    return event, np.bincount(event, minlength=int(starts.sum()))
+    return event, np.bincount(event, minlength=int(starts.sum())), onsets[starts]
 
 
 def event_pairs(times: np.ndarray, horizon: float) -> tuple[np.ndarray, np.ndarray]:
@@ -46,8 +47,7 @@ def periodicity(onsets: np.ndarray, bins: int) -> np.ndarray:
     if bins < 2 or len(onsets) < 2:
         return out
     onsets = np.asarray(onsets, np.float64)
-    event, size = onset_events(onsets)
-    times = onsets[np.r_[True, np.diff(onsets) >= CHORD_SPREAD]]
+    _, size, times = onset_events(onsets)
     first, second = event_pairs(times, MAX_PERIOD * 1.2)
     if not len(first):
         return out
@@ -72,8 +72,7 @@ def event_features(onsets: np.ndarray, pitches: np.ndarray) -> np.ndarray:
     out = np.zeros((len(onsets), 4), np.float32)
     if not len(onsets):
         return out
-    event, size = onset_events(onsets)
-    times = np.asarray(onsets, np.float64)[np.r_[True, np.diff(onsets) >= CHORD_SPREAD]]
+    event, size, times = onset_events(onsets)
     before = np.diff(times, prepend=times[0])
     after = np.diff(times, append=times[-1])
     lowest = np.full(len(times), np.inf)

@@ -17,7 +17,7 @@ from torch import nn
 
 from notestream.notes import Note
 
-from .periodicity import event_features, periodicity
+from .periodicity import CHORD_SPREAD, event_features, periodicity
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "weights" / "rhythm.pt"
 N_FEATURES = 18  # per-note features every network reads; RhythmConfig.n_features adds the optional ones
@@ -61,7 +61,7 @@ def note_features(notes: list[Note], config: RhythmConfig = RhythmConfig()) -> n
     features[:, 2] = np.log(np.clip(duration, 0, 8) + 0.01)
     features[:, 3] = (pitches - 64) / 24
     features[:, 4] = np.array([n.velocity for n in notes]) / 127
-    features[:, 5] = gaps < 0.035  # struck with the previous note
+    features[:, 5] = gaps < CHORD_SPREAD  # struck with the previous note
     features[np.arange(len(notes)), 6 + pitches % 12] = 1.0
     extra = [features]
     if config.event_features:

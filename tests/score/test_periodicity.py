@@ -38,9 +38,10 @@ def pulse(period: float, seconds: float = 20.0, accent_every: int = 0) -> np.nda
 
 
 def test_onsets_struck_together_form_one_event():
-    event, size = onset_events(np.array([0.0, 0.01, 0.02, 0.5, 1.0, 1.02]))
+    event, size, times = onset_events(np.array([0.0, 0.01, 0.02, 0.5, 1.0, 1.02]))
     assert event.tolist() == [0, 0, 0, 1, 2, 2]
     assert size.tolist() == [3, 1, 2]
+    assert times.tolist() == [0.0, 0.5, 1.0]
 
 
 def test_a_steady_pulse_peaks_at_its_period():
