@@ -8,7 +8,7 @@ arrival, and the first seconds of captured PCM.
 Clock origin. Two unknowns map a sample of the WAV to the page's clock:
 * which WAV sample the page captured first (the fake device and the page's audio graph start apart, so
   the capture may begin a little into the file, or with some silence before it; here within 10 ms either
-  way): found by cross-correlating the captured PCM with the WAV, exact to a sample (the page runs at the
+  way): found by cross-correlating the captured first sound with the WAV, exact to a sample (the page runs at the
   WAV's 44.1 kHz, nothing resamples); a lead-in of silence keeps a slow start-up from losing notes;
 * when captured sample k was played: the packet that ends at sample e left the page at r, so sample e
   existed by r; the sample clock is taken at its least-delayed packet, t(k) = min_i(r_i - e_i/rate) + k/rate.
@@ -36,6 +36,7 @@ from notestream_bench.stream_bench import StrikeClock, http_base, percentiles_ms
 
 MIC_RATE = 44100  # the rate headless Chromium's fake microphone and audio graph run at here
 HEAD_SECONDS = 3.0  # captured PCM kept past the lead-in to align with the WAV
+ALIGN_SECONDS = 0.5  # of the first sound in it matched against the WAV
 
 PAGE_TRACE = """
 (() => {
@@ -143,9 +144,13 @@ def trace_live_page(context, url: str, latency: str, wav_seconds: float, lead_in
 
 
 def capture_offset(head: np.ndarray, wav_audio: np.ndarray, rate: int) -> int:
-    """The sample (at the page's `rate`) of the WAV that the page captured first: the lag where the captured
-    head matches the WAV best. Negative when the capture began before the file did (Chromium's fake device
-    can hand over some silence first); the WAV is resampled to `rate` should the page run at another rate."""
+    """The sample (at the page's `rate`) of the WAV that the page captured first. Negative when the capture
+    began before the file did (Chromium's fake device can hand over some silence first); the WAV is resampled
+    to `rate` should the page run at another rate.
+
+    Found where the capture's first sound (ALIGN_SECONDS of it) matches the WAV best, not the whole head: a
+    loaded machine's fake device may drop or repeat a buffer later on, which would blur a whole-head match,
+    and it is the notes after the first sound whose clock matters."""
     from math import gcd
 
     from scipy.signal import correlate, resample_poly
@@ -153,18 +158,22 @@ def capture_offset(head: np.ndarray, wav_audio: np.ndarray, rate: int) -> int:
     wav = wav_audio.astype(np.float64)
     if rate != MIC_RATE:
         wav = resample_poly(wav, rate // gcd(rate, MIC_RATE), MIC_RATE // gcd(rate, MIC_RATE))
+    loud = np.flatnonzero(np.abs(head) > 0.1 * float(np.abs(head).max(initial=0.0)))
+    if not loud.size or not head.any():
+        raise RuntimeError("the page captured only silence: Chromium did not play the microphone WAV")
+    start = max(0, int(loud[0]) - int(0.1 * rate))
+    segment = head[start: start + int(ALIGN_SECONDS * rate)].astype(np.float64)
     pad = rate  # up to a second of capture before the file
     wav = np.concatenate([np.zeros(pad), wav])
-    head = head[: wav.size].astype(np.float64)
-    scores = correlate(wav, head, mode="valid", method="fft")
+    scores = correlate(wav, segment, mode="valid", method="fft")
     energy = np.concatenate([[0.0], np.cumsum(wav ** 2)])
-    window = np.sqrt(np.maximum(energy[head.size:] - energy[:-head.size], 0.0)) * float(np.linalg.norm(head))
+    window = np.sqrt(np.maximum(energy[segment.size:] - energy[:-segment.size], 0.0)) * float(np.linalg.norm(segment))
     scores /= np.maximum(window, 1e-9 * max(1e-12, float(window.max())))
     lag = int(np.argmax(scores))
     if not 0.9 <= scores[lag] <= 1.01:
         raise RuntimeError(f"the page's captured audio does not match the microphone WAV (best correlation "
                            f"{scores[lag]:.2f}): Chromium did not play the file as expected")
-    return lag - pad
+    return lag - start - pad
 
 
 def browser_row(name: str, trace: PageTrace, wav_audio: np.ndarray, reference: list[Note]) -> dict:

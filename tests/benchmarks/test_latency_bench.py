@@ -37,6 +37,16 @@ def test_the_capture_offset_is_found_either_side_of_the_files_start():
         capture_offset(rng.standard_normal(MIC_RATE).astype(np.float32), wav, MIC_RATE)
 
 
+def test_a_buffer_the_device_dropped_after_the_first_sound_does_not_blur_the_capture_offset():
+    rng = np.random.default_rng(1)
+    wav = np.concatenate([np.zeros(MIC_RATE), rng.standard_normal(3 * MIC_RATE)]).astype(np.float32)
+    captured = wav[150: 3 * MIC_RATE]
+    dropped = np.concatenate([captured[: 2 * MIC_RATE], captured[2 * MIC_RATE + 441:]])  # 10 ms lost at 2 s
+    assert capture_offset(dropped, wav, MIC_RATE) == 150
+    with pytest.raises(RuntimeError, match="captured only silence"):
+        capture_offset(np.zeros(MIC_RATE, np.float32), wav, MIC_RATE)
+
+
 def test_results_show_a_table_per_path_the_load_and_a_failed_path_s_error(tmp_path):
     browser = strike_row("low", 0.144, [0.2, 0.21, 0.25], 4, note_ons=3, capture_started_s=0.01,
                          packet_delay_above_least={"p50_ms": 10.0, "p95_ms": 12.0, "p99_ms": 13.0})
