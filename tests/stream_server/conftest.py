@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,20 @@ class RunningServer:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}/v1/stream"
 
+    def task_stacks(self, timeout: float = 5.0) -> str:
+        """Where each of the server loop's tasks is waiting: what a stalled test needs to be diagnosed."""
+
+        async def dump() -> str:
+            out = io.StringIO()
+            for task in asyncio.all_tasks() - {asyncio.current_task()}:
+                task.print_stack(file=out)
+            return out.getvalue()
+
+        try:
+            return asyncio.run_coroutine_threadsafe(dump(), self.loop).result(timeout)
+        except TimeoutError:
+            return f"the server loop did not answer within {timeout:g} s: it is busy or blocked, not waiting"
+
     def stop(self) -> None:
         """Graceful shutdown, as on SIGTERM: open sessions are finalised."""
         asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(60)
@@ -90,6 +105,20 @@ def start_server(config: ServerConfig, transcriber: Transcriber) -> RunningServe
     return RunningServer(port, runner.app[STATE_KEY], loop, runner, thread)
 
 
+_STARTED: list[RunningServer] = []  # the current test's servers, for the failure report below
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed server test's report also shows where every task of its servers' loops was waiting."""
+    report = yield
+    if report.when == "call" and report.failed:
+        for server in _STARTED:
+            if server.thread.is_alive():
+                report.sections.append((f"server on port {server.port}: its tasks", server.task_stacks()))
+    return report
+
+
 @pytest.fixture
 def server_factory(tmp_path, transcriber):
     """Start servers with config overrides; all are stopped at the end of the test."""
@@ -98,9 +127,11 @@ def server_factory(tmp_path, transcriber):
     def start(**overrides) -> RunningServer:
         config = ServerConfig(data_dir=tmp_path / "data", port=0, status_interval=0.2, **overrides)
         started.append(start_server(config, transcriber))
+        _STARTED.append(started[-1])
         return started[-1]
 
     yield start
+    _STARTED.clear()
     for server in started:
         if server.thread.is_alive():
             server.stop()
