@@ -93,11 +93,12 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype:
     if name not in PRECISIONS:
         raise CheckpointError(f"unknown precision {name!r}; expected one of {', '.join(PRECISIONS)}")
     if name == "auto":
-        return torch.bfloat16 if device.type == "cpu" and _cpu_has_native_bf16() else torch.float32
+        return torch.bfloat16 if device.type == "cpu" and cpu_has_native_bf16() else torch.float32
     return torch.bfloat16 if name == "bfloat16" else torch.float32
 
 
-def _cpu_has_native_bf16() -> bool:
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AMX or AVX512-BF16); elsewhere bfloat16 is emulated, and slow."""
     checks = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
     return any(check() for check in checks if check is not None)
 

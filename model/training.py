@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .checkpoint import LoadedModel, resolve_device, save_checkpoint
+from .checkpoint import LoadedModel, cpu_has_native_bf16, resolve_device, save_checkpoint
 from .config import DecoderConfig, ModelConfig, WindowConfig, config_from_dict
 from .data.augment import AugmentConfig, augment_batch
 from .data.batches import AugmentedBatches, batch_stream
@@ -52,7 +52,10 @@ class TrainConfig:
     learning_rate: float = 1e-3
     warmup_steps: int = 300
     grad_accumulation: int = 1
-    amp: bool = True  # CUDA only
+    amp: bool = True  # CUDA only: float16 autocast with loss scaling
+    # CPU only: the network computes in bfloat16 (autocast; weights, loss and optimiser stay float32) on a CPU with
+    # native bf16 units, about twice the steps per minute there; elsewhere the run stays float32 and says so
+    cpu_bf16: bool = False
     validate_every: int = 500
     validation_segments: int = 24
     patience: int = 8  # validations without improvement before stopping
@@ -135,6 +138,8 @@ class Trainer:
         self.mel = LogMelExtractor(config.features).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        if config.cpu_bf16 and self.device.type == "cpu" and self.autocast_dtype is None:
+            log.warning("--cpu-bf16: this CPU has no native bfloat16 units (AMX or AVX512-BF16); training in float32")
         self.sampler = CropSampler(root, config.train_splits, config.features, config.crop_frames, config.seed,
                                    config.emphasis)
         self.validation = list(iter_segments(root, "validation", config.features.sample_rate))[: config.validation_segments]
@@ -171,6 +176,15 @@ class Trainer:
     @property
     def use_amp(self) -> bool:
         return self.config.amp and self.device.type == "cuda"
+
+    @property
+    def autocast_dtype(self) -> torch.dtype | None:
+        """What the network's forward pass computes in under autocast (None: float32 throughout)."""
+        if self.use_amp:
+            return torch.float16
+        if self.config.cpu_bf16 and self.device.type == "cpu" and cpu_has_native_bf16():
+            return torch.bfloat16
+        return None
 
     def _init_weights(self, path: Path) -> None:
         """Start from another checkpoint's weights, with this run's label graph (its tau may differ) unless
@@ -216,7 +230,8 @@ class Trainer:
         totals: dict[str, float] = {}
         for _ in range(cfg.grad_accumulation):
             batch = self._next_batch()
-            with torch.autocast(self.device.type, enabled=self.use_amp):
+            dtype = self.autocast_dtype
+            with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
                 logits = self.model(self.mel(batch.audio), window)
             losses = transcription_loss({k: v.float() for k, v in logits.items()}, batch, cfg.loss)
             self.scaler.scale(losses["total"] / cfg.grad_accumulation).backward()

@@ -44,6 +44,9 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu or cuda")
     p.add_argument("--no-amp", action="store_true", help="disable mixed precision on CUDA")
+    p.add_argument("--cpu-bf16", action="store_true",
+                   help="on the CPU, compute the network in bfloat16 where the CPU has native bf16 units (AMX or "
+                        "AVX512-BF16): about twice the steps per minute; weights and optimiser stay float32")
     p.add_argument("--label-head", choices=("gcn", "linear"), default=d.model.label_head, help="linear = the no-GCN ablation")
     p.add_argument("--tau", type=float, default=d.model.adjacency_tau, help="label-graph threshold on P(j|i)")
     p.add_argument("--reweight", type=float, default=d.model.adjacency_reweight,
@@ -135,7 +138,7 @@ def build_config(args: argparse.Namespace) -> TrainConfig:
         grad_accumulation=args.grad_accumulation, validate_every=args.validate_every,
         validation_segments=args.validation_segments, patience=args.patience, seed=args.seed, device=args.device,
         minutes=args.minutes, data_workers=args.data_workers, augment_on_device=args.augment_on_device,
-        amp=not args.no_amp, init_from=args.init_from, cooccurrence=args.cooccurrence,
+        amp=not args.no_amp, cpu_bf16=args.cpu_bf16, init_from=args.init_from, cooccurrence=args.cooccurrence,
         keep_graph=args.keep_graph, window=d.window.replaced(args.hop, args.lookahead), augment=augment,
         train_lookaheads=args.train_lookaheads, train_hops=args.train_hops,
         loss=replace(d.loss, focal_gamma=args.focal_gamma, bass_onset_weight=args.bass_onset_weight,

@@ -13,7 +13,7 @@ import torch
 from notestream.cli import UserError, main
 from notestream.commands import train as train_command
 from notestream.commands.train import build_config
-from notestream.model.checkpoint import load_checkpoint
+from notestream.model.checkpoint import cpu_has_native_bf16, load_checkpoint
 from notestream.model.gcn import harmonic_adjacency
 from notestream.model.training import (
     NON_FINITE_LIMIT,
@@ -361,6 +361,35 @@ def test_augmenting_on_the_device_filters_the_clean_batches_reproducibly_and_is_
                  "--crop-frames", "32", "--validate-every", "1", "--validation-segments", "1", "--device", "cpu",
                  "--augment-on-device"]) == 0
     assert load_checkpoint(out / "best.pt").metadata["train_config"]["augment_on_device"] is True
+
+
+def test_cpu_bf16_runs_the_network_in_bfloat16_where_the_cpu_has_it_and_the_step_learns_the_same(tmp_path, caplog):
+    data = write_tiny_corpus(tmp_path / "data")
+
+    def first_step(cpu_bf16: bool) -> tuple[Trainer, torch.dtype, dict]:
+        config = TrainConfig(data_dir=str(data), out_dir=str(tmp_path / "run"), batch_size=2, crop_frames=32,
+                             validation_segments=1, device="cpu", seed=7, cpu_bf16=cpu_bf16)
+        trainer = Trainer(config)
+        seen = []
+        trainer.model.cnn.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
+        losses = trainer.train_step()
+        return trainer, seen[0], losses
+
+    _, float_dtype, float_losses = first_step(False)
+    trainer, dtype, losses = first_step(True)
+    assert float_dtype == torch.float32
+    if cpu_has_native_bf16():
+        assert trainer.autocast_dtype == dtype == torch.bfloat16
+    else:  # emulated bfloat16 would only be slower: the run stays float32 and says so
+        assert trainer.autocast_dtype is None and dtype == torch.float32
+        assert "no native bfloat16" in caplog.text
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
+    assert losses["total"] == pytest.approx(float_losses["total"], rel=0.05)
+    out = tmp_path / "cli"
+    assert main(["train", "--data-dir", str(data), "--out", str(out), "--steps", "1", "--batch-size", "1",
+                 "--crop-frames", "32", "--validate-every", "1", "--validation-segments", "1", "--device", "cpu",
+                 "--cpu-bf16"]) == 0
+    assert load_checkpoint(out / "best.pt").metadata["train_config"]["cpu_bf16"] is True
 
 
 def test_calibrating_other_views_keeps_the_decoders_of_the_views_before_until_the_window_changes(tmp_path):
