@@ -298,7 +298,8 @@ class Trainer:
         """A NaN loss now and then is AMP's loss scaling at work; a run of them is a broken run."""
         self.non_finite = 0 if np.isfinite(loss) else self.non_finite + 1
         if self.non_finite >= NON_FINITE_LIMIT:
-            hint = " (mixed precision is on: try --no-amp)" if self.use_amp else ""
+            hint = (" (mixed precision is on: try --no-amp)" if self.use_amp else
+                    " (bfloat16 is on: try without --cpu-bf16)" if self.autocast_dtype is not None else "")
             raise NonFiniteLoss(f"the training loss has been NaN or infinite for {self.non_finite} steps, "
                                 f"up to step {self.step}{hint}; last.pt holds the last validated state")
 
