@@ -105,15 +105,12 @@ def start_server(config: ServerConfig, transcriber: Transcriber) -> RunningServe
     return RunningServer(port, runner.app[STATE_KEY], loop, runner, thread)
 
 
-_STARTED: list[RunningServer] = []  # the current test's servers, for the failure report below
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     """A failed server test's report also shows where every task of its servers' loops was waiting."""
     report = yield
     if report.when == "call" and report.failed:
-        for server in _STARTED:
+        for server in getattr(item.funcargs.get("server_factory"), "started", []):
             if server.thread.is_alive():
                 report.sections.append((f"server on port {server.port}: its tasks", server.task_stacks()))
     return report
@@ -127,11 +124,10 @@ def server_factory(tmp_path, transcriber):
     def start(**overrides) -> RunningServer:
         config = ServerConfig(data_dir=tmp_path / "data", port=0, status_interval=0.2, **overrides)
         started.append(start_server(config, transcriber))
-        _STARTED.append(started[-1])
         return started[-1]
 
+    start.started = started  # read by the failure report above
     yield start
-    _STARTED.clear()
     for server in started:
         if server.thread.is_alive():
             server.stop()
