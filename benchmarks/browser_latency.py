@@ -36,7 +36,8 @@ from notestream_bench.stream_bench import StrikeClock, http_base, percentiles_ms
 
 MIC_RATE = 44100  # the rate headless Chromium's fake microphone and audio graph run at here
 HEAD_SECONDS = 3.0  # captured PCM kept past the lead-in to align with the WAV
-ALIGN_SECONDS = 0.5  # of the first sound in it matched against the WAV
+ALIGN_SECONDS = 0.15  # of the capture matched against the WAV, from ALIGN_LEAD_SECONDS before its first sound
+ALIGN_LEAD_SECONDS = 0.05
 
 PAGE_TRACE = """
 (() => {
@@ -148,9 +149,9 @@ def capture_offset(head: np.ndarray, wav_audio: np.ndarray, rate: int) -> int:
     began before the file did (Chromium's fake device can hand over some silence first); the WAV is resampled
     to `rate` should the page run at another rate.
 
-    Found where the capture's first sound (ALIGN_SECONDS of it) matches the WAV best, not the whole head: a
-    loaded machine's fake device may drop or repeat a buffer later on, which would blur a whole-head match,
-    and it is the notes after the first sound whose clock matters."""
+    Found where the capture's first sound (ALIGN_SECONDS from just before it) matches the WAV best, not the
+    whole head: the fake device drops or repeats a 10 ms buffer now and then (seen 0.35 s after the first
+    sound), which blurs any longer match, and it is the notes after the first sound whose clock matters."""
     from math import gcd
 
     from scipy.signal import correlate, resample_poly
@@ -161,7 +162,7 @@ def capture_offset(head: np.ndarray, wav_audio: np.ndarray, rate: int) -> int:
     loud = np.flatnonzero(np.abs(head) > 0.1 * float(np.abs(head).max(initial=0.0)))
     if not loud.size:  # an all-zero head leaves nothing above a threshold of zero
         raise RuntimeError("the page captured only silence: Chromium did not play the microphone WAV")
-    start = max(0, int(loud[0]) - int(0.1 * rate))
+    start = max(0, int(loud[0]) - int(ALIGN_LEAD_SECONDS * rate))
     segment = head[start: start + int(ALIGN_SECONDS * rate)].astype(np.float64)
     pad = rate  # up to a second of capture before the file
     wav = np.concatenate([np.zeros(pad), wav])
